@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
-
-from apps.accounts.models import User
 
 
 @pytest.fixture(autouse=True)
@@ -22,7 +18,9 @@ def _empty_job_queue(request, django_db_blocker):
 
 
 @pytest.fixture
-def api_client() -> APIClient:
+def api_client():
+    from rest_framework.test import APIClient
+
     return APIClient()
 
 
@@ -30,7 +28,9 @@ def api_client() -> APIClient:
 def make_user(db):
     counter = iter(range(1, 10_000))
 
-    def make(*, role: str = User.Role.CUSTOMER, phone: str | None = None, **extra) -> User:
+    from apps.accounts.models import User
+
+    def make(*, role: str = "customer", phone: str | None = None, **extra):
         n = next(counter)
         phone = phone or f"+9665{n:08d}"
         return User.objects.create_user(phone=phone, role=role, name=extra.pop("name", f"User {n}"), **extra)
@@ -39,16 +39,19 @@ def make_user(db):
 
 
 @pytest.fixture
-def customer(make_user) -> User:
-    return make_user(role=User.Role.CUSTOMER, name="Customer")
+def customer(make_user):
+    return make_user(role="customer", name="Customer")
 
 
 @pytest.fixture
-def manager(make_user) -> User:
-    return make_user(role=User.Role.MANAGER, name="Manager", is_staff=True)
+def manager(make_user):
+    return make_user(role="manager", name="Manager", is_staff=True)
 
 
-def client_for(user: User) -> APIClient:
+def client_for(user):
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import RefreshToken
+
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
     return client
