@@ -1,0 +1,246 @@
+"""Bookings API (shared/API.md, "Bookings"): thin views that parse, call one service or selector, serialize.
+
+Times leave in the business time zone (`2026-12-01T09:00:00+03:00`); times coming in must carry an offset.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.bookings import services
+from apps.bookings.errors import SlotUnavailable
+from apps.bookings.hooks import payment_summaries
+from apps.bookings.models import Booking
+from apps.bookings.selectors import booking_get_for_user, booking_list_for_user, booking_overlaps
+from apps.catalog.models import BusinessSettings
+from apps.catalog.selectors import ServiceMissing, StaffMissing, business_settings, staff_service_get_active
+from apps.core.idempotency import idempotent
+from apps.core.money import MoneySerializer
+from apps.core.pagination import Pagination
+
+# --- fields and the booking representation shared by every endpoint ------------------------------------------
+
+
+class OffsetDateTimeField(serializers.DateTimeField):
+    """In: ISO 8601 with a UTC offset (a naive time is refused). Out: in the business time zone (`context["tz"]`)."""
+
+    def to_internal_value(self, value: Any) -> datetime:
+        if isinstance(value, str):
+            parsed = parse_datetime(value.strip())
+            if parsed is not None and parsed.utcoffset() is None:
+                raise serializers.ValidationError(_("Include the UTC offset, e.g. 2026-12-01T09:00:00+03:00."))
+        return super().to_internal_value(value)
+
+    def to_representation(self, value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        tz = self.context.get("tz")
+        return (value.astimezone(tz) if tz else value).isoformat()
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "nullable": True,
+        "additionalProperties": True,
+        "description": "The booking's payment (see Payments), or null when there is none.",
+    }
+)
+class PaymentSummaryField(serializers.Field):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, booking: Booking) -> dict | None:
+        return self.context.get("payments", {}).get(booking.pk)
+
+
+class BookingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Booking.Status.choices)
+    customer = serializers.IntegerField(source="customer_id", help_text="The customer's user id.")
+    staff = serializers.IntegerField(source="staff_id")
+    service = serializers.IntegerField(source="service_id")
+    start = OffsetDateTimeField()
+    end = OffsetDateTimeField()
+    price = MoneySerializer()
+    notes = serializers.CharField()
+    hold_expires_at = OffsetDateTimeField(
+        allow_null=True, help_text="While `pending_payment`: the slot is held until then, unless paid."
+    )
+    payment = PaymentSummaryField()
+    cancel_reason = serializers.CharField()
+    created_at = OffsetDateTimeField()
+    updated_at = OffsetDateTimeField()
+
+
+@extend_schema_serializer(component_name="PaginatedBookingList")
+class BookingPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = BookingSerializer(many=True)
+
+
+def _context(bookings: list[Booking], *, business: BusinessSettings | None = None) -> dict[str, Any]:
+    """What the representation needs for a page of bookings: the business time zone, the payments (one query)."""
+    tz = (business or business_settings()).tz
+    return {"tz": tz, "payments": payment_summaries([b.pk for b in bookings])}
+
+
+def _render(booking: Booking, *, status: int = 200, business: BusinessSettings | None = None) -> Response:
+    return Response(BookingSerializer(booking, context=_context([booking], business=business)).data, status=status)
+
+
+# --- endpoints --------------------------------------------------------------------------------------------
+
+
+class BookingListCreateApi(APIView):
+    # `GET` and `POST /bookings` share a path, so they share a view; each method stays one operation.
+
+    @extend_schema_serializer(component_name="BookingListFilter")
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ListField(child=serializers.ChoiceField(choices=Booking.Status.choices), required=False)
+        staff = serializers.IntegerField(min_value=1, required=False)
+        date_from = serializers.DateField(required=False)
+        date_to = serializers.DateField(required=False)
+
+        def validate(self, attrs: dict) -> dict:
+            if attrs.get("date_from") and attrs.get("date_to") and attrs["date_from"] > attrs["date_to"]:
+                raise serializers.ValidationError({"date_to": [_("Must not be before date_from.")]})
+            return attrs
+
+    @extend_schema_serializer(component_name="BookingCreateInput")
+    class InputSerializer(serializers.Serializer):
+        staff = serializers.IntegerField(min_value=1)
+        service = serializers.IntegerField(min_value=1)
+        start = OffsetDateTimeField()
+        notes = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+        def validate(self, attrs: dict) -> dict:
+            # The early check, for fast feedback before anyone queues for the staff lock. `booking_create`
+            # decides again under the lock; this one only saves work.
+            try:
+                staff, service = staff_service_get_active(staff_id=attrs["staff"], service_id=attrs["service"])
+            except StaffMissing as exc:
+                raise serializers.ValidationError({"staff": [_("No such staff member.")]}) from exc
+            except ServiceMissing as exc:
+                raise serializers.ValidationError({"service": [_("No such service.")]}) from exc
+            start = attrs["start"]
+            busy_start, busy_end = start - service.buffer_before, start + service.duration + service.buffer_after
+            if booking_overlaps(staff_id=staff.pk, busy_start=busy_start, busy_end=busy_end):
+                raise SlotUnavailable()
+            return {**attrs, "staff": staff, "service": service}
+
+    @extend_schema(
+        operation_id="bookings_list",
+        parameters=[
+            OpenApiParameter(
+                "status",
+                OpenApiTypes.STR,
+                many=True,
+                enum=Booking.Status.values,
+                description="Only these statuses (repeat, or separate with commas).",
+            ),
+            OpenApiParameter("staff", OpenApiTypes.INT, description="Only bookings with this staff member."),
+            OpenApiParameter("date_from", OpenApiTypes.DATE, description="Starting on or after this local date."),
+            OpenApiParameter("date_to", OpenApiTypes.DATE, description="Starting on or before this local date."),
+        ],
+        responses={200: BookingPageSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        params: dict[str, Any] = request.query_params.dict()
+        statuses = [s for raw in request.query_params.getlist("status") for s in raw.split(",") if s]
+        params["status"] = statuses
+        f = self.FilterSerializer(data=params)
+        f.is_valid(raise_exception=True)
+        filters = f.validated_data
+        settings = business_settings()
+        qs = booking_list_for_user(
+            user=request.user,
+            status=filters.get("status") or None,
+            staff_id=filters.get("staff"),
+            date_from=filters.get("date_from"),
+            date_to=filters.get("date_to"),
+            tz=settings.tz,
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self) or []
+        context = {"tz": settings.tz, "payments": payment_summaries([b.pk for b in page])}
+        return paginator.get_paginated_response(BookingSerializer(page, many=True, context=context).data)
+
+    @extend_schema(operation_id="bookings_create", request=InputSerializer, responses={201: BookingSerializer})
+    @idempotent
+    def post(self, request: Request) -> Response:
+        s = self.InputSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        data = s.validated_data
+        business = business_settings()
+        booking = services.booking_create(
+            customer=request.user,
+            staff_id=data["staff"].pk,
+            service=data["service"],
+            start=data["start"],
+            notes=data["notes"],
+            business=business,
+        )
+        return _render(booking, status=201, business=business)
+
+
+class BookingDetailApi(APIView):
+    @extend_schema(operation_id="bookings_retrieve", responses={200: BookingSerializer})
+    def get(self, request: Request, booking_id: int) -> Response:
+        return _render(booking_get_for_user(user=request.user, booking_id=booking_id))
+
+
+class BookingCancelApi(APIView):
+    @extend_schema_serializer(component_name="BookingCancelInput")
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    @extend_schema(operation_id="bookings_cancel", request=InputSerializer, responses={200: BookingSerializer})
+    def post(self, request: Request, booking_id: int) -> Response:
+        booking = booking_get_for_user(user=request.user, booking_id=booking_id)
+        s = self.InputSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        booking = services.booking_cancel(booking_id=booking.pk, actor=request.user, reason=s.validated_data["reason"])
+        return _render(booking)
+
+
+class BookingRescheduleApi(APIView):
+    @extend_schema_serializer(component_name="BookingRescheduleInput")
+    class InputSerializer(serializers.Serializer):
+        start = OffsetDateTimeField()
+        reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    @extend_schema(operation_id="bookings_reschedule", request=InputSerializer, responses={200: BookingSerializer})
+    @idempotent
+    def post(self, request: Request, booking_id: int) -> Response:
+        booking = booking_get_for_user(user=request.user, booking_id=booking_id)
+        s = self.InputSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        booking = services.booking_reschedule(booking_id=booking.pk, actor=request.user, **s.validated_data)
+        return _render(booking)
+
+
+class BookingCompleteApi(APIView):
+    @extend_schema(operation_id="bookings_complete", request=None, responses={200: BookingSerializer})
+    def post(self, request: Request, booking_id: int) -> Response:
+        booking = booking_get_for_user(user=request.user, booking_id=booking_id)
+        return _render(services.booking_complete(booking_id=booking.pk, actor=request.user))
+
+
+class BookingNoShowApi(APIView):
+    @extend_schema(operation_id="bookings_no_show", request=None, responses={200: BookingSerializer})
+    def post(self, request: Request, booking_id: int) -> Response:
+        booking = booking_get_for_user(user=request.user, booking_id=booking_id)
+        return _render(services.booking_mark_no_show(booking_id=booking.pk, actor=request.user))

@@ -1,0 +1,169 @@
+"""Bookings: one customer, one staff member, one service, one time.
+
+Three layers keep a staff member from being booked twice (see `services.booking_create`): an early check when
+the request is validated, a re-check under the staff row lock in the service, and, as the last word, the
+exclusion constraint below over the time the booking holds (its slot widened by the service's buffers).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
+from django.db import models
+from django.db.models import F, Func, Q
+from django.utils.translation import gettext_lazy as _
+
+from apps.catalog.models import Service, Staff
+from apps.core.money import Money
+
+
+class TsTzRange(Func):
+    """`tstzrange(lower, upper, '[)')`: the half-open range the exclusion constraint compares."""
+
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+    def __init__(self, lower, upper, bounds="[)", **extra):
+        super().__init__(lower, upper, models.Value(bounds), **extra)
+
+
+class Booking(models.Model):
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", _("Pending payment")
+        CONFIRMED = "confirmed", _("Confirmed")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+        NO_SHOW = "no_show", _("No-show")
+        EXPIRED = "expired", _("Expired")
+
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("customer")
+    )
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("staff member"))
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("service"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    # The time the booking keeps the staff member busy: [start - buffer before, end + buffer after), fixed when
+    # the booking is made (or moved) so that later edits to the service's buffers never reopen or overlap it.
+    busy_start = models.DateTimeField(_("busy from"))
+    busy_end = models.DateTimeField(_("busy until"))
+    price_amount = models.PositiveIntegerField(_("price (minor units)"))
+    currency = models.CharField(_("currency"), max_length=3, default="SAR")
+    notes = models.TextField(_("notes"), blank=True, max_length=1000)
+    hold_expires_at = models.DateTimeField(_("hold expires at"), null=True, blank=True)
+    cancel_reason = models.CharField(_("cancellation reason"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("booking")
+        verbose_name_plural = _("bookings")
+        constraints = [
+            # The last line against double booking: two bookings that hold time never overlap for one staff
+            # member, whatever code (or SQL) wrote them. Touching is fine ('[)' bounds).
+            ExclusionConstraint(
+                name="booking_no_overlap",
+                index_type="gist",
+                expressions=[
+                    (F("staff"), RangeOperators.EQUAL),
+                    (TsTzRange(F("busy_start"), F("busy_end")), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(status__in=["pending_payment", "confirmed"]),
+                violation_error_code="slot_unavailable",
+            ),
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(busy_start__lte=F("start"), busy_end__gte=F("end")), name="booking_busy_covers_slot"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="pending_payment") | Q(hold_expires_at__isnull=False),
+                name="booking_pending_has_hold",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="booking_customer_created_idx"),
+            models.Index(fields=["staff", "-created_at"], name="booking_staff_created_idx"),
+            models.Index(fields=["staff", "start"], name="booking_staff_start_idx"),
+            # The expiry job (holds that ran out) and the pending limit (a customer's live holds).
+            models.Index(
+                fields=["hold_expires_at"], name="booking_pending_hold_idx", condition=Q(status="pending_payment")
+            ),
+            models.Index(
+                fields=["customer", "hold_expires_at"],
+                name="booking_customer_pending_idx",
+                condition=Q(status="pending_payment"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_status_display()} {self.start:%Y-%m-%d %H:%M}"
+
+    @property
+    def price(self) -> Money:
+        return Money(self.price_amount, self.currency)
+
+    @property
+    def holds_time(self) -> bool:
+        return self.status in HOLDING_STATUSES
+
+
+S = Booking.Status
+
+# Statuses whose booking keeps its staff member busy (the exclusion constraint's condition says the same).
+HOLDING_STATUSES: frozenset[str] = frozenset({S.PENDING_PAYMENT, S.CONFIRMED})
+
+# Every legal status change, in one place. Anything else is a 409 `invalid_transition`.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.PENDING_PAYMENT: frozenset({S.CONFIRMED, S.CANCELLED, S.EXPIRED}),
+    S.CONFIRMED: frozenset({S.COMPLETED, S.CANCELLED, S.NO_SHOW}),
+    S.COMPLETED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.NO_SHOW: frozenset(),
+    S.EXPIRED: frozenset(),
+}
+
+# A booking can be moved while it holds time; it keeps its status (and a pending one keeps its hold).
+RESCHEDULABLE_STATUSES: frozenset[str] = HOLDING_STATUSES
+
+
+def can_transition(from_status: str, to_status: str) -> bool:
+    return to_status in TRANSITIONS.get(from_status, frozenset())
+
+
+class BookingStatusChange(models.Model):
+    """The audit trail: every status change and every reschedule, who did it, when and why."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="history", verbose_name=_("booking"))
+    from_status = models.CharField(
+        _("from"), max_length=20, choices=Booking.Status.choices, blank=True, help_text=_("Empty when created.")
+    )
+    to_status = models.CharField(_("to"), max_length=20, choices=Booking.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+        help_text=_("Empty for the system (jobs, payments)."),
+    )
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    old_start = models.DateTimeField(_("moved from"), null=True, blank=True)
+    old_end = models.DateTimeField(_("moved from (end)"), null=True, blank=True)
+    new_start = models.DateTimeField(_("moved to"), null=True, blank=True)
+    new_end = models.DateTimeField(_("moved to (end)"), null=True, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("booking history entry")
+        verbose_name_plural = _("booking history")
+        indexes = [models.Index(fields=["booking", "created_at"], name="booking_history_idx")]
+
+    def __str__(self) -> str:
+        if self.old_start is not None:
+            return f"rescheduled {self.old_start:%Y-%m-%d %H:%M} → {self.new_start:%Y-%m-%d %H:%M}"
+        return f"{self.from_status or '∅'} → {self.to_status}"

@@ -1,0 +1,129 @@
+"""Reads about bookings. Access checks live here: someone else's booking is a 404, never a 403."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.bookings.models import HOLDING_STATUSES, Booking, TsTzRange
+from apps.catalog.availability import Interval
+from apps.core.errors import NotFound
+
+
+def _holding(*, staff_ids: Iterable[int], start: datetime, end: datetime, exclude_booking_id: int | None):
+    # Written like the exclusion constraint (same range expression, same condition) so PostgreSQL answers it
+    # from the constraint's GiST index.
+    qs = (
+        Booking.objects.annotate(busy=TsTzRange(F("busy_start"), F("busy_end")))
+        .filter(staff_id__in=list(staff_ids), status__in=sorted(HOLDING_STATUSES), busy__overlap=(start, end))
+        .order_by()
+    )
+    if exclude_booking_id is not None:
+        qs = qs.exclude(pk=exclude_booking_id)
+    return qs
+
+
+def booking_busy_intervals(
+    *, staff_ids: Iterable[int], start: datetime, end: datetime, exclude_booking_id: int | None = None
+) -> dict[int, list[Interval]]:
+    """Per staff id, the time held by bookings (widened by their buffers) that overlaps [start, end). One query.
+
+    Registered with `apps.catalog.busy.register_busy_source` so availability sees bookings.
+    """
+    ids = list(staff_ids)
+    out: dict[int, list[Interval]] = defaultdict(list)
+    if not ids or not start < end:
+        return {}
+    rows = _holding(staff_ids=ids, start=start, end=end, exclude_booking_id=exclude_booking_id).values_list(
+        "staff_id", "busy_start", "busy_end"
+    )
+    for staff_id, busy_start, busy_end in rows.order_by("staff_id", "busy_start"):
+        out[staff_id].append(Interval(busy_start, busy_end))
+    return dict(out)
+
+
+def booking_overlaps(
+    *, staff_id: int, busy_start: datetime, busy_end: datetime, exclude_booking_id: int | None = None
+) -> bool:
+    """Whether a booking that holds time overlaps [busy_start, busy_end) for this staff member."""
+    return _holding(
+        staff_ids=[staff_id], start=busy_start, end=busy_end, exclude_booking_id=exclude_booking_id
+    ).exists()
+
+
+def booking_count_pending(*, customer_id: int, now: datetime) -> int:
+    """The customer's unpaid bookings whose hold still runs."""
+    return Booking.objects.filter(
+        customer_id=customer_id, status=Booking.Status.PENDING_PAYMENT, hold_expires_at__gt=now
+    ).count()
+
+
+def booking_ids_due_for_expiry(*, now: datetime, limit: int = 500) -> list[int]:
+    """Unpaid bookings whose hold has run out, oldest hold first."""
+    return list(
+        Booking.objects.filter(status=Booking.Status.PENDING_PAYMENT, hold_expires_at__lte=now)
+        .order_by("hold_expires_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+def _visible_to(user: User) -> Q | None:
+    """None: everything (managers). A customer sees theirs; a staff member also the bookings with them."""
+    if user.is_manager:
+        return None
+    visible = Q(customer_id=user.pk)
+    if user.is_staff_member:
+        visible |= Q(staff__user_id=user.pk)
+    return visible
+
+
+def booking_list_for_user(
+    *,
+    user: User,
+    status: list[str] | None = None,
+    staff_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    tz: ZoneInfo | None = None,
+) -> QuerySet[Booking]:
+    """The bookings `user` may see, newest first. Filters narrow that set and never widen it.
+
+    `date_from` / `date_to` are local dates (in `tz`) of the booking's start, both inclusive.
+    """
+    tz = tz or timezone.get_default_timezone()
+    qs = Booking.objects.select_related("staff", "service", "customer").order_by("-created_at", "-id")
+    visible = _visible_to(user)
+    if visible is not None:
+        qs = qs.filter(visible)
+    if status:
+        qs = qs.filter(status__in=status)
+    if staff_id is not None:
+        qs = qs.filter(staff_id=staff_id)
+    if date_from is not None:
+        qs = qs.filter(start__gte=datetime.combine(date_from, time.min, tzinfo=tz))
+    if date_to is not None:
+        qs = qs.filter(start__lt=datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz))
+    return qs
+
+
+def booking_get_for_user(*, user: User, booking_id: int) -> Booking:
+    """The booking if `user` may see it; `NotFound` otherwise (also when it exists but is someone else's)."""
+    qs = Booking.objects.select_related("staff", "service", "customer").filter(pk=booking_id)
+    visible = _visible_to(user)
+    if visible is not None:
+        qs = qs.filter(visible)
+    booking = qs.first()
+    if booking is None:
+        raise NotFound()
+    return booking
+
+
+def booking_is_run_by(*, booking: Booking, user: User) -> bool:
+    """Whether `user` acts for the business on this booking: a manager, or the staff member it is with."""
+    return user.is_manager or (user.is_staff_member and booking.staff.user_id == user.pk)

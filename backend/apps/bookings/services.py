@@ -1,0 +1,389 @@
+"""Writes about bookings: make, move, confirm, cancel, expire, complete, no-show.
+
+The double-booking guarantee lives in `booking_create` and `booking_reschedule`: inside one transaction they
+lock the staff member's row (`SELECT ... FOR UPDATE`), so every booking of one staff member is decided one at a
+time, re-check overlap and every availability rule under that lock, then write. The exclusion constraint on
+`Booking` has the last word; its `IntegrityError` becomes `SlotUnavailable` (409), never a 500.
+
+Lock order, everywhere: the customer's user row, then the staff row, then the booking row; each at most once per
+transaction. A state change locks the booking row, re-reads its status and returns early when the work is
+already done (cancel a cancelled booking, confirm a confirmed one), so retries are harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import IntegrityError, transaction
+from django.db.models import OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.models import User
+from apps.bookings import events
+from apps.bookings.errors import (
+    BookingNotStarted,
+    CancellationWindowClosed,
+    HoldNotExpired,
+    InvalidTransition,
+    RescheduleWindowClosed,
+    SlotUnavailable,
+    TooManyPendingBookings,
+)
+from apps.bookings.models import RESCHEDULABLE_STATUSES, Booking, BookingStatusChange, can_transition
+from apps.bookings.selectors import (
+    booking_busy_intervals,
+    booking_count_pending,
+    booking_ids_due_for_expiry,
+    booking_is_run_by,
+    booking_overlaps,
+)
+from apps.catalog.busy import busy_source
+from apps.catalog.errors import ServiceNotOffered
+from apps.catalog.models import BusinessSettings, Service, Staff
+from apps.catalog.selectors import business_settings, slot_is_bookable, staff_offers_service
+from apps.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from apps.core.events import publish
+
+logger = logging.getLogger("mawid.bookings")
+
+OVERLAP_CONSTRAINT = "booking_no_overlap"
+S = Booking.Status
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+
+
+def _is_overlap_violation(exc: IntegrityError) -> bool:
+    diag = getattr(exc.__cause__, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    return name == OVERLAP_CONSTRAINT or (name is None and OVERLAP_CONSTRAINT in str(exc))
+
+
+def _require_aware(start: datetime) -> None:
+    if start.utcoffset() is None:
+        raise ValidationFailed(fields={"start": [str(_("Include the UTC offset, e.g. 2026-12-01T09:00:00+03:00."))]})
+
+
+def _check_slot(
+    *, staff: Staff, service: Service, start: datetime, now: datetime, exclude_booking_id: int | None = None
+) -> None:
+    """Every rule a new time must pass. Called under the staff row lock, so nothing changes under our feet.
+
+    Overlap is re-checked by the availability engine itself: it sees the time bookings hold through the busy
+    source this app registers in `BookingsConfig.ready()` (`booking_busy_intervals`, one query). Should anything
+    else be registered (a tool, a test), the overlap is checked here with a query of our own.
+    """
+    if not staff.is_active:
+        raise NotFound()
+    if not staff_offers_service(staff, service):
+        raise ServiceNotOffered()
+    # Overlap, working hours, time off, closures, minimum notice, advance window, step: the engine's verdict.
+    if not slot_is_bookable(staff=staff, service=service, start=start, now=now, exclude_booking_id=exclude_booking_id):
+        raise SlotUnavailable()
+    if busy_source() is not booking_busy_intervals and booking_overlaps(
+        staff_id=staff.pk,
+        busy_start=start - service.buffer_before,
+        busy_end=start + service.duration + service.buffer_after,
+        exclude_booking_id=exclude_booking_id,
+    ):
+        raise SlotUnavailable()
+
+
+def _record(
+    booking: Booking,
+    *,
+    from_status: str,
+    actor: User | None,
+    reason: str = "",
+    old_start: datetime | None = None,
+    old_end: datetime | None = None,
+) -> None:
+    moved = old_start is not None
+    BookingStatusChange.objects.create(
+        booking=booking,
+        from_status=from_status,
+        to_status=booking.status,
+        actor=actor,
+        reason=reason[:500],
+        old_start=old_start,
+        old_end=old_end,
+        new_start=booking.start if moved else None,
+        new_end=booking.end if moved else None,
+    )
+
+
+def _lock_staff(staff_id: int) -> Staff:
+    """Lock the staff row: every booking decision for one staff member queues here.
+
+    `FOR NO KEY UPDATE` (`no_key=True`) conflicts with itself and with `FOR UPDATE`, so bookings, reschedules and
+    time off for one staff member are still decided one at a time; unlike `FOR UPDATE` it lets other rows that
+    merely reference the staff member (Django's foreign keys are checked at commit with `FOR KEY SHARE`) go
+    ahead, so a writer that skipped the lock cannot deadlock with us. The row comes with `service_ids` (the
+    active services they offer) so that the checks need no more queries.
+    """
+    offered = ArraySubquery(
+        Staff.services.through.objects.filter(staff_id=OuterRef("pk"), service__is_active=True).values("service_id")
+    )
+    try:
+        return Staff.objects.select_for_update(no_key=True, of=("self",)).annotate(service_ids=offered).get(pk=staff_id)
+    except Staff.DoesNotExist as exc:
+        raise NotFound() from exc
+
+
+def _lock_booking(booking_id: int) -> Booking:
+    try:
+        # `of=("self",)`: lock the booking only, not the rows joined in for reading.
+        return Booking.objects.select_for_update(of=("self",)).select_related("staff", "service").get(pk=booking_id)
+    except Booking.DoesNotExist as exc:
+        raise NotFound() from exc
+
+
+def _change_status(
+    booking: Booking, to_status: str, *, action: str, actor: User | None, reason: str = "", **fields: object
+) -> bool:
+    """Move a locked booking to `to_status` along the transition table. False when it is there already."""
+    if booking.status == to_status:
+        return False
+    if not can_transition(booking.status, to_status):
+        raise InvalidTransition(current_status=booking.status, action=action)
+    from_status = booking.status
+    booking.status = to_status
+    for name, value in fields.items():
+        setattr(booking, name, value)
+    booking.save(update_fields=["status", "updated_at", *fields])
+    _record(booking, from_status=from_status, actor=actor, reason=reason)
+    logger.info(
+        "booking_status_changed",
+        extra={"booking_id": booking.pk, "from": from_status, "to": to_status, "actor_id": getattr(actor, "pk", None)},
+    )
+    return True
+
+
+def _before_cutoff(booking: Booking, *, settings: BusinessSettings, now: datetime) -> bool:
+    return now < booking.start - settings.cancellation_cutoff
+
+
+# --- create and move ----------------------------------------------------------------------------------------
+
+
+def booking_create(
+    *,
+    customer: User,
+    staff_id: int,
+    service: Service,
+    start: datetime,
+    notes: str = "",
+    now: datetime | None = None,
+    business: BusinessSettings | None = None,
+) -> Booking:
+    """Book `service` with staff member `staff_id` at `start` for `customer`.
+
+    Price and end come from the service. With `require_payment` the booking is `pending_payment` and holds the
+    slot until `hold_expires_at`; otherwise it is `confirmed` at once. Raises `SlotUnavailable` (taken, or not
+    a slot availability offers), `ServiceNotOffered`, `TooManyPendingBookings`, `NotFound` (inactive staff or
+    service), `ValidationFailed` (naive start). `business`: the settings when the caller has loaded them already.
+    """
+    _require_aware(start)
+    if not service.is_active:
+        raise NotFound()
+    now = now or timezone.now()
+    settings = business or business_settings()
+    needs_payment = settings.require_payment
+    try:
+        with transaction.atomic():
+            if needs_payment:
+                # Serialises one customer's bookings so the pending limit holds under concurrency.
+                User.objects.select_for_update(no_key=True).filter(pk=customer.pk).values_list("pk").first()
+                if booking_count_pending(customer_id=customer.pk, now=now) >= settings.max_pending_per_customer:
+                    raise TooManyPendingBookings()
+            staff = _lock_staff(staff_id)  # one lock, taken late
+            _check_slot(staff=staff, service=service, start=start, now=now)
+            end = start + service.duration
+            booking = Booking.objects.create(
+                customer=customer,
+                staff=staff,
+                service=service,
+                status=S.PENDING_PAYMENT if needs_payment else S.CONFIRMED,
+                start=start,
+                end=end,
+                busy_start=start - service.buffer_before,
+                busy_end=end + service.buffer_after,
+                price_amount=service.price_amount,
+                currency=service.currency,
+                notes=notes,
+                hold_expires_at=now + settings.hold_duration if needs_payment else None,
+            )
+            _record(booking, from_status="", actor=customer)
+            publish(events.BookingCreated(booking_id=booking.pk))
+            if booking.status == S.CONFIRMED:
+                publish(events.BookingConfirmed(booking_id=booking.pk))
+    except IntegrityError as exc:
+        if _is_overlap_violation(exc):
+            logger.info("booking_overlap_refused_by_constraint", extra={"staff_id": staff_id})
+            raise SlotUnavailable() from exc
+        raise
+    logger.info("booking_created", extra={"booking_id": booking.pk, "staff_id": staff_id, "status": booking.status})
+    return booking
+
+
+def booking_reschedule(
+    *, booking_id: int, start: datetime, actor: User | None, reason: str = "", now: datetime | None = None
+) -> Booking:
+    """Move a booking that holds time to `start` with the same staff member and service; it keeps its status
+    (and a pending one keeps its hold). Same guarantees as `booking_create`, the booking itself excluded from the
+    overlap. A customer may move it only before the cancellation cut-off; the business (manager, the staff
+    member, the system) at any time. Moving to the time it already has changes nothing.
+    """
+    _require_aware(start)
+    now = now or timezone.now()
+    settings = business_settings()
+    staff_id = Booking.objects.filter(pk=booking_id).values_list("staff_id", flat=True).first()
+    if staff_id is None:
+        raise NotFound()
+    try:
+        with transaction.atomic():
+            staff = _lock_staff(staff_id)
+            booking = _lock_booking(booking_id)
+            if booking.status not in RESCHEDULABLE_STATUSES:
+                raise InvalidTransition(current_status=booking.status, action="reschedule")
+            by_business = actor is None or booking_is_run_by(booking=booking, user=actor)
+            if not by_business:
+                if actor.pk != booking.customer_id:
+                    raise PermissionDenied()
+                if booking.status == S.CONFIRMED and not _before_cutoff(booking, settings=settings, now=now):
+                    raise RescheduleWindowClosed()
+            if start == booking.start:
+                return booking
+            service = booking.service
+            _check_slot(staff=staff, service=service, start=start, now=now, exclude_booking_id=booking.pk)
+            old_start, old_end = booking.start, booking.end
+            booking.start = start
+            booking.end = start + service.duration
+            booking.busy_start = start - service.buffer_before
+            booking.busy_end = booking.end + service.buffer_after
+            booking.save(update_fields=["start", "end", "busy_start", "busy_end", "updated_at"])
+            _record(
+                booking, from_status=booking.status, actor=actor, reason=reason, old_start=old_start, old_end=old_end
+            )
+            publish(events.BookingRescheduled(booking_id=booking.pk, old_start=old_start, old_end=old_end))
+    except IntegrityError as exc:
+        if _is_overlap_violation(exc):
+            raise SlotUnavailable() from exc
+        raise
+    logger.info("booking_rescheduled", extra={"booking_id": booking.pk, "staff_id": staff_id})
+    return booking
+
+
+# --- status changes -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def booking_confirm(*, booking_id: int, actor: User | None = None, reason: str = "") -> Booking:
+    """Payment arrived (or the business confirms): `pending_payment` → `confirmed`, hold cleared.
+
+    Idempotent for a confirmed booking. A pending booking whose hold has run out but that the expiry job has not
+    reached yet still owns its slot, so it is confirmed. An `expired` or `cancelled` booking is refused with
+    `InvalidTransition` (409): its slot may be someone else's now; the caller voids or refunds the payment.
+    """
+    booking = _lock_booking(booking_id)
+    if _change_status(booking, S.CONFIRMED, action="confirm", actor=actor, reason=reason, hold_expires_at=None):
+        publish(events.BookingConfirmed(booking_id=booking.pk))
+    return booking
+
+
+@transaction.atomic
+def booking_expire(
+    *, booking_id: int, actor: User | None = None, reason: str = "", now: datetime | None = None
+) -> Booking:
+    """An unpaid hold ran out: `pending_payment` → `expired`, which frees the slot.
+
+    Idempotent for an expired booking. `HoldNotExpired` (409) while the hold still runs; `InvalidTransition`
+    (409) when the booking was paid or cancelled meanwhile.
+    """
+    now = now or timezone.now()
+    booking = _lock_booking(booking_id)
+    if booking.status == S.PENDING_PAYMENT and booking.hold_expires_at and booking.hold_expires_at > now:
+        raise HoldNotExpired()
+    reason = reason or "hold expired"
+    if _change_status(booking, S.EXPIRED, action="expire", actor=actor, reason=reason):
+        publish(events.BookingExpired(booking_id=booking.pk))
+    return booking
+
+
+def booking_expire_due(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Expire every unpaid hold that has run out, each in its own short transaction. Returns how many."""
+    now = now or timezone.now()
+    expired = 0
+    while True:
+        ids = booking_ids_due_for_expiry(now=now, limit=batch)
+        for booking_id in ids:
+            try:
+                booking_expire(booking_id=booking_id, now=now)
+                expired += 1
+            except (Conflict, NotFound):
+                # Paid, cancelled or deleted between the select and the lock: nothing to expire.
+                logger.info("booking_expiry_skipped", extra={"booking_id": booking_id})
+        if len(ids) < batch:
+            return expired
+
+
+@transaction.atomic
+def booking_cancel(*, booking_id: int, actor: User | None, reason: str = "", now: datetime | None = None) -> Booking:
+    """Cancel a booking that holds time, freeing its slot.
+
+    The business (a manager, the booking's staff member, the system with `actor=None`) may cancel at any time.
+    The customer may cancel a confirmed booking only before `start - cancellation_cutoff`
+    (`CancellationWindowClosed` after it) and an unpaid one at any time (it would expire anyway). Idempotent for
+    a cancelled booking; `InvalidTransition` from any other final status.
+    """
+    now = now or timezone.now()
+    settings = business_settings()
+    booking = _lock_booking(booking_id)
+    if booking.status == S.CANCELLED:
+        return booking
+    by_business = actor is None or booking_is_run_by(booking=booking, user=actor)
+    if not by_business and actor.pk != booking.customer_id:
+        raise PermissionDenied()
+    before_cutoff = _before_cutoff(booking, settings=settings, now=now)
+    if not can_transition(booking.status, S.CANCELLED):
+        raise InvalidTransition(current_status=booking.status, action="cancel")
+    if not by_business and booking.status == S.CONFIRMED and not before_cutoff:
+        raise CancellationWindowClosed()
+    _change_status(booking, S.CANCELLED, action="cancel", actor=actor, reason=reason, cancel_reason=reason[:500])
+    publish(
+        events.BookingCancelled(
+            booking_id=booking.pk, by_business=by_business, before_cutoff=before_cutoff, reason=reason
+        )
+    )
+    return booking
+
+
+def _finish(booking_id: int, to_status: str, *, action: str, actor: User | None, now: datetime | None) -> Booking:
+    now = now or timezone.now()
+    booking = _lock_booking(booking_id)
+    if actor is not None and not booking_is_run_by(booking=booking, user=actor):
+        raise PermissionDenied()
+    if booking.status != to_status and can_transition(booking.status, to_status) and now < booking.start:
+        raise BookingNotStarted()
+    if _change_status(booking, to_status, action=action, actor=actor):
+        publish(
+            events.BookingCompleted(booking_id=booking.pk)
+            if to_status == S.COMPLETED
+            else events.BookingNoShow(booking_id=booking.pk)
+        )
+    return booking
+
+
+@transaction.atomic
+def booking_complete(*, booking_id: int, actor: User | None, now: datetime | None = None) -> Booking:
+    """The appointment took place: `confirmed` → `completed`. The business only, once it has started."""
+    return _finish(booking_id, S.COMPLETED, action="complete", actor=actor, now=now)
+
+
+@transaction.atomic
+def booking_mark_no_show(*, booking_id: int, actor: User | None, now: datetime | None = None) -> Booking:
+    """The customer did not come: `confirmed` → `no_show`. The business only, once it has started."""
+    return _finish(booking_id, S.NO_SHOW, action="no_show", actor=actor, now=now)
