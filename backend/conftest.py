@@ -14,7 +14,6 @@ def _empty_job_queue(request, django_db_blocker):
 
         with django_db_blocker.unblock(), connection.cursor() as cursor:
             cursor.execute("TRUNCATE procrastinate_jobs, procrastinate_periodic_defers RESTART IDENTITY CASCADE")
-    yield
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import dj_database_url
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EMBEDDED_PGDATA = Path(os.environ.get("MAWID_EMBEDDED_PGDATA", REPO_ROOT / ".data" / "postgres"))
-EMBEDDED_DB_NAME = "mawid"
+EMBEDDED_DB_NAME = "mawid"  # also named in the existence check below
 
 
 def embedded_url() -> str:
@@ -38,7 +38,7 @@ def embedded_url() -> str:
         [
             str(POSTGRES_BIN_PATH / "psql"),
             "-h", str(info.socket_dir), "-p", str(info.port), "-U", "postgres", "-d", "postgres",
-            "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DB_NAME}'",
+            "-tAc", "SELECT 1 FROM pg_database WHERE datname = 'mawid'",
         ],
         capture_output=True, text=True, check=True,
     ).stdout.strip()

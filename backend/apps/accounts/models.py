@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -43,10 +45,8 @@ class UserManager(BaseUserManager["User"]):
         return self._create(phone, password, **extra)
 
     def get_by_natural_key(self, username: str) -> User:
-        try:
+        with contextlib.suppress(InvalidPhone):
             username = normalize_phone(str(username))
-        except InvalidPhone:
-            pass
         return self.get(phone=username)
 
 

@@ -52,8 +52,8 @@ def run_jobs(*, queues: list[str] | None = None, timeout: float = 10.0, concurre
             cursor.execute(
                 "SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'"
                 " AND scheduled_at < now() + interval '30 seconds'"
-                + (" AND queue_name = ANY(%s)" if queues else ""),
-                [queues] if queues else [],
+                " AND (%s::varchar[] IS NULL OR queue_name = ANY(%s::varchar[]))",
+                [queues, queues],
             )
             remaining = cursor.fetchone()[0]
         if remaining == 0 or time.monotonic() > deadline:

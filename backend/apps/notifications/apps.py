@@ -1,6 +1,14 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class NotificationsConfig(AppConfig):
     name = "apps.notifications"
     label = "notifications"
+    verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from apps.notifications import checks, subscribers  # noqa: F401 - checks register themselves
+
+        # Nobody imports notifications: it listens to the events bookings and payments publish.
+        subscribers.connect()

@@ -54,4 +54,6 @@ def test_createsuperuser_takes_a_phone_number(db):
 
     call_command("createsuperuser", "--noinput", phone="0500000009", verbosity=0)
     user = User.objects.get(phone="+966500000009")
-    assert user.is_superuser and user.is_staff and user.role == "manager"
+    assert user.is_superuser
+    assert user.is_staff
+    assert user.role == "manager"

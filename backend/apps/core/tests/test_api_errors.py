@@ -27,7 +27,8 @@ def assert_error(response, status, code):
     assert response["Content-Type"].startswith("application/json")
     body = response.json()
     assert body["error"]["code"] == code, body
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert isinstance(body["error"]["message"], str)
+    assert body["error"]["message"]
     return body
 
 

@@ -16,10 +16,14 @@ def test_a_job_deferred_in_a_transaction_that_rolls_back_never_runs():
     class Abort(Exception):
         pass
 
-    with pytest.raises(Abort), transaction.atomic():
-        otp_deliver.defer(challenge_id=424242)
-        assert len(job_rows("apps.accounts.jobs.otp_deliver")) == 1  # visible inside the transaction
-        raise Abort
+    def defer_then_fail():
+        with transaction.atomic():
+            otp_deliver.defer(challenge_id=424242)
+            assert len(job_rows("apps.accounts.jobs.otp_deliver")) == 1  # visible inside the transaction
+            raise Abort
+
+    with pytest.raises(Abort):
+        defer_then_fail()
     assert job_rows("apps.accounts.jobs.otp_deliver") == []
     run_jobs(queues=["otp"])
     assert job_rows("apps.accounts.jobs.otp_deliver") == []

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from apps.notifications.models import Notification, NotificationAttempt
+from apps.notifications.services import RETRYABLE_BY_HAND, notification_retry
+
+
+class NotificationAttemptInline(admin.TabularInline):
+    model = NotificationAttempt
+    extra = 0
+    can_delete = False
+    fields = ["number", "outcome", "error", "job_id", "started_at", "finished_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Notification | None = None) -> bool:
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "template",
+        "channel",
+        "recipient",
+        "language",
+        "status",
+        "attempts",
+        "booking_id",
+        "scheduled_for",
+        "sent_at",
+        "created_at",
+    ]
+    list_filter = ["status", "channel", "template", "language"]
+    search_fields = ["event_key", "booking__id", "recipient__phone", "recipient__name"]
+    list_select_related = ["recipient"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Notification._meta.fields]
+    inlines = [NotificationAttemptInline]
+    actions = ["retry"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Notification | None = None) -> bool:
+        return False
+
+    @admin.action(description=_("Send again (failed or outcome unknown)"))
+    def retry(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
+        ids = list(queryset.filter(status__in=RETRYABLE_BY_HAND).values_list("pk", flat=True))
+        done = sum(notification_retry(notification_id=pk) for pk in ids)
+        skipped = queryset.count() - done
+        if done:
+            self.message_user(
+                request,
+                ngettext("%d notification will be sent again.", "%d notifications will be sent again.", done) % done,
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%d notification was left alone: only failed or unknown ones can be sent again.",
+                    "%d notifications were left alone: only failed or unknown ones can be sent again.",
+                    skipped,
+                )
+                % skipped,
+                messages.WARNING,
+            )

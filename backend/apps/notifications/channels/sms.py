@@ -1,0 +1,48 @@
+"""SMS through the messaging provider accounts owns (Authentica's send-sms; OTP stays on send-otp)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.accounts.messaging import get_messaging_provider
+from apps.accounts.providers.base import ProviderError, ProviderRateLimited, ProviderUnavailable
+from apps.notifications.channels.base import ChannelRejected, ChannelUnavailable, Delivery, Message
+
+# 503 and 429 say "not now" before doing anything; every other failure after the request left may have sent it.
+_NOT_PROCESSED = frozenset({503})
+
+
+class SmsChannel:
+    name = "sms"
+    # Authentica has no idempotency key: a second send is a second (billed) SMS on the customer's phone.
+    duplicate_safe = False
+
+    def opted_in(self, user: Any) -> bool:
+        return bool(getattr(user, "notify_sms", False))
+
+    def address(self, user: Any) -> str | None:
+        phone = getattr(user, "phone", None)
+        return str(phone) if phone else None
+
+    def send(self, *, to: str, message: Message) -> Delivery:
+        provider = get_messaging_provider()
+        try:
+            result = provider.send_sms(phone=to, message=message.text)
+        except ProviderRateLimited as exc:
+            raise ChannelUnavailable(_describe(exc), retry_after=exc.retry_after) from exc
+        except ProviderUnavailable as exc:
+            uncertain = exc.maybe_delivered and exc.status_code not in _NOT_PROCESSED
+            raise ChannelUnavailable(_describe(exc), uncertain=uncertain) from exc
+        except ProviderError as exc:  # configuration, validation, no balance: a person has to act
+            raise ChannelRejected(_describe(exc)) from exc
+        finally:
+            close = getattr(provider, "close", None)
+            if close is not None:
+                close()
+        return Delivery(provider_message_id=result.provider_message_id or "")
+
+
+def _describe(exc: ProviderError) -> str:
+    # The client already scrubs the phone, the text and the key out of its messages.
+    status = f" ({exc.status_code})" if exc.status_code else ""
+    return f"{type(exc).__name__}{status}: {exc.message}"

@@ -1,0 +1,188 @@
+"""What each domain event means for notifications. Handlers run inside the publisher's transaction
+(`apps.core.events.publish`): they only write Notification rows and defer jobs, never call a provider, so a
+booking that rolls back notifies nobody and one that commits always does.
+
+| event                | customer                          | staff member (booking.staff.user) | reminders          |
+|----------------------|-----------------------------------|-----------------------------------|--------------------|
+| BookingConfirmed     | booking_confirmed                 | staff_booking_new                 | scheduled 24h, 2h  |
+| BookingRescheduled   | booking_rescheduled (confirmed)   | staff_booking_changed (confirmed) | moved              |
+| BookingCancelled     | booking_cancelled[_by_business] * | staff_booking_cancelled (if it was confirmed) | dropped |
+| BookingExpired / Completed / NoShow | —                  | —                                 | dropped            |
+| PaymentCaptured      | payment_receipt                   | —                                 | —                  |
+| PaymentRefunded      | payment_refunded                  | —                                 | —                  |
+
+* the customer hears about a cancellation when the booking had been confirmed, or when the business cancelled
+  it. BookingCreated says nothing by itself: an unpaid hold is not a booking yet (BookingConfirmed follows).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from typing import Any
+
+from django.utils import timezone
+
+from apps.bookings import events as booking_events
+from apps.bookings.models import Booking, BookingStatusChange
+from apps.core import events
+from apps.core.money import Money
+from apps.notifications.services import Plan, notifications_cancel, notifications_create, reminder_plans
+from apps.notifications.templates import REMINDERS
+
+logger = logging.getLogger("mawid.notifications")
+PAYMENT_EVENTS_MODULE = "apps.payments.events"
+# Messages about a booking that is still on; one that is cancelled before they go out has no use for them.
+NEWS_OF_A_LIVE_BOOKING = ("booking_confirmed", "staff_booking_new", "booking_rescheduled", "staff_booking_changed")
+
+
+def _booking(booking_id: int) -> Booking | None:
+    return Booking.objects.select_related("customer", "staff__user").filter(pk=booking_id).first()
+
+
+def _stamp(booking: Booking) -> int:
+    """Tells one change of a booking from the next (each save moves `updated_at`)."""
+    return int(booking.updated_at.timestamp() * 1_000_000)
+
+
+def _planned(booking_id: int, event: str, plans: list[Plan]) -> None:
+    ids = notifications_create(plans=plans)
+    logger.info("notifications_planned", extra={"booking_id": booking_id, "event": event, "count": len(ids)})
+
+
+def on_booking_confirmed(event: booking_events.BookingConfirmed) -> None:
+    booking = _booking(event.booking_id)
+    if booking is None or booking.status != Booking.Status.CONFIRMED:
+        return
+    plans = [
+        Plan("booking_confirmed", booking.customer, f"booking_confirmed:{booking.pk}", booking.pk),
+        Plan("staff_booking_new", booking.staff.user, f"staff_booking_new:{booking.pk}", booking.pk),
+        *reminder_plans(booking, now=timezone.now()),
+    ]
+    _planned(booking.pk, "BookingConfirmed", plans)
+
+
+def on_booking_rescheduled(event: booking_events.BookingRescheduled) -> None:
+    booking = _booking(event.booking_id)
+    if booking is None:
+        return
+    now = timezone.now()
+    new_reminders = reminder_plans(booking, now=now) if booking.status == Booking.Status.CONFIRMED else []
+    notifications_cancel(
+        booking_id=booking.pk,
+        templates=REMINDERS,
+        reason="the booking was rescheduled",
+        keep_event_keys=[p.event_key for p in new_reminders],
+    )
+    if booking.status != Booking.Status.CONFIRMED:
+        return  # an unpaid hold moved: nobody has been told about it yet
+    stamp = _stamp(booking)
+    context = {"old_start": event.old_start, "new_start": booking.start}
+    plans = [
+        Plan("booking_rescheduled", booking.customer, f"booking_rescheduled:{booking.pk}:{stamp}", booking.pk, context),
+        Plan(
+            "staff_booking_changed",
+            booking.staff.user,
+            f"staff_booking_changed:{booking.pk}:{stamp}",
+            booking.pk,
+            context,
+        ),
+        *new_reminders,
+    ]
+    _planned(booking.pk, "BookingRescheduled", plans)
+
+
+def on_booking_cancelled(event: booking_events.BookingCancelled) -> None:
+    booking = _booking(event.booking_id)
+    if booking is None:
+        return
+    notifications_cancel(
+        booking_id=booking.pk, templates=[*REMINDERS, *NEWS_OF_A_LIVE_BOOKING], reason="the booking was cancelled"
+    )
+    was = (
+        BookingStatusChange.objects.filter(booking_id=booking.pk, to_status=Booking.Status.CANCELLED)
+        .order_by("-id")
+        .values_list("from_status", flat=True)
+        .first()
+    )
+    was_confirmed = was in (None, Booking.Status.CONFIRMED)
+    context = {"reason": (event.reason or "")[:120], "by_business": event.by_business}
+    plans = []
+    if was_confirmed or event.by_business:
+        template = "booking_cancelled_by_business" if event.by_business else "booking_cancelled"
+        plans.append(Plan(template, booking.customer, f"booking_cancelled:{booking.pk}", booking.pk, context))
+    if was_confirmed:
+        plans.append(
+            Plan(
+                "staff_booking_cancelled",
+                booking.staff.user,
+                f"staff_booking_cancelled:{booking.pk}",
+                booking.pk,
+                context,
+            )
+        )
+    _planned(booking.pk, "BookingCancelled", plans)
+
+
+def on_booking_finished(event: Any) -> None:
+    """Expired, completed, no-show: nothing to say, but no reminder may go out any more."""
+    notifications_cancel(
+        booking_id=event.booking_id, templates=REMINDERS, reason=f"{type(event).__name__} (no reminder needed)"
+    )
+
+
+def _money(amount: Any, booking: Booking) -> dict[str, Any]:
+    if isinstance(amount, Money):
+        return amount.as_dict()
+    if isinstance(amount, dict):
+        return {"amount": int(amount["amount"]), "currency": amount.get("currency", booking.currency)}
+    return {"amount": int(amount), "currency": booking.currency}
+
+
+def on_payment_captured(event: Any) -> None:
+    """PaymentCaptured(payment_id, booking_id, amount): a receipt for the customer."""
+    booking = _booking(event.booking_id)
+    if booking is None:
+        return
+    context = {"amount": _money(event.amount, booking), "payment_id": event.payment_id}
+    plans = [Plan("payment_receipt", booking.customer, f"payment_receipt:{event.payment_id}", booking.pk, context)]
+    _planned(booking.pk, "PaymentCaptured", plans)
+
+
+def on_payment_refunded(event: Any) -> None:
+    """PaymentRefunded(payment_id, booking_id, refund_id, amount): a refund notice for the customer."""
+    booking = _booking(event.booking_id)
+    if booking is None:
+        return
+    context = {"amount": _money(event.amount, booking), "payment_id": event.payment_id, "refund_id": event.refund_id}
+    key = f"payment_refunded:{event.payment_id}:{event.refund_id}"
+    _planned(booking.pk, "PaymentRefunded", [Plan("payment_refunded", booking.customer, key, booking.pk, context)])
+
+
+def payment_event_types() -> dict[str, type]:
+    """The payments app's event classes we react to, when that app publishes them (it may not exist)."""
+    if importlib.util.find_spec(PAYMENT_EVENTS_MODULE) is None:
+        return {}
+    module = importlib.import_module(PAYMENT_EVENTS_MODULE)
+    return {name: cls for name in ("PaymentCaptured", "PaymentRefunded") if (cls := getattr(module, name, None))}
+
+
+def connect() -> list[str]:
+    """Subscribe every handler (idempotent). Returns the names of the events wired, for logs and tests."""
+    wiring: list[tuple[type, Any]] = [
+        (booking_events.BookingConfirmed, on_booking_confirmed),
+        (booking_events.BookingRescheduled, on_booking_rescheduled),
+        (booking_events.BookingCancelled, on_booking_cancelled),
+        (booking_events.BookingExpired, on_booking_finished),
+        (booking_events.BookingCompleted, on_booking_finished),
+        (booking_events.BookingNoShow, on_booking_finished),
+    ]
+    payments = payment_event_types()
+    if "PaymentCaptured" in payments:
+        wiring.append((payments["PaymentCaptured"], on_payment_captured))
+    if "PaymentRefunded" in payments:
+        wiring.append((payments["PaymentRefunded"], on_payment_refunded))
+    for event_type, handler in wiring:
+        events.subscribe(event_type, handler)
+    return [event_type.__name__ for event_type, _ in wiring]

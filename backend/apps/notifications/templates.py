@@ -1,0 +1,138 @@
+"""Message templates in Arabic and English: Python format strings, one subject (email) and one text (SMS and
+email body) per language. Placeholders are filled by `rendering.render` with values already formatted for the
+recipient's language: times in the business time zone, money as "150.00 SAR" / "150.00 ر.س".
+
+Placeholders: {hello} (greeting with the recipient's name), {ref} (booking number), {service}, {staff},
+{customer}, {when} (the booking's start), {old_when} (before a reschedule), {amount}, {reason} (a sentence, or
+empty), {business}.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    key: str
+    audience: str  # "customer" | "staff": who it is written for
+    subject: dict[str, str]
+    text: dict[str, str]
+
+
+# Reminders: template -> how long before the booking starts it is sent. A reminder that could not go out in
+# time is still sent until half of that lead has passed (a 24 h reminder until 12 h before), then skipped.
+REMINDERS: dict[str, timedelta] = {
+    "reminder_24h": timedelta(hours=24),
+    "reminder_2h": timedelta(hours=2),
+}
+
+_ALL = [
+    Template(
+        "booking_confirmed",
+        "customer",
+        subject={"en": "Booking #{ref} confirmed", "ar": "تأكيد الحجز رقم {ref}"},
+        text={
+            "en": "{hello}your booking #{ref} is confirmed: {service} with {staff} on {when}. {business}",
+            "ar": "{hello}تم تأكيد حجزك رقم {ref}: {service} مع {staff} يوم {when}. {business}",
+        },
+    ),
+    Template(
+        "staff_booking_new",
+        "staff",
+        subject={"en": "New booking #{ref}", "ar": "حجز جديد رقم {ref}"},
+        text={
+            "en": "New booking #{ref}: {service} for {customer} on {when}.",
+            "ar": "حجز جديد رقم {ref}: {service} للعميل {customer} يوم {when}.",
+        },
+    ),
+    Template(
+        "booking_rescheduled",
+        "customer",
+        subject={"en": "Booking #{ref} moved", "ar": "تغيير موعد الحجز رقم {ref}"},
+        text={
+            "en": "{hello}your booking #{ref} ({service} with {staff}) has moved from {old_when} to {when}.",
+            "ar": "{hello}تم تغيير موعد حجزك رقم {ref} ({service} مع {staff}) من {old_when} إلى {when}.",
+        },
+    ),
+    Template(
+        "staff_booking_changed",
+        "staff",
+        subject={"en": "Booking #{ref} moved", "ar": "تغيير موعد الحجز رقم {ref}"},
+        text={
+            "en": "Booking #{ref} ({service}, {customer}) has moved from {old_when} to {when}.",
+            "ar": "تم تغيير موعد الحجز رقم {ref} ({service}، {customer}) من {old_when} إلى {when}.",
+        },
+    ),
+    Template(
+        "booking_cancelled",
+        "customer",
+        subject={"en": "Booking #{ref} cancelled", "ar": "إلغاء الحجز رقم {ref}"},
+        text={
+            "en": "{hello}your booking #{ref} ({service} on {when}) is cancelled.{reason}",
+            "ar": "{hello}تم إلغاء حجزك رقم {ref} ({service} يوم {when}).{reason}",
+        },
+    ),
+    Template(
+        "booking_cancelled_by_business",
+        "customer",
+        subject={"en": "Booking #{ref} cancelled", "ar": "إلغاء الحجز رقم {ref}"},
+        text={
+            "en": "{hello}we are sorry: {business} had to cancel your booking #{ref} ({service} on {when}).{reason}"
+            " Anything you paid will be refunded in full.",
+            "ar": "{hello}نعتذر، اضطر {business} إلى إلغاء حجزك رقم {ref} ({service} يوم {when}).{reason}"
+            " سيُعاد إليك كامل المبلغ المدفوع إن وجد.",
+        },
+    ),
+    Template(
+        "staff_booking_cancelled",
+        "staff",
+        subject={"en": "Booking #{ref} cancelled", "ar": "إلغاء الحجز رقم {ref}"},
+        text={
+            "en": "Booking #{ref} ({service}, {customer}, {when}) was cancelled.{reason}",
+            "ar": "تم إلغاء الحجز رقم {ref} ({service}، {customer}، {when}).{reason}",
+        },
+    ),
+    Template(
+        "reminder_24h",
+        "customer",
+        subject={"en": "Reminder: booking #{ref}", "ar": "تذكير بالحجز رقم {ref}"},
+        text={
+            "en": "Reminder: {service} with {staff} on {when} (booking #{ref}). {business}",
+            "ar": "تذكير: موعدك لخدمة {service} مع {staff} يوم {when} (الحجز رقم {ref}). {business}",
+        },
+    ),
+    Template(
+        "reminder_2h",
+        "customer",
+        subject={"en": "Reminder: booking #{ref} soon", "ar": "تذكير: موعد الحجز رقم {ref} قريب"},
+        text={
+            "en": "Reminder: your booking #{ref} for {service} with {staff} starts at {when}. See you soon!",
+            "ar": "تذكير: يبدأ حجزك رقم {ref} لخدمة {service} مع {staff} في {when}. نراك قريباً!",
+        },
+    ),
+    Template(
+        "payment_receipt",
+        "customer",
+        subject={"en": "Receipt for booking #{ref}", "ar": "إيصال الدفع للحجز رقم {ref}"},
+        text={
+            "en": "{hello}we received your payment of {amount} for booking #{ref} ({service} on {when}). Thank you!",
+            "ar": "{hello}استلمنا دفعتك بمبلغ {amount} للحجز رقم {ref} ({service} يوم {when}). شكراً لك!",
+        },
+    ),
+    Template(
+        "payment_refunded",
+        "customer",
+        subject={"en": "Refund for booking #{ref}", "ar": "استرداد مبلغ الحجز رقم {ref}"},
+        text={
+            "en": "{hello}we refunded {amount} for booking #{ref} ({service}). It may take a few days to appear on"
+            " your statement.",
+            "ar": "{hello}أعدنا إليك مبلغ {amount} للحجز رقم {ref} ({service}). قد يستغرق ظهوره في كشف حسابك"
+            " بضعة أيام.",
+        },
+    ),
+]
+
+TEMPLATES: dict[str, Template] = {t.key: t for t in _ALL}
+LANGUAGES = ("ar", "en")

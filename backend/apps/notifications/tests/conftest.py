@@ -1,0 +1,142 @@
+"""Fixtures for notification tests: one business in Riyadh, a service, a staff member (English), customers in
+Arabic and English, bookings made through the bookings services, and the Authentica fake over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.accounts.tests.fakes import authentica_fake, authentica_fake_factory  # noqa: F401
+from apps.bookings.models import Booking
+from apps.bookings.services import booking_create
+from apps.bookings.tests.factories import BookingFactory, ServiceFactory, StaffFactory, UserFactory
+from apps.catalog.models import BusinessSettings, Service, Staff
+from apps.notifications.models import Notification
+from apps.notifications.services import Plan, notifications_create
+
+RIYADH = ZoneInfo("Asia/Riyadh")
+SEND = "apps.notifications.jobs.notification_send"
+
+
+@pytest.fixture
+def business(db) -> BusinessSettings:
+    settings = BusinessSettings.load()
+    settings.name = "Salon Noor"
+    settings.timezone = "Asia/Riyadh"
+    settings.slot_step_minutes = 15
+    settings.min_notice_minutes = 120
+    settings.max_advance_days = 60
+    settings.cancellation_cutoff_hours = 24
+    settings.require_payment = False  # bookings are confirmed when made
+    settings.save()
+    return settings
+
+
+@pytest.fixture
+def service(business) -> Service:
+    return ServiceFactory(name_en="Haircut", name_ar="قص شعر", duration_minutes=30, price_amount=15000)
+
+
+@pytest.fixture
+def staff(service) -> Staff:
+    return StaffFactory(
+        services=[service],
+        display_name="Noura",
+        user__name="Noura",
+        user__language="en",
+        user__email="noura@salon.example",
+    )
+
+
+@pytest.fixture
+def customer_ar(business) -> User:
+    return UserFactory(name="سارة", language="ar", email="sara@example.com", phone="+966501110001")
+
+
+@pytest.fixture
+def customer_en(business) -> User:
+    return UserFactory(name="John", language="en", email="john@example.com", phone="+966501110002")
+
+
+@pytest.fixture
+def day() -> date:
+    return timezone.now().astimezone(RIYADH).date() + timedelta(days=3)
+
+
+@pytest.fixture
+def at(day) -> Callable[..., datetime]:
+    """`at("10:00")` → that time, in Riyadh, three days from now."""
+
+    def make(hhmm: str, *, days: int = 0) -> datetime:
+        hours, minutes = map(int, hhmm.split(":"))
+        return datetime.combine(day + timedelta(days=days), time(hours, minutes), tzinfo=RIYADH)
+
+    return make
+
+
+@pytest.fixture
+def book(staff, service, at) -> Callable[..., Booking]:
+    """`book(customer, "10:00")`: a booking made through `booking_create` (confirmed: no payment required)."""
+
+    def make(customer: User, hhmm: str = "10:00") -> Booking:
+        return booking_create(customer=customer, staff_id=staff.pk, service=service, start=at(hhmm))
+
+    return make
+
+
+@pytest.fixture
+def sms(settings, authentica_fake):  # noqa: F811
+    """Point the SMS channel at a running Authentica fake (real HTTP on loopback), with short timeouts."""
+    settings.AUTHENTICA_BASE_URL = authentica_fake.base_url
+    settings.AUTHENTICA_API_KEY = authentica_fake.api_key
+    settings.AUTHENTICA_READ_TIMEOUT = 1.0
+    settings.AUTHENTICA_CONNECT_TIMEOUT = 1.0
+    settings.MAWID_JOB_RETRY_BASE_SECONDS = 0.02
+    authentica_fake.configure(send_cap_per_window=None)
+    return authentica_fake
+
+
+@pytest.fixture
+def soon_booking(staff, service):
+    """A confirmed booking starting `minutes` from now, written directly (the services refuse such short notice)."""
+
+    def make(customer: User, *, start: datetime) -> Booking:
+        return BookingFactory(customer=customer, staff=staff, service=service, start=start)
+
+    return make
+
+
+def plan_one(
+    booking: Booking,
+    *,
+    template: str = "booking_confirmed",
+    recipient: User | None = None,
+    key: str | None = None,
+    **extra,
+) -> list[Notification]:
+    """Write the rows (and jobs) of one message in a committed transaction, as a subscriber would."""
+    recipient = recipient or booking.customer
+    with transaction.atomic():
+        ids = notifications_create(
+            plans=[Plan(template, recipient, key or f"{template}:{booking.pk}", booking.pk, **extra)]
+        )
+    return list(Notification.objects.filter(pk__in=ids).order_by("pk"))
+
+
+def kill_worker_during(job_id: int) -> None:
+    """Leave job `job_id` `doing`, owned by a worker whose heartbeat stopped an hour ago (a killed worker)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '1 hour') RETURNING id"
+        )
+        worker_id = cursor.fetchone()[0]
+        cursor.execute(
+            "UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s, attempts = 0 WHERE id = %s",
+            [worker_id, job_id],
+        )

@@ -1,0 +1,131 @@
+"""Messages in Arabic and English: times in the business time zone, money in the reader's words."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from apps.core.money import Money
+from apps.notifications.rendering import format_datetime, format_money, render
+from apps.notifications.templates import LANGUAGES, TEMPLATES
+
+RIYADH = ZoneInfo("Asia/Riyadh")
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "Tue 1 Dec 2026, 9:00 AM"),
+        ("ar", "الثلاثاء 1 ديسمبر 2026، 9:00 ص"),
+    ],
+)
+def test_times_are_shown_in_the_business_time_zone(language, expected):
+    six_utc = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)  # 09:00 in Riyadh
+    assert format_datetime(six_utc, language=language, tz=RIYADH) == expected
+
+
+def test_afternoon_and_midnight_hours():
+    assert format_datetime(datetime(2026, 12, 1, 15, 30, tzinfo=RIYADH), language="en", tz=RIYADH).endswith("3:30 PM")
+    assert format_datetime(datetime(2026, 12, 1, 15, 30, tzinfo=RIYADH), language="ar", tz=RIYADH).endswith("3:30 م")
+    assert format_datetime(datetime(2026, 12, 1, 0, 5, tzinfo=RIYADH), language="en", tz=RIYADH).endswith("12:05 AM")
+
+
+@pytest.mark.parametrize(
+    ("money", "language", "expected"),
+    [
+        (Money(15000, "SAR"), "en", "150.00 SAR"),
+        (Money(15000, "SAR"), "ar", "150.00 ر.س"),
+        (Money(5, "SAR"), "en", "0.05 SAR"),
+        (Money(123456, "USD"), "ar", "1234.56 USD"),
+    ],
+)
+def test_money(money, language, expected):
+    assert format_money(money, language=language) == expected
+
+
+class _Obj:
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+
+def _booking():
+    customer = _Obj(name="Sara", language="ar")
+    return _Obj(
+        pk=42,
+        customer=customer,
+        service=_Obj(name_en="Haircut", name_ar="قص شعر"),
+        staff=_Obj(display_name="Noura"),
+        start=datetime(2026, 12, 1, 6, 0, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+def test_every_template_renders_completely_in_both_languages(template, language):
+    business = _Obj(name="Salon Noor", tz=RIYADH)
+    context = {
+        "old_start": "2026-11-30T07:00:00Z",
+        "amount": {"amount": 15000, "currency": "SAR"},
+        "reason": "Staff member ill",
+    }
+    message = render(
+        template=template,
+        language=language,
+        context=context,
+        recipient=_Obj(name="Sara"),
+        booking=_booking(),
+        business=business,
+        reference="notification.1",
+    )
+    assert message.subject
+    assert message.text
+    assert not re.search(r"[{}]", message.subject + message.text)  # no placeholder left unfilled
+    assert "42" in message.text
+    if language == "ar":
+        assert re.search(r"[\u0600-\u06FF]", message.text)
+    if "when" in TEMPLATES[template].text[language]:
+        expected = "9:00 ص" if language == "ar" else "9:00 AM"
+        assert expected in message.text  # 06:00 UTC shown as Riyadh time
+    if "{amount}" in TEMPLATES[template].text[language]:
+        assert ("150.00 ر.س" if language == "ar" else "150.00 SAR") in message.text
+
+
+def test_the_confirmation_reads_naturally():
+    business = _Obj(name="Salon Noor", tz=RIYADH)
+    args = {
+        "template": "booking_confirmed",
+        "context": {},
+        "booking": _booking(),
+        "business": business,
+        "reference": "notification.1",
+    }
+    en = render(language="en", recipient=_Obj(name="Sara"), **args)
+    ar = render(language="ar", recipient=_Obj(name="سارة"), **args)
+    assert (
+        en.text
+        == "Hello Sara, your booking #42 is confirmed: Haircut with Noura on Tue 1 Dec 2026, 9:00 AM. Salon Noor"
+    )
+    assert ar.text == (
+        "مرحباً سارة، تم تأكيد حجزك رقم 42: قص شعر مع Noura يوم الثلاثاء 1 ديسمبر 2026، 9:00 ص. Salon Noor"
+    )
+    assert en.subject == "Booking #42 confirmed"
+    assert ar.subject == "تأكيد الحجز رقم 42"
+
+
+def test_a_reason_is_a_sentence_only_when_there_is_one():
+    business = _Obj(name="Salon Noor", tz=RIYADH)
+    args = {
+        "template": "booking_cancelled",
+        "language": "en",
+        "recipient": _Obj(name=""),
+        "booking": _booking(),
+        "business": business,
+        "reference": "r",
+    }
+    assert (
+        render(context={}, **args).text == "Hello, your booking #42 (Haircut on Tue 1 Dec 2026, 9:00 AM) is cancelled."
+    )
+    assert render(context={"reason": "Travelling."}, **args).text.endswith("is cancelled. Reason: Travelling.")
