@@ -6,7 +6,6 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
@@ -17,6 +16,7 @@ from apps.accounts.models import OtpChallenge, User
 from apps.accounts.phone import PhoneField
 from apps.core.errors import DomainError
 from apps.core.http import client_ip
+from apps.core.throttling import AnonThrottle
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -35,7 +35,7 @@ class TokenInvalid(DomainError):
 class OtpRequestApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [AnonRateThrottle]
+    throttle_classes = [AnonThrottle]
 
     class InputSerializer(serializers.Serializer):
         phone = PhoneField()
@@ -64,7 +64,7 @@ class OtpRequestApi(APIView):
 class OtpVerifyApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [AnonRateThrottle]
+    throttle_classes = [AnonThrottle]
 
     class InputSerializer(serializers.Serializer):
         phone = PhoneField()
@@ -87,7 +87,7 @@ class OtpVerifyApi(APIView):
 class TokenRefreshApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [AnonRateThrottle]
+    throttle_classes = [AnonThrottle]
 
     class InputSerializer(serializers.Serializer):
         refresh = serializers.CharField()
@@ -113,7 +113,7 @@ class TokenRefreshApi(APIView):
 class LogoutApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [AnonRateThrottle]
+    throttle_classes = [AnonThrottle]
 
     class InputSerializer(serializers.Serializer):
         refresh = serializers.CharField()

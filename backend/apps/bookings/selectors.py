@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.bookings.models import HOLDING_STATUSES, Booking, TsTzRange
 from apps.catalog.availability import Interval
+from apps.catalog.busy import busy_from_rows
 from apps.core.errors import NotFound
 
 
@@ -34,18 +35,29 @@ def booking_busy_intervals(
 ) -> dict[int, list[Interval]]:
     """Per staff id, the time held by bookings (widened by their buffers) that overlaps [start, end). One query.
 
-    Registered with `apps.catalog.busy.register_busy_source` so availability sees bookings.
+    Registered with `apps.catalog.busy.register_busy_source` so availability sees bookings. PostgreSQL merges
+    touching and overlapping bookings (`range_agg`) and hands instants back as epoch microseconds: a month of
+    back-to-back bookings is a few rows, and no timestamp parsing (about 5 µs a value in psycopg) is needed.
+    The WHERE clause is the exclusion constraint's own expression, so the constraint's GiST index answers it.
     """
     ids = list(staff_ids)
-    out: dict[int, list[Interval]] = defaultdict(list)
     if not ids or not start < end:
         return {}
-    rows = _holding(staff_ids=ids, start=start, end=end, exclude_booking_id=exclude_booking_id).values_list(
-        "staff_id", "busy_start", "busy_end"
-    )
-    for staff_id, busy_start, busy_end in rows.order_by("staff_id", "busy_start"):
-        out[staff_id].append(Interval(busy_start, busy_end))
-    return dict(out)
+    sql = f"""
+        SELECT staff_id,
+               (EXTRACT(EPOCH FROM lower(r)) * 1000000)::bigint,
+               (EXTRACT(EPOCH FROM upper(r)) * 1000000)::bigint
+          FROM (SELECT staff_id, unnest(range_agg(tstzrange(busy_start, busy_end, '[)'))) AS r
+                  FROM "{Booking._meta.db_table}"
+                 WHERE staff_id = ANY(%s) AND status = ANY(%s)
+                   AND tstzrange(busy_start, busy_end, '[)') && tstzrange(%s, %s, '[)')
+                   AND id IS DISTINCT FROM %s
+                 GROUP BY staff_id) merged
+         ORDER BY 1, 2
+    """  # noqa: S608 - only the model's own table name is interpolated
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids, sorted(HOLDING_STATUSES), start, end, exclude_booking_id])
+        return busy_from_rows(cursor.fetchall())
 
 
 def booking_overlaps(

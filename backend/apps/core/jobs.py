@@ -32,3 +32,13 @@ async def retry_stalled_jobs(context: JobContext, timestamp: int) -> int:
 def idempotency_cleanup(timestamp: int) -> int:
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - TTL).delete()
     return deleted
+
+
+@app.periodic(cron="*/10 * * * *", periodic_id="throttle_cleanup")
+@app.task(queue="maintenance", queueing_lock="throttle_cleanup")
+def throttle_cleanup(timestamp: int) -> int:
+    """Forget throttle windows older than a day (the longest rate we use)."""
+    from apps.core.models import ThrottleHit
+
+    deleted, _ = ThrottleHit.objects.filter(window_start__lt=timestamp - 86400).delete()
+    return deleted

@@ -22,3 +22,17 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key}"
+
+
+class ThrottleHit(models.Model):
+    """Request counts per throttle key and fixed window (see core/throttling.py). The table is UNLOGGED."""
+
+    key = models.CharField(max_length=200)
+    window_start = models.BigIntegerField(help_text="Start of the window, unix seconds.")
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="throttle_unique_key_window")]
+
+    def __str__(self) -> str:
+        return f"{self.key} @{self.window_start}: {self.hits}"

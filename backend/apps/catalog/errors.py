@@ -1,0 +1,27 @@
+"""Catalog errors: stable codes of the public API (listed in the schema through `register_error`).
+
+Unknown or inactive staff and services are `apps.core.errors.NotFound` (404 `not_found`); the subclasses below
+only say which one, so a caller can map them to a field.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.errors import DomainError, NotFound, register_error
+
+
+class ServiceMissing(NotFound):
+    message = _("No such service.")
+
+
+class StaffMissing(NotFound):
+    message = _("No such staff member.")
+
+
+@register_error
+class ServiceNotOffered(DomainError):
+    code, status, message = "service_not_offered", 400, _("This staff member does not offer this service.")
+
+
+@register_error
+class InvalidDateRange(DomainError):
+    code, status, message = "invalid_date_range", 400, _("The date range is invalid: it ends before it starts.")

@@ -1,0 +1,417 @@
+"""Reads for the catalog and for availability. Nothing here writes.
+
+Availability is computed by the pure engine in `apps.catalog.availability`; the selectors below only load what
+it needs, in a fixed number of queries whatever the range or the number of bookings:
+
+* `business_settings()`                          1 query
+* `staff_service_get_active()`                   1 query (staff + service + "offers it", on the happy path)
+* `staff_schedules()`                            2 queries: weekly hours, exceptions and closures in one
+                                                 UNION ALL, plus the registered busy source (bookings)
+
+so one staff member's availability costs 4 queries, and so does "any staff member" (the service query also
+brings the ids of the staff who offer it). Times are stored in UTC and computed in the business time zone.
+
+Staff loaded by `staff_get_active` / `staff_list` carry `service_ids` (their active services, in display
+order) and services loaded by `service_get_active` / `service_list` carry `staff_ids` (the active staff who
+offer them); `staff_offers_service` answers from those without a query.
+
+CPU matters as much as queries here: a request has ~10 ms, and compiling a complex ORM query costs ~1 ms.
+Hence the raw UNION in `staff_schedules` and no subquery in `staff_service_get_active`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.catalog.availability import (
+    Interval,
+    SlotRules,
+    StaffSchedule,
+    WeeklyHours,
+    clip_range,
+    compute_slots,
+    compute_slots_many,
+    is_bookable,
+    merge_any_staff,
+)
+from apps.catalog.busy import busy_intervals
+from apps.catalog.errors import InvalidDateRange, ServiceMissing, ServiceNotOffered, StaffMissing
+from apps.catalog.models import BusinessSettings, Closure, ScheduleException, Service, Staff, WorkingHours
+
+# Public lists are plain JSON arrays (the catalog of one business is small) but never unbounded.
+LIST_LIMIT = 500
+
+_DAY = timedelta(days=1)
+# Dates outside this range are refused before any date arithmetic can overflow.
+_FIRST_DAY = date(1970, 1, 1)
+_LAST_DAY = date(9000, 12, 31)
+# Data is loaded this much beyond the reach of a service (duration and buffers) around the requested dates.
+_MARGIN = timedelta(days=1)
+
+_Staffing = Staff.services.through  # the staff <-> service link table
+
+
+# --- catalog ----------------------------------------------------------------------------------------------
+
+
+def business_settings() -> BusinessSettings:
+    return BusinessSettings.load()
+
+
+def _service_ids_of(staff_ref: OuterRef) -> ArraySubquery:
+    """The ids of the active services a staff member offers, in display order."""
+    return ArraySubquery(
+        _Staffing.objects.filter(staff_id=staff_ref, service__is_active=True)
+        .order_by("service__display_order", "service_id")
+        .values("service_id")
+    )
+
+
+def _staff_ids_of(service_ref: OuterRef) -> ArraySubquery:
+    """The ids of the active staff who offer a service, in display order."""
+    return ArraySubquery(
+        _Staffing.objects.filter(service_id=service_ref, staff__is_active=True)
+        .order_by("staff__display_order", "staff_id")
+        .values("staff_id")
+    )
+
+
+def _active_services() -> QuerySet[Service]:
+    return Service.objects.filter(is_active=True).annotate(staff_ids=_staff_ids_of(OuterRef("pk")))
+
+
+def _active_staff() -> QuerySet[Staff]:
+    return Staff.objects.filter(is_active=True).annotate(service_ids=_service_ids_of(OuterRef("pk")))
+
+
+def service_list() -> QuerySet[Service]:
+    """Active services in display order (at most `LIST_LIMIT`), each with `staff_ids`. One query."""
+    return _active_services().order_by("display_order", "id")[:LIST_LIMIT]
+
+
+def service_get_active(service_id: int) -> Service:
+    """The active service with `staff_ids`; `NotFound` when unknown or inactive. One query."""
+    service = _active_services().filter(pk=service_id).first()
+    if service is None:
+        raise ServiceMissing()
+    return service
+
+
+def staff_list(*, service_id: int | None = None) -> QuerySet[Staff]:
+    """Active staff in display order (at most `LIST_LIMIT`), each with `service_ids`. One query.
+
+    With `service_id`, only those who offer that service (none when it is unknown or inactive).
+    """
+    qs = _active_staff()
+    if service_id is not None:
+        qs = qs.filter(
+            Exists(_Staffing.objects.filter(staff_id=OuterRef("pk"), service_id=service_id, service__is_active=True))
+        )
+    return qs.order_by("display_order", "id")[:LIST_LIMIT]
+
+
+def staff_get_active(staff_id: int) -> Staff:
+    """The active staff member with `service_ids`; `NotFound` when unknown or inactive. One query."""
+    staff = _active_staff().filter(pk=staff_id).first()
+    if staff is None:
+        raise StaffMissing()
+    return staff
+
+
+def staff_offers_service(staff: Staff, service: Service) -> bool:
+    """Whether the staff member offers this (active) service.
+
+    No query for staff loaded by these selectors (`service_ids`, or what `staff_service_get_active` found);
+    otherwise one, remembered on the instance for the rest of the request.
+    """
+    if not service.is_active:
+        return False
+    service_ids = getattr(staff, "service_ids", None)
+    if service_ids is not None:
+        return service.pk in service_ids
+    known: dict[int, bool] = staff.__dict__.setdefault("_offers_service", {})
+    if service.pk not in known:
+        known[service.pk] = _Staffing.objects.filter(staff_id=staff.pk, service_id=service.pk).exists()
+    return known[service.pk]
+
+
+def staff_service_get_active(*, staff_id: int, service_id: int) -> tuple[Staff, Service]:
+    """The active staff member and the active service they offer, in one query.
+
+    When that query finds nothing, tells why: `StaffMissing` / `ServiceMissing` (404 `not_found`) for an
+    unknown or inactive staff member or service, else `ServiceNotOffered`.
+    """
+    link = (
+        _Staffing.objects.filter(
+            staff_id=staff_id, service_id=service_id, staff__is_active=True, service__is_active=True
+        )
+        .select_related("staff", "service")
+        .first()
+    )
+    if link is None:
+        staff_get_active(staff_id)
+        service_get_active(service_id)
+        raise ServiceNotOffered()
+    staff, service = link.staff, link.service
+    staff.__dict__["_offers_service"] = {service.pk: True}  # see staff_offers_service
+    return staff, service
+
+
+# --- schedules --------------------------------------------------------------------------------------------
+
+
+def _day_start(day: date, tz: ZoneInfo) -> datetime:
+    """The first instant of a local date (zoneinfo resolves a skipped or repeated midnight with fold=0)."""
+    return datetime.combine(day, time(), tzinfo=tz)
+
+
+def _reach(service: Service | None) -> tuple[timedelta, timedelta]:
+    """How far before the first date and after the last one a service's slots can need data."""
+    if service is None:
+        return _DAY + _MARGIN, _DAY + _MARGIN
+    return service.buffer_before + _MARGIN, service.duration + service.buffer_after + _MARGIN
+
+
+_WEEKLY, _CLOSURE = "weekly", "closure"
+
+
+@cache
+def _schedule_sql() -> str:
+    """Weekly hours, the exceptions overlapping [start, end) and the closures overlapping the local dates
+    [first, last], as rows `(kind, staff_id, weekday, from_time, to_time, from, to, first_day, last_day)`:
+    three small tables in one round trip. Raw SQL on purpose: compiling this UNION with the ORM costs more
+    CPU than running it."""
+    hours, exceptions, closures = WorkingHours._meta.db_table, ScheduleException._meta.db_table, Closure._meta.db_table
+    # Only constants and the models' table names go into the text; every value is a query parameter.
+    return f"""
+        SELECT '{_WEEKLY}', staff_id, weekday, start_time, end_time,
+               NULL::timestamptz, NULL::timestamptz, NULL::date, NULL::date
+          FROM "{hours}" WHERE staff_id = ANY(%(staff_ids)s)
+        UNION ALL
+        SELECT kind, staff_id, NULL, NULL, NULL, "start", "end", NULL, NULL
+          FROM "{exceptions}" WHERE staff_id = ANY(%(staff_ids)s) AND "start" < %(end)s AND "end" > %(start)s
+        UNION ALL
+        SELECT '{_CLOSURE}', NULL, NULL, NULL, NULL, NULL, NULL, start_date, end_date
+          FROM "{closures}" WHERE start_date <= %(last)s AND end_date >= %(first)s
+    """  # noqa: S608
+
+
+def _schedule_rows(staff_ids: list[int], start: datetime, end: datetime, first: date, last: date) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _schedule_sql(), {"staff_ids": staff_ids, "start": start, "end": end, "first": first, "last": last}
+        )
+        return cursor.fetchall()
+
+
+def staff_schedules(
+    *,
+    staff_ids: Sequence[int],
+    date_from: date,
+    date_to: date,
+    business: BusinessSettings,
+    exclude_booking_id: int | None = None,
+    service: Service | None = None,
+) -> dict[int, StaffSchedule]:
+    """Everything the slot engine needs about these staff members for the local dates [date_from, date_to].
+
+    Two queries whatever the range, the number of staff or of bookings: weekly hours + exceptions + closures
+    in one, and the registered busy source (bookings; none registered: no query). Data is loaded over the
+    dates widened by the reach of `service` (its buffers and duration; a day each way when not given) so
+    that a slot near either end sees the bookings and exceptions next to it. `exclude_booking_id` leaves one
+    booking out (moving a booking must not collide with itself).
+    """
+    ids = sorted(set(staff_ids))
+    if not ids:
+        return {}
+    if date_from > date_to or date_from < _FIRST_DAY or date_to > _LAST_DAY:
+        raise InvalidDateRange()
+    tz = business.tz
+    before, after = _reach(service)
+    start = _day_start(date_from, tz) - before
+    end = _day_start(date_to + _DAY, tz) + after
+    first_day, last_day = start.astimezone(tz).date(), end.astimezone(tz).date()
+
+    weekly: dict[int, list[WeeklyHours]] = defaultdict(list)
+    extra: dict[int, list[Interval]] = defaultdict(list)
+    time_off: dict[int, list[Interval]] = defaultdict(list)
+    closures: list[Interval] = []
+    for kind, staff_id, weekday, from_time, to_time, from_, to, first, last in _schedule_rows(
+        ids, start, end, first_day, last_day
+    ):
+        if kind == _WEEKLY:
+            weekly[staff_id].append(WeeklyHours(weekday, from_time, to_time))
+        elif kind == ScheduleException.Kind.TIME_OFF:
+            time_off[staff_id].append(Interval(from_, to))
+        elif kind == ScheduleException.Kind.EXTRA_HOURS:
+            extra[staff_id].append(Interval(from_, to))
+        else:  # a closure: whole local days, cut to the loaded dates so that `last + 1 day` cannot overflow
+            closures.append(Interval(_day_start(max(first, first_day), tz), _day_start(min(last, last_day) + _DAY, tz)))
+    busy = busy_intervals(staff_ids=ids, start=start, end=end, exclude_booking_id=exclude_booking_id)
+
+    shared_closures = tuple(closures)
+    return {
+        staff_id: StaffSchedule(
+            weekly=tuple(weekly[staff_id]),
+            extra=tuple(extra[staff_id]),
+            time_off=tuple(time_off[staff_id]),
+            closures=shared_closures,
+            busy=tuple(busy.get(staff_id, ())),
+        )
+        for staff_id in ids
+    }
+
+
+# --- availability -----------------------------------------------------------------------------------------
+
+
+def slot_rules(*, service: Service, business: BusinessSettings, now: datetime | None = None) -> SlotRules:
+    return SlotRules(
+        duration=service.duration,
+        buffer_before=service.buffer_before,
+        buffer_after=service.buffer_after,
+        step=business.slot_step,
+        now=now or timezone.now(),
+        min_notice=business.min_notice,
+        max_advance_days=business.max_advance_days,
+        tz=business.tz,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AvailabilityResult:
+    staff: Staff
+    service: Service
+    timezone: str
+    # The dates searched: the request cut to the booking window; None when nothing of it was left.
+    date_from: date | None
+    date_to: date | None
+    slots: list[Interval]  # in UTC, sorted by start
+
+
+@dataclass(frozen=True, slots=True)
+class AnyStaffSlot:
+    slot: Interval
+    staff_ids: list[int]  # ascending
+
+
+@dataclass(frozen=True, slots=True)
+class AnyStaffAvailabilityResult:
+    service: Service
+    timezone: str
+    date: date
+    staff_ids: list[int]  # everyone who offers the service, in display order
+    slots: list[AnyStaffSlot]
+
+
+def _ensure_active(*, staff: Staff | None = None, service: Service | None = None) -> None:
+    if staff is not None and not staff.is_active:
+        raise StaffMissing()
+    if service is not None and not service.is_active:
+        raise ServiceMissing()
+
+
+def slot_list_available(
+    *, staff: Staff, service: Service, date_from: date | None, date_to: date | None, now: datetime | None = None
+) -> AvailabilityResult:
+    """Every start time at which `service` can be booked with `staff` on the local dates [date_from, date_to].
+
+    `date_from` defaults to today (business time zone), `date_to` to `date_from`. A reversed range is
+    `InvalidDateRange`; a range beyond the booking window (today .. today + max_advance_days) is cut to it,
+    which also bounds its length. 2 queries beyond the business settings (none when nothing is left).
+    """
+    _ensure_active(staff=staff, service=service)
+    if not staff_offers_service(staff, service):
+        raise ServiceNotOffered()
+    business = business_settings()
+    rules = slot_rules(service=service, business=business, now=now)
+    if date_from is None:
+        date_from = rules.now.astimezone(rules.tz).date()
+    if date_to is None:
+        date_to = date_from
+    if date_from > date_to:
+        raise InvalidDateRange(fields={"date_to": [str(_("The end date is before the start date."))]})
+    clipped = clip_range(date_from, date_to, rules)
+    if clipped is None:
+        return AvailabilityResult(staff, service, business.timezone, None, None, [])
+    first, last = clipped
+    schedules = staff_schedules(staff_ids=[staff.pk], date_from=first, date_to=last, business=business, service=service)
+    slots = compute_slots(schedules[staff.pk], rules, first, last)
+    return AvailabilityResult(staff, service, business.timezone, first, last, slots)
+
+
+def slot_list_any_staff(
+    *, service: Service, date: date | None, now: datetime | None = None
+) -> AnyStaffAvailabilityResult:
+    """The slots of every active staff member who offers `service` on one local date, each with who is free.
+
+    `date` defaults to today; a date outside the booking window has no slots. 2 queries beyond the business
+    settings whatever the number of staff (none when there is nothing to compute) for a service loaded by
+    `service_get_active` (which brings `staff_ids`).
+    """
+    _ensure_active(service=service)
+    staff_ids = getattr(service, "staff_ids", None)
+    if staff_ids is None:
+        staff_ids = list(_staff_ids_for(service))
+    business = business_settings()
+    rules = slot_rules(service=service, business=business, now=now)
+    day = date if date is not None else rules.now.astimezone(rules.tz).date()
+    if not staff_ids or clip_range(day, day, rules) is None:
+        return AnyStaffAvailabilityResult(service, business.timezone, day, list(staff_ids), [])
+    schedules = staff_schedules(staff_ids=staff_ids, date_from=day, date_to=day, business=business, service=service)
+    per_staff = compute_slots_many(schedules, rules, day, day)
+    slots = [AnyStaffSlot(slot, free) for slot, free in merge_any_staff(per_staff)]
+    return AnyStaffAvailabilityResult(service, business.timezone, day, list(staff_ids), slots)
+
+
+def _staff_ids_for(service: Service) -> QuerySet:
+    return (
+        _Staffing.objects.filter(service_id=service.pk, staff__is_active=True)
+        .order_by("staff__display_order", "staff_id")
+        .values_list("staff_id", flat=True)
+    )
+
+
+def slot_is_bookable(
+    *,
+    staff: Staff,
+    service: Service,
+    start: datetime,
+    now: datetime | None = None,
+    exclude_booking_id: int | None = None,
+) -> bool:
+    """Whether a booking of `service` with `staff` at `start` would be accepted now: exactly the starts that
+    `slot_list_available` lists for that local date (same loader, same engine), so the two never disagree.
+
+    False for an inactive staff member or service, or a service the staff member does not offer.
+    `exclude_booking_id`: the booking being moved, whose own time does not count as busy.
+    """
+    if start.utcoffset() is None:
+        raise ValueError("slot_is_bookable needs an aware start")
+    if not (staff.is_active and service.is_active and staff_offers_service(staff, service)):
+        return False
+    business = business_settings()
+    rules = slot_rules(service=service, business=business, now=now)
+    day = start.astimezone(rules.tz).date()
+    if clip_range(day, day, rules) is None:
+        return False
+    schedule = staff_schedules(
+        staff_ids=[staff.pk],
+        date_from=day,
+        date_to=day,
+        business=business,
+        exclude_booking_id=exclude_booking_id,
+        service=service,
+    )[staff.pk]
+    return is_bookable(schedule, rules, start)

@@ -1,0 +1,118 @@
+"""Catalog fixtures: one business in Asia/Riyadh, a 30-minute service, a staff member working 09:00-12:00 and
+13:00-17:00 every day but Friday, a fixed `NOW`, and `busy`, a stand-in for bookings behind the busy registry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+
+from apps.catalog.availability import Interval
+from apps.catalog.busy import use_busy_source
+from apps.catalog.models import BusinessSettings, Service, Staff, WorkingHours
+from apps.catalog.tests.factories import ServiceFactory, StaffFactory
+
+RIYADH = ZoneInfo("Asia/Riyadh")
+DAY = date(2026, 12, 1)  # a Tuesday
+FRIDAY = date(2026, 12, 4)
+NOW = datetime(2026, 11, 30, 8, 0, tzinfo=RIYADH)  # the morning before DAY
+
+
+def at(hhmm: str, day: date = DAY) -> datetime:
+    """`at("10:00")`: that wall-clock time in Riyadh on `day` (DAY by default)."""
+    hours, minutes = map(int, hhmm.split(":"))
+    return datetime.combine(day, time(hours, minutes), tzinfo=RIYADH)
+
+
+def starts(slots: Sequence[Interval]) -> list[str]:
+    """Slot starts as local "HH:MM" (all on one day)."""
+    return [s.start.astimezone(RIYADH).strftime("%H:%M") for s in slots]
+
+
+def give_hours(staff: Staff, *hours: tuple[str, str], weekdays: Sequence[int] = (0, 1, 2, 3, 5, 6)) -> None:
+    WorkingHours.objects.bulk_create(
+        WorkingHours(staff=staff, weekday=weekday, start_time=time.fromisoformat(a), end_time=time.fromisoformat(b))
+        for weekday in weekdays
+        for a, b in hours
+    )
+
+
+@pytest.fixture(autouse=True)
+def _no_busy_source() -> Iterator[None]:
+    """Catalog tests never see another app's busy source; those that need bookings use `busy`."""
+    with use_busy_source(None):
+        yield
+
+
+@pytest.fixture
+def business(db) -> BusinessSettings:
+    settings = BusinessSettings.load()
+    settings.timezone = "Asia/Riyadh"
+    settings.currency = "SAR"
+    settings.slot_step_minutes = 15
+    settings.min_notice_minutes = 120
+    settings.max_advance_days = 60
+    settings.save()
+    return settings
+
+
+@pytest.fixture
+def service(business) -> Service:
+    return ServiceFactory(name_en="Haircut", name_ar="قص الشعر", duration_minutes=30, price_amount=15000)
+
+
+@pytest.fixture
+def staff(service) -> Staff:
+    member = StaffFactory(display_name="Sara", services=[service])
+    give_hours(member, ("09:00", "12:00"), ("13:00", "17:00"))
+    return member
+
+
+class BusyTable:
+    """Busy intervals in a temporary table, served by a busy source that reads them in one query, like the
+    bookings app's. `add` returns the row id, usable as `exclude_booking_id`."""
+
+    def add(self, staff: Staff, start: datetime, end: datetime) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO test_busy (staff_id, busy_start, busy_end) VALUES (%s, %s, %s) RETURNING id",
+                [staff.pk, start, end],
+            )
+            return cursor.fetchone()[0]
+
+    def add_many(self, staff: Staff, *, first: datetime, count: int, every: timedelta, length: timedelta) -> None:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO test_busy (staff_id, busy_start, busy_end) VALUES (%s, %s, %s)",
+                [(staff.pk, first + i * every, first + i * every + length) for i in range(count)],
+            )
+
+    @staticmethod
+    def source(
+        *, staff_ids: Sequence[int], start: datetime, end: datetime, exclude_booking_id: int | None = None
+    ) -> dict[int, list[Interval]]:
+        out: dict[int, list[Interval]] = {}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT staff_id, busy_start, busy_end FROM test_busy WHERE staff_id = ANY(%s) AND busy_start < %s "
+                "AND busy_end > %s AND id IS DISTINCT FROM %s ORDER BY staff_id, busy_start",
+                [list(staff_ids), end, start, exclude_booking_id],
+            )
+            for staff_id, busy_start, busy_end in cursor.fetchall():
+                out.setdefault(staff_id, []).append(Interval(busy_start, busy_end))
+        return out
+
+
+@pytest.fixture
+def busy(db) -> Iterator[BusyTable]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE test_busy (id bigserial PRIMARY KEY, staff_id bigint NOT NULL, "
+            "busy_start timestamptz NOT NULL, busy_end timestamptz NOT NULL)"
+        )
+    table = BusyTable()
+    with use_busy_source(table.source):
+        yield table
