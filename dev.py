@@ -78,6 +78,8 @@ def run() -> int:
     install()
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.development")
+    pid_file = ROOT / ".data" / "postgres" / "postmaster.pid"
+    started_db = not os.environ.get("DATABASE_URL") and not pid_file.exists()
     env["DATABASE_URL"] = database_url()
     host = env.get("MAWID_HOST", "127.0.0.1")
     port = env.get("MAWID_PORT", "8000")
@@ -128,7 +130,7 @@ def run() -> int:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
-        if not os.environ.get("DATABASE_URL"):
+        if started_db:
             subprocess.run([str(PY), "-c", "from config.database import stop_embedded; stop_embedded()"],
                            cwd=BACKEND, check=False)
             say("embedded PostgreSQL stopped")
@@ -146,7 +148,7 @@ def run() -> int:
     say(f"database:        {env['DATABASE_URL']}")
     say("Ctrl-C stops everything.")
     try:
-        while True:
+        while not stopping:
             for name, proc in procs:
                 if proc.poll() is not None:
                     say(f"{name} exited with {proc.returncode}")

