@@ -292,7 +292,9 @@ class GatewayAmbiguous(GatewayError):
 
 _DROP_KEYS = frozenset({"cvc", "cvv", "cvv2", "cvc2", "otp", "otp_value", "pin"})
 _PAN_KEYS = frozenset({"number", "pan", "card_number", "cardnumber", "card_no"})
-_PAN_RE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+# A run of 13-19 digits (spaces or hyphens between them allowed) standing on its own: not glued to letters,
+# digits, underscores or hyphens, so the hex groups of a UUID (payment ids, URLs) are never read as a card.
+_PAN_RE = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
 
 
 def _luhn_ok(digits: str) -> bool:

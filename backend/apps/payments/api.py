@@ -1,0 +1,252 @@
+"""Payments API (shared/API.md, "Payments"): thin views that parse, call one service or selector, serialize."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.errors import PermissionDenied
+from apps.core.idempotency import idempotent
+from apps.core.money import Money, MoneySerializer
+from apps.payments import services
+from apps.payments.models import Payment, Refund
+from apps.payments.selectors import payment_get_for_user
+
+# --- representations ------------------------------------------------------------------------------------------
+
+
+@extend_schema_field(MoneySerializer)
+class MoneyOutField(serializers.Field):
+    """An amount column of a payment (or refund) as money: `{"amount": 15000, "currency": "SAR"}`."""
+
+    def __init__(self, amount_attr: str, **kwargs: Any) -> None:
+        self.amount_attr = amount_attr
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, obj: Payment | Refund) -> dict:
+        currency = obj.currency if isinstance(obj, Payment) else obj.payment.currency
+        return Money(getattr(obj, self.amount_attr), currency).as_dict()
+
+
+@extend_schema_serializer(component_name="PaymentClientParameters")
+class ClientParametersSerializer(serializers.Serializer):
+    publishable_key = serializers.CharField()
+    given_id = serializers.CharField(help_text="Pass to Moyasar as `given_id` (becomes the payment id).")
+    amount = serializers.IntegerField(help_text="Minor units.")
+    currency = serializers.CharField()
+    description = serializers.CharField()
+    callback_url = serializers.CharField()
+    metadata = serializers.DictField(child=serializers.CharField(), help_text="Pass unchanged.")
+    manual = serializers.BooleanField(help_text="Authorize only; the capture happens later.")
+
+
+@extend_schema_serializer(component_name="Refund")
+class RefundSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=Refund.Kind.choices)
+    status = serializers.ChoiceField(choices=Refund.Status.choices)
+    amount = MoneyOutField("amount")
+    reason = serializers.CharField()
+    failure_message = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+
+@extend_schema_serializer(component_name="Payment")
+class PaymentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    booking = serializers.IntegerField(source="booking_id")
+    status = serializers.ChoiceField(choices=Payment.Status.choices)
+    flow = serializers.ChoiceField(choices=Payment.Flow.choices)
+    amount = MoneyOutField("amount")
+    authorized = MoneyOutField("authorized_amount")
+    captured = MoneyOutField("captured_amount")
+    refunded = MoneyOutField("refunded_amount")
+    transaction_url = serializers.SerializerMethodField(
+        help_text="While `initiated`: open it for 3-D Secure; Moyasar then sends the browser to the callback URL."
+    )
+    message = serializers.CharField(help_text="Moyasar's message (the decline reason of a failed payment).")
+    card = serializers.CharField(help_text="Brand and masked number.")
+    refunds = RefundSerializer(many=True, read_only=True)
+    client = serializers.SerializerMethodField(
+        help_text="Only while `awaiting_client`: the parameters for Moyasar's form or SDK."
+    )
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_transaction_url(self, payment: Payment) -> str | None:
+        return payment.transaction_url or None
+
+    @extend_schema_field(ClientParametersSerializer(allow_null=True))
+    def get_client(self, payment: Payment) -> dict | None:
+        if payment.status != Payment.Status.AWAITING_CLIENT:
+            return None
+        return ClientParametersSerializer(services.client_parameters(payment)).data
+
+
+def _render(payment: Payment, status: int = 200) -> Response:
+    return Response(PaymentSerializer(payment).data, status=status)
+
+
+# --- customers ------------------------------------------------------------------------------------------------
+
+
+class BookingPayApi(APIView):
+    @extend_schema_serializer(component_name="PaymentSourceInput")
+    class SourceSerializer(serializers.Serializer):
+        type = serializers.ChoiceField(choices=["token"])
+        token = serializers.CharField(max_length=200)
+
+    @extend_schema_serializer(component_name="BookingPayInput")
+    class InputSerializer(serializers.Serializer):
+        source = serializers.JSONField(
+            required=False,
+            help_text='`{"type": "token", "token": "token_..."}`: a Moyasar token made with the publishable key. '
+            "Leave it out to pay with Moyasar's form or SDK (the answer holds their parameters).",
+        )
+
+        def validate_source(self, value: Any) -> dict:
+            source = BookingPayApi.SourceSerializer(data=value)
+            source.is_valid(raise_exception=True)
+            return source.validated_data
+
+    @extend_schema(operation_id="bookings_pay", request=InputSerializer, responses={201: PaymentSerializer})
+    @idempotent
+    def post(self, request: Request, booking_id: int) -> Response:
+        s = self.InputSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        source = s.validated_data.get("source")
+        payment = services.payment_start(
+            user=request.user, booking_id=booking_id, token=source["token"] if source else None
+        )
+        return _render(payment, status=201)
+
+
+class PaymentConfigApi(APIView):
+    @extend_schema_serializer(component_name="PaymentConfig")
+    class OutputSerializer(serializers.Serializer):
+        publishable_key = serializers.CharField()
+        callback_url = serializers.CharField()
+        currency = serializers.CharField()
+        live = serializers.BooleanField()
+
+    @extend_schema(operation_id="payments_config", responses={200: OutputSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(
+            self.OutputSerializer(
+                {
+                    "publishable_key": settings.MOYASAR_PUBLISHABLE_KEY,
+                    "callback_url": settings.PAYMENTS_CALLBACK_URL,
+                    "currency": "SAR",
+                    "live": settings.MOYASAR_LIVE,
+                }
+            ).data
+        )
+
+
+class PaymentDetailApi(APIView):
+    @extend_schema(operation_id="payments_retrieve", responses={200: PaymentSerializer})
+    def get(self, request: Request, payment_id: int) -> Response:
+        return _render(payment_get_for_user(user=request.user, payment_id=payment_id))
+
+
+# --- managers -------------------------------------------------------------------------------------------------
+
+
+def _manager_payment(request: Request, payment_id: int) -> Payment:
+    payment = payment_get_for_user(user=request.user, payment_id=payment_id)
+    if not request.user.is_manager:
+        raise PermissionDenied()
+    return payment
+
+
+class _ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class PaymentCaptureApi(APIView):
+    @extend_schema_serializer(component_name="PaymentCaptureInput")
+    class InputSerializer(_ReasonSerializer):
+        pass
+
+    @extend_schema(operation_id="payments_capture", request=InputSerializer, responses={202: PaymentSerializer})
+    def post(self, request: Request, payment_id: int) -> Response:
+        payment = _manager_payment(request, payment_id)
+        s = self.InputSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        payment = services.payment_request_capture(
+            payment_id=payment.pk, actor=request.user, source="api", **s.validated_data
+        )
+        return _render(payment, status=202)
+
+
+class PaymentVoidApi(APIView):
+    @extend_schema_serializer(component_name="PaymentVoidInput")
+    class InputSerializer(_ReasonSerializer):
+        pass
+
+    @extend_schema(operation_id="payments_void", request=InputSerializer, responses={202: PaymentSerializer})
+    def post(self, request: Request, payment_id: int) -> Response:
+        payment = _manager_payment(request, payment_id)
+        s = self.InputSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        payment = services.payment_request_void(
+            payment_id=payment.pk, actor=request.user, source="api", **s.validated_data
+        )
+        return _render(payment, status=202)
+
+
+class PaymentRefundApi(APIView):
+    @extend_schema_serializer(component_name="PaymentRefundInput")
+    class InputSerializer(_ReasonSerializer):
+        amount = serializers.IntegerField(
+            min_value=1, required=False, help_text="Minor units; leave out to refund everything left."
+        )
+
+    @extend_schema(operation_id="payments_refund", request=InputSerializer, responses={202: RefundSerializer})
+    @idempotent
+    def post(self, request: Request, payment_id: int) -> Response:
+        payment = _manager_payment(request, payment_id)
+        s = self.InputSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        refund = services.payment_refund(payment_id=payment.pk, actor=request.user, source="api", **s.validated_data)
+        return Response(RefundSerializer(refund).data, status=202)
+
+
+# --- Moyasar --------------------------------------------------------------------------------------------------
+
+
+class MoyasarWebhookApi(APIView):
+    """Moyasar's event (no JWT: authenticated by the shared `secret_token` in the body)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser]
+    # Moyasar delivers from a few addresses; the anonymous per-IP limit would hold back a busy account's events.
+    # A wrong secret is refused before any database work.
+    throttle_classes: list = []
+
+    @extend_schema_serializer(component_name="MoyasarWebhookReceipt")
+    class OutputSerializer(serializers.Serializer):
+        received = serializers.BooleanField()
+        duplicate = serializers.BooleanField(help_text="This event id was already recorded; nothing changed.")
+
+    @extend_schema(
+        operation_id="webhooks_moyasar",
+        request=OpenApiTypes.OBJECT,
+        responses={200: OutputSerializer},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        _event, created = services.webhook_receive(payload=request.data)
+        return Response({"received": True, "duplicate": not created})

@@ -1,0 +1,317 @@
+"""Payments: one row per attempt to pay for a booking, its refunds, its audit trail and Moyasar's webhooks.
+
+Amounts are integer minor units (halalas for SAR). Four totals describe where the money is, and check
+constraints keep them consistent whatever code (or SQL) writes them:
+
+    refunded_amount <= captured_amount <= authorized_amount <= amount
+
+`amount` is what we asked for (the booking's price when the attempt started). The totals mirror what Moyasar
+reports; they only grow. The status follows `TRANSITIONS`, forward only (see docs/payments.md).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from apps.bookings.models import Booking
+from apps.core.money import Money
+
+
+class Payment(models.Model):
+    class Status(models.TextChoices):
+        AWAITING_CLIENT = "awaiting_client", _("Awaiting the client (Moyasar form or SDK)")
+        INITIATED = "initiated", _("Initiated (3-D Secure pending or outcome unknown)")
+        ABANDONED = "abandoned", _("Abandoned")
+        FAILED = "failed", _("Failed")
+        AUTHORIZED = "authorized", _("Authorized")
+        CAPTURED = "captured", _("Captured")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+        REFUNDED = "refunded", _("Refunded")
+        VOIDED = "voided", _("Voided")
+
+    class Flow(models.TextChoices):
+        TOKEN = "token", _("Server-created from a Moyasar token")
+        CLIENT = "client", _("Client-created (Moyasar form or SDK)")
+
+    class OnCancel(models.TextChoices):
+        NONE = "", _("Not cancelled")
+        FULL = "full", _("Full refund")
+        FEE = "fee", _("Refund minus the late-cancellation fee")
+
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="payments", verbose_name=_("booking"))
+    flow = models.CharField(_("flow"), max_length=10, choices=Flow.choices)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    given_id = models.UUIDField(
+        _("given id"),
+        unique=True,
+        default=uuid.uuid4,
+        editable=False,
+        help_text=_("Our idempotency key at Moyasar (UUIDv4), stored before any call."),
+    )
+    provider_id = models.CharField(
+        _("Moyasar id"),
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("Equals the given id when Moyasar honoured it."),
+    )
+    amount = models.PositiveIntegerField(_("amount (minor units)"))
+    currency = models.CharField(_("currency"), max_length=3, default="SAR")
+    authorized_amount = models.PositiveIntegerField(_("authorized (minor units)"), default=0)
+    captured_amount = models.PositiveIntegerField(_("captured (minor units)"), default=0)
+    refunded_amount = models.PositiveIntegerField(_("refunded (minor units)"), default=0)
+    provider_status = models.CharField(_("Moyasar status"), max_length=20, blank=True)
+    transaction_url = models.URLField(_("3-D Secure URL"), max_length=2000, blank=True)
+    message = models.CharField(_("provider message"), max_length=255, blank=True)
+    response_code = models.CharField(_("response code"), max_length=16, blank=True)
+    card = models.CharField(_("card"), max_length=60, blank=True, help_text=_("Brand and masked number only."))
+    provider_raw = models.JSONField(
+        _("last Moyasar response"), default=dict, blank=True, help_text=_("Card data removed.")
+    )
+    authorized_at = models.DateTimeField(_("authorized at"), null=True, blank=True)
+    captured_at = models.DateTimeField(_("captured at"), null=True, blank=True)
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    refunded_at = models.DateTimeField(_("last refund at"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
+    capture_due_at = models.DateTimeField(_("capture due at"), null=True, blank=True)
+    on_cancel = models.CharField(
+        _("on cancellation"),
+        max_length=4,
+        choices=OnCancel.choices,
+        blank=True,
+        default="",
+        help_text=_("What the booking's cancellation entitles the customer to, recorded when it was cancelled."),
+    )
+    operation = models.CharField(
+        _("operation in progress"),
+        max_length=10,
+        blank=True,
+        help_text=_("create, capture, void or refund while a Moyasar call runs; empty otherwise."),
+    )
+    operation_started_at = models.DateTimeField(_("operation started at"), null=True, blank=True)
+    is_booking_payment = models.BooleanField(
+        _("pays for the booking"),
+        default=False,
+        help_text=_("The one payment that paid for the booking. Any other payment holding money is returned."),
+    )
+    mismatch = models.BooleanField(
+        _("refused"),
+        default=False,
+        help_text=_("A client-created payment whose amount, currency or booking did not match: its money is returned."),
+    )
+    needs_attention = models.BooleanField(_("needs attention"), default=False)
+    attention_reason = models.TextField(_("why it needs attention"), blank=True)
+    last_synced_at = models.DateTimeField(_("last read from Moyasar"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(authorized_amount__lte=F("amount")), name="payment_authorized_lte_amount"
+            ),
+            models.CheckConstraint(
+                condition=Q(captured_amount__lte=F("authorized_amount")), name="payment_captured_lte_authorized"
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__lte=F("captured_amount")), name="payment_refunded_lte_captured"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["authorized", "captured", "partially_refunded", "refunded"])
+                | Q(authorized_amount__gt=0),
+                name="payment_success_has_authorized_amount",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["captured", "partially_refunded", "refunded"]) | Q(captured_amount__gt=0),
+                name="payment_captured_has_captured_amount",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["partially_refunded", "refunded"]) | Q(refunded_amount__gt=0),
+                name="payment_refunded_has_refunded_amount",
+            ),
+            # One booking, one payment that pays for it: a second payment can never count for the same booking.
+            models.UniqueConstraint(
+                fields=["booking"], condition=Q(is_booking_payment=True), name="payment_one_per_booking"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["booking", "-created_at"], name="payment_booking_idx"),
+            models.Index(
+                fields=["updated_at"],
+                name="payment_unsettled_idx",
+                condition=Q(status__in=["awaiting_client", "initiated"]),
+            ),
+            models.Index(fields=["capture_due_at"], name="payment_capture_due_idx", condition=Q(status="authorized")),
+            models.Index(fields=["updated_at"], name="payment_attention_idx", condition=Q(needs_attention=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_status_display()} {self.price.format()}"
+
+    @property
+    def price(self) -> Money:
+        return Money(self.amount, self.currency)
+
+    @property
+    def refundable_amount(self) -> int:
+        return self.captured_amount - self.refunded_amount
+
+    @property
+    def holds_money(self) -> bool:
+        """Money is held or taken and not (fully) given back."""
+        return self.status in MONEY_STATUSES
+
+
+S = Payment.Status
+
+#: Statuses in which the customer's money is held (authorized) or taken (captured) and not all returned.
+MONEY_STATUSES: frozenset[str] = frozenset({S.AUTHORIZED, S.CAPTURED, S.PARTIALLY_REFUNDED})
+#: Statuses whose outcome is not known yet: reconciliation keeps asking Moyasar about them.
+UNSETTLED_STATUSES: frozenset[str] = frozenset({S.AWAITING_CLIENT, S.INITIATED})
+_BEFORE_MONEY = frozenset({S.AUTHORIZED, S.CAPTURED, S.PARTIALLY_REFUNDED, S.REFUNDED, S.VOIDED, S.FAILED})
+
+# Every legal status change, forward only: a late or replayed event can never move a payment back.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.AWAITING_CLIENT: _BEFORE_MONEY | {S.INITIATED, S.ABANDONED},
+    S.INITIATED: _BEFORE_MONEY | {S.ABANDONED},
+    S.ABANDONED: _BEFORE_MONEY,
+    S.AUTHORIZED: frozenset({S.CAPTURED, S.PARTIALLY_REFUNDED, S.REFUNDED, S.VOIDED}),
+    S.CAPTURED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED, S.VOIDED}),
+    S.PARTIALLY_REFUNDED: frozenset({S.REFUNDED}),
+    S.FAILED: frozenset(),
+    S.REFUNDED: frozenset(),
+    S.VOIDED: frozenset(),
+}
+
+
+def can_transition(from_status: str, to_status: str) -> bool:
+    return to_status in TRANSITIONS.get(from_status, frozenset())
+
+
+class Refund(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    class Kind(models.TextChoices):
+        CANCELLATION = "cancellation", _("Booking cancelled")
+        MANUAL = "manual", _("By a manager")
+        DUPLICATE = "duplicate", _("Second payment for one booking")
+        LATE = "late", _("Paid after the booking was gone")
+        EXTERNAL = "external", _("Made outside Mawid (seen at Moyasar)")
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("payment"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    amount = models.PositiveIntegerField(_("amount (minor units)"))
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+        help_text=_("Empty for the system."),
+    )
+    failure_message = models.CharField(_("failure"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            # A cancellation entitles the customer to one refund; replays of the event never make a second.
+            models.UniqueConstraint(
+                fields=["payment"], condition=Q(kind="cancellation"), name="refund_one_cancellation_per_payment"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"refund #{self.pk} {Money(self.amount, self.payment.currency).format()} {self.status}"
+
+
+class PaymentEvent(models.Model):
+    """The audit trail: every status change, operation, refund and flag, with who or what caused it."""
+
+    class Source(models.TextChoices):
+        API = "api", _("API")
+        RETURN = "return", _("3-D Secure return")
+        WEBHOOK = "webhook", _("Webhook")
+        JOB = "job", _("Job")
+        RECONCILE = "reconcile", _("Reconciliation")
+        ADMIN = "admin", _("Admin")
+        BOOKING = "booking", _("Booking change")
+
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="events", verbose_name=_("payment"))
+    kind = models.CharField(_("what"), max_length=40)
+    from_status = models.CharField(_("from"), max_length=20, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True, help_text=_("Card data removed."))
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("payment event")
+        verbose_name_plural = _("payment events")
+        indexes = [models.Index(fields=["payment", "created_at"], name="payment_event_idx")]
+
+    def __str__(self) -> str:
+        if self.to_status and self.to_status != self.from_status:
+            return f"{self.kind}: {self.from_status or '∅'} → {self.to_status}"
+        return self.kind
+
+
+class WebhookEvent(models.Model):
+    """One Moyasar webhook event, stored once per event id (deliveries are at-least-once)."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "", _("Not processed yet")
+        APPLIED = "applied", _("Applied")
+        UNKNOWN_PAYMENT = "unknown_payment", _("Not one of our payments")
+        MISMATCH = "mismatch", _("Does not match our payment")
+        FAILED = "failed", _("Processing failed")
+
+    event_id = models.CharField(_("event id"), max_length=100, unique=True)
+    type = models.CharField(_("type"), max_length=40)
+    provider_payment_id = models.CharField(_("Moyasar payment id"), max_length=64, blank=True)
+    live = models.BooleanField(_("live"))
+    payload = models.JSONField(_("payload"), help_text=_("Without the secret token and card data."))
+    payment = models.ForeignKey(
+        Payment, on_delete=models.SET_NULL, null=True, blank=True, related_name="webhooks", verbose_name=_("payment")
+    )
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True, default="")
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("Moyasar webhook")
+        verbose_name_plural = _("Moyasar webhooks")
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"

@@ -1,0 +1,40 @@
+"""Payments services: every write about payments goes through here (see docs/payments.md).
+
+pay.py             POST /pay: record the attempt, create it at Moyasar, record the outcome
+state.py           apply what Moyasar reports (forward only), settle a payment with its booking
+operations.py      capture, void, refund (record, then call; fetch first, never retry blindly)
+sync.py            fetch from Moyasar, find or link our payment, apply
+webhooks.py        verify and record webhooks; the job that processes them
+booking_events.py  what booking changes mean for payments (subscribed in AppConfig.ready)
+reconcile.py       the periodic safety net
+"""
+
+from apps.payments.services.operations import (
+    payment_capture,
+    payment_refund,
+    payment_request_capture,
+    payment_request_void,
+    payment_void,
+    refund_execute,
+)
+from apps.payments.services.pay import ClientParameters, client_parameters, payment_start
+from apps.payments.services.reconcile import payments_reconcile
+from apps.payments.services.sync import fetch_and_apply, payment_sync
+from apps.payments.services.webhooks import webhook_process, webhook_receive
+
+__all__ = [
+    "ClientParameters",
+    "client_parameters",
+    "fetch_and_apply",
+    "payment_capture",
+    "payment_refund",
+    "payment_request_capture",
+    "payment_request_void",
+    "payment_start",
+    "payment_sync",
+    "payment_void",
+    "payments_reconcile",
+    "refund_execute",
+    "webhook_process",
+    "webhook_receive",
+]

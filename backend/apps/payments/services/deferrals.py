@@ -1,0 +1,62 @@
+"""Deferring payment jobs from inside the transaction that decided them (the job row commits with the data).
+
+No procrastinate `lock` here on purpose: a job with a lock waits behind every earlier job with the same lock,
+even one scheduled days ahead (the capture at the appointment time). Payments serialise their own provider calls
+with the `operation` column instead (see `operations.py`).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import transaction
+from procrastinate.exceptions import AlreadyEnqueued
+
+logger = logging.getLogger("mawid.payments")
+
+
+def _defer(task, *, queueing_lock: str | None = None, at: datetime | None = None, **kwargs) -> bool:
+    """Defer in a savepoint; False when an identical job (same queueing lock) is already waiting."""
+    options = {"queueing_lock": queueing_lock} if queueing_lock else {}
+    if at is not None:
+        options["schedule_at"] = at
+    try:
+        with transaction.atomic():  # a savepoint: a queueing-lock conflict must not abort the caller's transaction
+            task.configure(**options).defer(**kwargs)
+    except AlreadyEnqueued:
+        logger.info("payment_job_already_queued", extra={"task": task.name, "queueing_lock": queueing_lock})
+        return False
+    return True
+
+
+def capture(payment_id: int, *, at: datetime | None = None, force: bool = False) -> bool:
+    from apps.payments import jobs
+
+    # Scheduled captures may pile up (one per reschedule); each re-checks the due time when it runs.
+    lock = None if at is not None else f"payment-capture-{payment_id}-{'forced' if force else 'due'}"
+    return _defer(jobs.payment_capture, queueing_lock=lock, at=at, payment_id=payment_id, force=force)
+
+
+def void(payment_id: int) -> bool:
+    from apps.payments import jobs
+
+    return _defer(jobs.payment_void, queueing_lock=f"payment-void-{payment_id}", payment_id=payment_id)
+
+
+def refund(refund_id: int) -> bool:
+    from apps.payments import jobs
+
+    return _defer(jobs.payment_refund, queueing_lock=f"payment-refund-{refund_id}", refund_id=refund_id)
+
+
+def sync(payment_id: int) -> bool:
+    from apps.payments import jobs
+
+    return _defer(jobs.payment_sync, queueing_lock=f"payment-sync-{payment_id}", payment_id=payment_id)
+
+
+def webhook(event_pk: int) -> None:
+    from apps.payments import jobs
+
+    jobs.payment_webhook_process.defer(event_pk=event_pk)

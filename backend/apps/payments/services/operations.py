@@ -1,0 +1,354 @@
+"""Capture, void and refund: Record, then call.
+
+Each one (1) locks the payment in a short transaction, re-reads its state, returns early when the work is done
+and otherwise marks the operation in progress (`Payment.operation`; a second caller meanwhile gets `PaymentBusy`
+and its job retries later); (2) calls Moyasar outside any transaction, fetching the payment first and acting on
+its current state (Moyasar has no idempotency key for these calls, so nothing is retried blindly); (3) records
+the outcome in a second short transaction and clears the mark.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.bookings.models import Booking
+from apps.core.events import publish
+from apps.payments import events
+from apps.payments.errors import (
+    PaymentBusy,
+    PaymentNotCapturable,
+    PaymentNotRefundable,
+    PaymentNotVoidable,
+    RefundExceedsCaptured,
+)
+from apps.payments.gateway import close_gateway, get_gateway
+from apps.payments.models import Payment, PaymentEvent, Refund
+from apps.payments.providers import base as gw
+from apps.payments.providers.base import (
+    GatewayError,
+    GatewayInvalidRequest,
+    GatewayNotFound,
+    GatewayPayment,
+    GatewayUnavailable,
+)
+from apps.payments.services import deferrals
+from apps.payments.services.state import (
+    apply_gateway_payment,
+    end_operation,
+    flag,
+    lock_payment,
+    operation_is_stale,
+    pending_refunds,
+    record,
+    settle_with_booking,
+    start_operation,
+)
+
+logger = logging.getLogger("mawid.payments")
+P = Payment.Status
+B = Booking.Status
+Source = PaymentEvent.Source
+
+
+def _check_not_busy(payment: Payment, now: datetime) -> None:
+    if payment.operation and not operation_is_stale(payment, now):
+        raise PaymentBusy(f"payment {payment.pk}: {payment.operation} in progress")
+
+
+def _reference(payment: Payment) -> str:
+    return payment.provider_id or str(payment.given_id)
+
+
+def _error_data(exc: GatewayError) -> dict:
+    return {"error": type(exc).__name__, "message": exc.message, "status_code": exc.status_code}
+
+
+@transaction.atomic
+def _finish(
+    *,
+    payment_id: int,
+    operation: str,
+    gp: GatewayPayment | None,
+    source: str,
+    actor: User | None = None,
+    error: GatewayError | None = None,
+) -> Payment:
+    """The second short transaction: clear the mark, record what happened, apply what Moyasar now reports."""
+    booking, payment = lock_payment(payment_id)
+    end_operation(payment)
+    if error is not None:
+        record(payment, f"{operation}_failed", source=source, actor=actor, data=_error_data(error))
+        if not error.retryable:
+            flag(payment, f"{operation} refused by Moyasar: {error.message}", source=source)
+    if gp is not None:
+        apply_gateway_payment(booking=booking, payment=payment, gp=gp, source=source, actor=actor)
+    return payment
+
+
+# --- capture --------------------------------------------------------------------------------------------------
+
+
+def payment_capture(
+    *,
+    payment_id: int,
+    force: bool = False,
+    source: str = Source.JOB,
+    actor: User | None = None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Payment:
+    """Capture the booking's authorized payment in full: when due (`capture_due_at`), or now with `force`
+    (no-show, completed, a manager). A payment whose booking was cancelled or expired is voided instead."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking, payment = lock_payment(payment_id)
+        if payment.status != P.AUTHORIZED:
+            return payment
+        _check_not_busy(payment, now)
+        if payment.mismatch or not payment.is_booking_payment or booking.status in (B.CANCELLED, B.EXPIRED):
+            settle_with_booking(booking=booking, payment=payment, source=source, now=now)
+            return payment
+        if not force and (payment.capture_due_at is None or payment.capture_due_at > now):
+            return payment
+        start_operation(payment, "capture", source=source, actor=actor, reason=reason)
+    gateway = get_gateway()
+    try:
+        current = gateway.fetch_payment(_reference(payment))
+        if current.status == gw.AUTHORIZED:
+            current = gateway.capture(payment_id=_reference(payment))
+    except GatewayInvalidRequest as exc:
+        # Refused (the authorization expired, or it is no longer authorized): record Moyasar's current state.
+        return _finish(
+            payment_id=payment_id,
+            operation="capture",
+            gp=_fetch_quietly(gateway, payment),
+            source=source,
+            actor=actor,
+            error=exc,
+        )
+    except GatewayError as exc:
+        _finish(
+            payment_id=payment_id,
+            operation="capture",
+            gp=getattr(exc, "payment", None),
+            source=source,
+            actor=actor,
+            error=exc,
+        )
+        raise
+    finally:
+        close_gateway(gateway)
+    return _finish(payment_id=payment_id, operation="capture", gp=current, source=source, actor=actor)
+
+
+def _fetch_quietly(gateway, payment: Payment) -> GatewayPayment | None:
+    try:
+        return gateway.fetch_payment(_reference(payment))
+    except GatewayError:
+        return None
+
+
+# --- void -----------------------------------------------------------------------------------------------------
+
+
+def payment_void(*, payment_id: int, source: str = Source.JOB, actor: User | None = None, reason: str = "") -> Payment:
+    """Void an authorized payment (the customer is never charged). If it was captured meanwhile, the booking's
+    rules decide instead (a cancelled booking's payment is then refunded)."""
+    now = timezone.now()
+    with transaction.atomic():
+        booking, payment = lock_payment(payment_id)
+        if payment.status != P.AUTHORIZED:
+            settle_with_booking(booking=booking, payment=payment, source=source, now=now)
+            return payment
+        _check_not_busy(payment, now)
+        start_operation(payment, "void", source=source, actor=actor, reason=reason)
+    gateway = get_gateway()
+    try:
+        current = gateway.fetch_payment(_reference(payment))
+        if current.status == gw.AUTHORIZED:
+            current = gateway.void(payment_id=_reference(payment))
+    except GatewayInvalidRequest as exc:
+        return _finish(
+            payment_id=payment_id,
+            operation="void",
+            gp=_fetch_quietly(gateway, payment),
+            source=source,
+            actor=actor,
+            error=exc,
+        )
+    except GatewayError as exc:
+        _finish(
+            payment_id=payment_id,
+            operation="void",
+            gp=getattr(exc, "payment", None),
+            source=source,
+            actor=actor,
+            error=exc,
+        )
+        raise
+    finally:
+        close_gateway(gateway)
+    return _finish(payment_id=payment_id, operation="void", gp=current, source=source, actor=actor)
+
+
+# --- refund ---------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def payment_refund(
+    *,
+    payment_id: int,
+    amount: int | None = None,
+    actor: User | None = None,
+    reason: str = "",
+    source: str = Source.ADMIN,
+) -> Refund:
+    """A manager's refund (full with `amount=None`, else partial): recorded now, sent to Moyasar by a job.
+
+    `RefundExceedsCaptured` (409) when it is more than what is left once earlier and pending refunds are counted;
+    `PaymentNotRefundable` (409) for a payment that was not captured (void it instead).
+    """
+    _booking, payment = lock_payment(payment_id)
+    if payment.status not in (P.CAPTURED, P.PARTIALLY_REFUNDED):
+        raise PaymentNotRefundable(extra={"current_status": payment.status})
+    refundable = payment.captured_amount - payment.refunded_amount - pending_refunds(payment)
+    amount = refundable if amount is None else amount
+    if amount <= 0 or amount > refundable:
+        raise RefundExceedsCaptured(refundable=max(0, refundable), currency=payment.currency)
+    refund = Refund.objects.create(
+        payment=payment, kind=Refund.Kind.MANUAL, amount=amount, reason=reason[:500], requested_by=actor
+    )
+    record(
+        payment,
+        "refund_requested",
+        source=source,
+        actor=actor,
+        reason=reason,
+        data={"refund_id": refund.pk, "amount": amount, "kind": refund.kind},
+    )
+    deferrals.refund(refund.pk)
+    return refund
+
+
+def refund_execute(*, refund_id: int, source: str = Source.JOB) -> Refund:
+    """Send one pending refund to Moyasar. Moyasar's refunded total is read first: if it already includes this
+    refund (an earlier attempt went through but its answer was lost), nothing is sent again."""
+    now = timezone.now()
+    payment_id = Refund.objects.filter(pk=refund_id).values_list("payment_id", flat=True).get()
+    with transaction.atomic():
+        _booking, payment = lock_payment(payment_id)
+        refund = Refund.objects.select_for_update().get(pk=refund_id)
+        if refund.status != Refund.Status.PENDING:
+            return refund
+        _check_not_busy(payment, now)
+        if payment.status not in (P.CAPTURED, P.PARTIALLY_REFUNDED) or refund.amount > payment.refundable_amount:
+            return _fail_refund(
+                payment, refund, f"payment is {payment.status}, {payment.refundable_amount} left", source=source
+            )
+        baseline = payment.refunded_amount
+        start_operation(
+            payment,
+            "refund",
+            source=source,
+            reason=refund.reason,
+            data={"refund_id": refund.pk, "amount": refund.amount},
+        )
+    gateway = get_gateway()
+    try:
+        current = gateway.fetch_payment(_reference(payment))
+        if current.refunded >= baseline + refund.amount:
+            logger.info("refund_already_applied", extra={"refund_id": refund_id, "payment_id": payment_id})
+        elif current.refundable < refund.amount:
+            raise GatewayInvalidRequest(f"Moyasar has only {current.refundable} left to refund", operation="refund")
+        else:
+            current = gateway.refund(payment_id=_reference(payment), amount=refund.amount)
+    except (GatewayInvalidRequest, GatewayNotFound) as exc:
+        with transaction.atomic():
+            _booking, payment = lock_payment(payment_id)
+            refund = Refund.objects.select_for_update().get(pk=refund_id)
+            end_operation(payment)
+            record(payment, "refund_failed", source=source, data={**_error_data(exc), "refund_id": refund.pk})
+            return _fail_refund(payment, refund, exc.message, source=source)
+    except GatewayError as exc:
+        known = exc.payment if isinstance(exc, GatewayUnavailable) else None
+        if known is not None and known.refunded >= baseline + refund.amount:
+            current = known
+        else:
+            _finish(payment_id=payment_id, operation="refund", gp=None, source=source, error=exc)
+            raise
+    finally:
+        close_gateway(gateway)
+    return _refund_succeeded(refund_id=refund_id, gp=current, source=source)
+
+
+def _fail_refund(payment: Payment, refund: Refund, message: str, *, source: str) -> Refund:
+    refund.status = Refund.Status.FAILED
+    refund.failure_message = message[:500]
+    refund.completed_at = timezone.now()
+    refund.save(update_fields=["status", "failure_message", "completed_at"])
+    flag(payment, f"Refund #{refund.pk} of {refund.amount} failed: {message}", source=source)
+    return refund
+
+
+@transaction.atomic
+def _refund_succeeded(*, refund_id: int, gp: GatewayPayment, source: str) -> Refund:
+    booking, payment = lock_payment(Refund.objects.filter(pk=refund_id).values_list("payment_id", flat=True).get())
+    refund = Refund.objects.select_for_update().get(pk=refund_id)
+    end_operation(payment)
+    if refund.status != Refund.Status.PENDING:
+        return refund
+    now = timezone.now()
+    refund.status = Refund.Status.SUCCEEDED
+    refund.completed_at = now
+    refund.save(update_fields=["status", "completed_at"])
+    from_status = payment.status
+    payment.refunded_amount += refund.amount
+    payment.status = P.REFUNDED if payment.refunded_amount >= payment.captured_amount else P.PARTIALLY_REFUNDED
+    payment.refunded_at = now
+    payment.save(update_fields=["refunded_amount", "status", "refunded_at", "updated_at"])
+    record(
+        payment,
+        "refunded",
+        source=source,
+        from_status=from_status,
+        reason=refund.reason,
+        data={"refund_id": refund.pk, "amount": refund.amount},
+    )
+    publish(
+        events.PaymentRefunded(payment_id=payment.pk, booking_id=booking.pk, refund_id=refund.pk, amount=refund.amount)
+    )
+    # Anything else Moyasar reports (another refund made outside Mawid) is accounted for now.
+    apply_gateway_payment(booking=booking, payment=payment, gp=gp, source=source)
+    return refund
+
+
+# --- managers (admin and API): checks now, the provider call in a job -------------------------------------------
+
+
+@transaction.atomic
+def payment_request_capture(
+    *, payment_id: int, actor: User | None, reason: str = "", source: str = Source.ADMIN
+) -> Payment:
+    _booking, payment = lock_payment(payment_id)
+    if payment.status != P.AUTHORIZED or not payment.is_booking_payment or payment.mismatch:
+        raise PaymentNotCapturable(extra={"current_status": payment.status})
+    record(payment, "capture_requested", source=source, actor=actor, reason=reason)
+    deferrals.capture(payment.pk, force=True)
+    return payment
+
+
+@transaction.atomic
+def payment_request_void(
+    *, payment_id: int, actor: User | None, reason: str = "", source: str = Source.ADMIN
+) -> Payment:
+    _booking, payment = lock_payment(payment_id)
+    if payment.status != P.AUTHORIZED:
+        raise PaymentNotVoidable(extra={"current_status": payment.status})
+    record(payment, "void_requested", source=source, actor=actor, reason=reason)
+    deferrals.void(payment.pk)
+    return payment

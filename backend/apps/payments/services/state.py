@@ -1,0 +1,376 @@
+"""The heart of the lifecycle: apply what Moyasar reports to a payment, then settle it with its booking.
+
+Everything here runs inside a transaction that holds the booking row lock, then the payment row lock (always in
+that order: bookings' own services lock the booking first and call our event handlers, which lock payments).
+Nothing here calls Moyasar: decisions that need a provider call defer a job in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.bookings.models import Booking
+from apps.bookings.services import booking_confirm
+from apps.core.errors import NotFound
+from apps.core.events import publish
+from apps.payments import events
+from apps.payments.models import MONEY_STATUSES, Payment, PaymentEvent, Refund, can_transition
+from apps.payments.providers import base as gw
+from apps.payments.providers.base import GatewayPayment, redact_card_data
+from apps.payments.services import deferrals
+
+logger = logging.getLogger("mawid.payments")
+
+P = Payment.Status
+B = Booking.Status
+Source = PaymentEvent.Source
+
+
+# --- locks and records ----------------------------------------------------------------------------------------
+
+
+def lock_payment(payment_id: int, *, booking_id: int | None = None) -> tuple[Booking, Payment]:
+    """Lock the payment's booking, then the payment (the one lock order of the whole project)."""
+    if booking_id is None:
+        booking_id = Payment.objects.filter(pk=payment_id).values_list("booking_id", flat=True).first()
+    if booking_id is None:
+        raise NotFound()
+    booking = Booking.objects.select_for_update(of=("self",)).select_related("service").get(pk=booking_id)
+    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    return booking, payment
+
+
+def record(
+    payment: Payment,
+    kind: str,
+    *,
+    source: str,
+    from_status: str | None = None,
+    actor: User | None = None,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> PaymentEvent:
+    return PaymentEvent.objects.create(
+        payment=payment,
+        kind=kind,
+        from_status=payment.status if from_status is None else from_status,
+        to_status=payment.status,
+        source=source,
+        actor=actor,
+        reason=reason[:500],
+        data=redact_card_data(data or {}),
+    )
+
+
+def flag(payment: Payment, reason: str, *, source: str, data: dict[str, Any] | None = None) -> None:
+    """Mark the payment for a manager's attention (shown in the admin); the reasons accumulate."""
+    stamp = timezone.now().strftime("%Y-%m-%d %H:%M")
+    line = f"[{stamp}] {reason}"
+    payment.needs_attention = True
+    payment.attention_reason = f"{payment.attention_reason}\n{line}".strip()[-4000:]
+    payment.save(update_fields=["needs_attention", "attention_reason", "updated_at"])
+    record(payment, "flagged", source=source, reason=reason, data=data)
+    logger.warning("payment_flagged", extra={"payment_id": payment.pk, "reason": reason})
+
+
+def operation_is_stale(payment: Payment, now: datetime) -> bool:
+    started = payment.operation_started_at
+    return started is None or started < now - timedelta(seconds=settings.PAYMENTS_OPERATION_TIMEOUT_SECONDS)
+
+
+def start_operation(
+    payment: Payment,
+    operation: str,
+    *,
+    source: str,
+    actor: User | None = None,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> None:
+    payment.operation = operation
+    payment.operation_started_at = timezone.now()
+    payment.save(update_fields=["operation", "operation_started_at", "updated_at"])
+    record(payment, f"{operation}_started", source=source, actor=actor, reason=reason, data=data)
+
+
+def end_operation(payment: Payment) -> None:
+    if payment.operation:
+        payment.operation = ""
+        payment.operation_started_at = None
+        payment.save(update_fields=["operation", "operation_started_at", "updated_at"])
+
+
+# --- what Moyasar says -> our status ----------------------------------------------------------------------------
+
+
+def _card_summary(gp: GatewayPayment) -> str:
+    source = gp.raw.get("source") if isinstance(gp.raw.get("source"), dict) else {}
+    company, number = source.get("company") or source.get("type") or "", source.get("number") or ""
+    return f"{company} {number}".strip()[:60]
+
+
+def _target(payment: Payment, gp: GatewayPayment) -> tuple[str | None, int, int, int]:
+    """Our status and (authorized, captured, refunded) totals for what Moyasar reports. Totals never shrink."""
+    authorized, captured, refunded = payment.authorized_amount, payment.captured_amount, payment.refunded_amount
+    status = gp.status
+    if status == gw.INITIATED:
+        return P.INITIATED, authorized, captured, refunded
+    if status == gw.FAILED:
+        return P.FAILED, authorized, captured, refunded
+    authorized = max(authorized, gp.amount)
+    if status == gw.AUTHORIZED:
+        return P.AUTHORIZED, authorized, captured, refunded
+    if status in (gw.PAID, gw.CAPTURED):
+        return P.CAPTURED, authorized, max(captured, gp.captured or gp.amount), refunded
+    if status == gw.REFUNDED:
+        captured = max(captured, gp.captured or gp.amount)
+        refunded = max(refunded, min(gp.refunded, captured))
+        return (P.REFUNDED if refunded >= captured else P.PARTIALLY_REFUNDED), authorized, captured, refunded
+    if status == gw.VOIDED:
+        return P.VOIDED, authorized, max(captured, min(gp.captured, authorized)), refunded
+    return None, authorized, captured, refunded
+
+
+def matches(payment: Payment, gp: GatewayPayment) -> str:
+    """Why `gp` is not the payment we asked for ("" when it is): amount, currency and our metadata."""
+    if gp.amount != payment.amount:
+        return f"amount {gp.amount} != {payment.amount}"
+    if gp.currency.upper() != payment.currency.upper():
+        return f"currency {gp.currency} != {payment.currency}"
+    booking_ref = gp.metadata.get("booking_id")
+    if payment.flow == Payment.Flow.CLIENT or booking_ref is not None:
+        if booking_ref != str(payment.booking_id):
+            return f"metadata booking_id {booking_ref!r} != {payment.booking_id}"
+        payment_ref = gp.metadata.get("payment_ref")
+        if payment_ref is not None and payment_ref != str(payment.given_id):
+            return f"metadata payment_ref {payment_ref!r} != {payment.given_id}"
+    return ""
+
+
+def apply_gateway_payment(
+    *, booking: Booking, payment: Payment, gp: GatewayPayment, source: str, actor: User | None = None
+) -> Payment:
+    """Bring `payment` (locked, with its booking) forward to what Moyasar reports, then settle it with the booking.
+
+    Moyasar's answer is checked against ours first (amount, currency, booking): a payment that does not match
+    changes nothing and is flagged. A status that would move backwards (an old event) is ignored. While a refund
+    is in flight its job does the refund accounting, so a webhook landing meanwhile cannot count it twice.
+    """
+    now = timezone.now()
+    if not payment.mismatch:
+        problem = matches(payment, gp)
+        if problem:
+            flag(payment, f"Moyasar payment {gp.id} does not match: {problem}", source=source, data=gp.raw)
+            return payment
+    payment.provider_raw = gp.raw
+    payment.provider_status = gp.status
+    payment.last_synced_at = now
+    if payment.provider_id is None:
+        payment.provider_id = gp.id
+    payment.card = _card_summary(gp) or payment.card
+    payment.message = (gp.source_message or "")[:255]
+    payment.response_code = (gp.response_code or "")[:16]
+    target, authorized, captured, refunded = _target(payment, gp)
+    if target is None:
+        payment.save()
+        flag(payment, f"Moyasar reports an unexpected status {gp.status!r}", source=source)
+        return payment
+    refund_in_flight = payment.operation == "refund"
+    if refund_in_flight:
+        refunded = payment.refunded_amount
+        if target in (P.REFUNDED, P.PARTIALLY_REFUNDED):
+            target = payment.status if payment.status != P.AUTHORIZED else P.CAPTURED
+    from_status = payment.status
+    moved = target != from_status and can_transition(from_status, target)
+    if target != from_status and not moved:
+        logger.info(
+            "payment_backward_change_ignored",
+            extra={"payment_id": payment.pk, "from": from_status, "reported": gp.status, "source": source},
+        )
+        payment.save()
+        return payment
+    external_refund = refunded - payment.refunded_amount
+    first_authorization = payment.authorized_amount == 0 and authorized > 0
+    first_capture = payment.captured_amount == 0 and captured > 0
+    payment.authorized_amount, payment.captured_amount = authorized, captured
+    payment.refunded_amount = refunded
+    payment.transaction_url = (gp.transaction_url or "") if target == P.INITIATED else ""
+    if moved:
+        payment.status = target
+        stamp = {
+            P.AUTHORIZED: "authorized_at",
+            P.CAPTURED: "captured_at",
+            P.VOIDED: "voided_at",
+            P.FAILED: "failed_at",
+            P.REFUNDED: "refunded_at",
+            P.PARTIALLY_REFUNDED: "refunded_at",
+        }.get(target)
+        if stamp:
+            setattr(payment, stamp, now)
+    if first_authorization and payment.authorized_at is None:
+        payment.authorized_at = now
+    if first_capture and payment.captured_at is None:
+        payment.captured_at = now
+    payment.save()
+    if moved:
+        record(
+            payment,
+            "status_changed",
+            source=source,
+            from_status=from_status,
+            actor=actor,
+            data={"moyasar_status": gp.status, "message": gp.source_message},
+        )
+        logger.info(
+            "payment_status_changed",
+            extra={"payment_id": payment.pk, "from": from_status, "to": target, "source": source},
+        )
+    if first_authorization:
+        publish(events.PaymentAuthorized(payment_id=payment.pk, booking_id=booking.pk, amount=authorized))
+    if first_capture:
+        publish(events.PaymentCaptured(payment_id=payment.pk, booking_id=booking.pk, amount=captured))
+    if moved and target == P.VOIDED:
+        publish(events.PaymentVoided(payment_id=payment.pk, booking_id=booking.pk))
+    if moved and target == P.FAILED:
+        publish(events.PaymentFailed(payment_id=payment.pk, booking_id=booking.pk, reason=payment.message))
+    if external_refund > 0:
+        refund = Refund.objects.create(
+            payment=payment,
+            kind=Refund.Kind.EXTERNAL,
+            status=Refund.Status.SUCCEEDED,
+            amount=external_refund,
+            reason="Seen at Moyasar; not requested through Mawid",
+            completed_at=now,
+        )
+        flag(payment, f"A refund of {external_refund} was made outside Mawid", source=source)
+        publish(
+            events.PaymentRefunded(
+                payment_id=payment.pk, booking_id=booking.pk, refund_id=refund.pk, amount=external_refund
+            )
+        )
+    settle_with_booking(booking=booking, payment=payment, source=source, now=now)
+    return payment
+
+
+# --- the payment and its booking ------------------------------------------------------------------------------
+
+
+def _booking_payment_exists(booking: Booking, *, other_than: Payment) -> bool:
+    return Payment.objects.filter(booking=booking, is_booking_payment=True).exclude(pk=other_than.pk).exists()
+
+
+def settle_with_booking(*, booking: Booking, payment: Payment, source: str, now: datetime | None = None) -> None:
+    """Decide what a payment holding money means for its booking (locks held), and what must happen next.
+
+    * The first payment holding money for a booking that wants one becomes the booking's payment: a pending
+      booking is confirmed and the capture is scheduled.
+    * Any other payment holding money (a second payment for one booking, one that arrived after the booking
+      expired or was cancelled, or a refused client payment) gets its money back: voided if authorized,
+      refunded if captured.
+    * The booking's payment follows the booking: captured once it took place or was a no-show, voided or
+      refunded (per the cancellation's terms) when it was cancelled.
+    """
+    if payment.status not in MONEY_STATUSES:
+        return
+    now = now or timezone.now()
+    if payment.mismatch:
+        return_money(payment, kind=Refund.Kind.LATE, source=source, reason="refused client payment")
+        return
+    if not payment.is_booking_payment:
+        wants_payment = booking.status in (B.PENDING_PAYMENT, B.CONFIRMED, B.COMPLETED, B.NO_SHOW)
+        if wants_payment and not _booking_payment_exists(booking, other_than=payment):
+            payment.is_booking_payment = True
+            payment.save(update_fields=["is_booking_payment", "updated_at"])
+            record(payment, "pays_for_booking", source=source)
+            if booking.status == B.PENDING_PAYMENT:
+                booking_confirm(booking_id=booking.pk, reason=f"payment #{payment.pk} authorized")
+                booking.refresh_from_db(fields=["status", "hold_expires_at"])
+        else:
+            duplicate = wants_payment
+            return_money(
+                payment,
+                kind=Refund.Kind.DUPLICATE if duplicate else Refund.Kind.LATE,
+                source=source,
+                reason="booking already paid" if duplicate else f"booking is {booking.status}",
+            )
+            return
+    if booking.status in (B.CANCELLED, B.EXPIRED):
+        return_money(
+            payment,
+            kind=Refund.Kind.CANCELLATION,
+            source=source,
+            reason=f"booking {booking.status}",
+            with_fee=payment.on_cancel == Payment.OnCancel.FEE,
+        )
+    elif payment.status == P.AUTHORIZED and booking.status in (B.COMPLETED, B.NO_SHOW):
+        deferrals.capture(payment.pk, force=True)
+    elif payment.status == P.AUTHORIZED and booking.status == B.CONFIRMED:
+        schedule_capture(booking=booking, payment=payment, now=now, source=source)
+
+
+def capture_due_at(*, booking: Booking, payment: Payment, now: datetime) -> datetime:
+    if settings.PAYMENTS_CAPTURE_IMMEDIATELY:
+        return now
+    authorized_at = payment.authorized_at or now
+    return min(booking.start, authorized_at + timedelta(days=settings.PAYMENTS_CAPTURE_AFTER_DAYS))
+
+
+def schedule_capture(*, booking: Booking, payment: Payment, now: datetime, source: str = Source.JOB) -> None:
+    """Capture at the appointment, or N days after authorization if sooner. The job re-checks when it runs."""
+    due = capture_due_at(booking=booking, payment=payment, now=now)
+    if payment.capture_due_at == due:
+        return
+    payment.capture_due_at = due
+    payment.save(update_fields=["capture_due_at", "updated_at"])
+    record(payment, "capture_scheduled", source=source, data={"due": due.isoformat()})
+    deferrals.capture(payment.pk, at=due if due > now else None)
+
+
+def late_cancel_fee(captured: int) -> int:
+    percent = max(0, min(100, settings.PAYMENTS_LATE_CANCEL_FEE_PERCENT))
+    fee = max(captured * percent // 100, max(0, settings.PAYMENTS_LATE_CANCEL_FEE_AMOUNT))
+    return min(fee, captured)
+
+
+def pending_refunds(payment: Payment) -> int:
+    return sum(Refund.objects.filter(payment=payment, status=Refund.Status.PENDING).values_list("amount", flat=True))
+
+
+def return_money(payment: Payment, *, kind: str, source: str, reason: str, with_fee: bool = False) -> None:
+    """Give the customer their money back: void an authorization, refund a capture (minus the late-cancellation
+    fee when `with_fee`). Safe to call again: a void is re-checked by its job, a cancellation refund is made once
+    (a unique constraint says so) and other refunds only cover what no pending refund covers yet."""
+    if payment.status == P.AUTHORIZED:
+        if deferrals.void(payment.pk):  # not again while a void is already waiting
+            record(payment, "void_requested", source=source, reason=reason)
+        return
+    if payment.status not in (P.CAPTURED, P.PARTIALLY_REFUNDED):
+        return
+    if kind == Refund.Kind.CANCELLATION and Refund.objects.filter(payment=payment, kind=kind).exists():
+        return
+    fee = late_cancel_fee(payment.captured_amount) if with_fee else 0
+    amount = payment.captured_amount - fee - payment.refunded_amount - pending_refunds(payment)
+    if amount <= 0:
+        return
+    refund = Refund.objects.create(payment=payment, kind=kind, amount=amount, reason=reason[:500])
+    record(
+        payment,
+        "refund_requested",
+        source=source,
+        reason=reason,
+        data={"refund_id": refund.pk, "amount": amount, "fee": fee, "kind": kind},
+    )
+    deferrals.refund(refund.pk)
+
+
+@transaction.atomic
+def apply_locked(*, payment_id: int, gp: GatewayPayment, source: str, actor: User | None = None) -> Payment:
+    booking, payment = lock_payment(payment_id)
+    return apply_gateway_payment(booking=booking, payment=payment, gp=gp, source=source, actor=actor)

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from apps.payments import api
+
+urlpatterns = [
+    path("bookings/<int:booking_id>/pay", api.BookingPayApi.as_view(), name="booking-pay"),
+    path("payments/config", api.PaymentConfigApi.as_view(), name="payment-config"),
+    path("payments/<int:payment_id>", api.PaymentDetailApi.as_view(), name="payment-detail"),
+    path("payments/<int:payment_id>/capture", api.PaymentCaptureApi.as_view(), name="payment-capture"),
+    path("payments/<int:payment_id>/void", api.PaymentVoidApi.as_view(), name="payment-void"),
+    path("payments/<int:payment_id>/refund", api.PaymentRefundApi.as_view(), name="payment-refund"),
+    path("webhooks/moyasar", api.MoyasarWebhookApi.as_view(), name="webhook-moyasar"),
+]

@@ -1,0 +1,96 @@
+"""`GET /payments/return?id=...`: where Moyasar sends the payer's browser after 3-D Secure (or its form/SDK).
+
+The query string is never trusted (anyone can type `status=paid`): the payment is fetched from Moyasar with the
+secret key and applied like a webhook. The answer is a small HTML page, or JSON for `Accept: application/json`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.html import escape
+from django.views.decorators.http import require_GET
+
+from apps.core.api import error_body
+from apps.payments.models import Payment, PaymentEvent
+from apps.payments.providers.base import GatewayError, GatewayNotFound
+from apps.payments.services import deferrals, fetch_and_apply
+
+logger = logging.getLogger("mawid.payments")
+P = Payment.Status
+
+_OUTCOMES = {
+    P.AUTHORIZED: "paid",
+    P.CAPTURED: "paid",
+    P.PARTIALLY_REFUNDED: "refunded",
+    P.REFUNDED: "refunded",
+    P.INITIATED: "pending",
+    P.AWAITING_CLIENT: "pending",
+    P.ABANDONED: "failed",
+    P.FAILED: "failed",
+    P.VOIDED: "cancelled",
+}
+_TEXT = {
+    "paid": ("Payment received. Your booking is confirmed.", "تم استلام الدفع. تم تأكيد حجزك."),
+    "pending": ("Your payment is still being processed.", "ما زال الدفع قيد المعالجة."),
+    "failed": ("The payment did not go through. You can try again.", "لم تتم عملية الدفع. يمكنك المحاولة مرة أخرى."),
+    "refused": (
+        "This payment does not match the booking and will be returned.",
+        "هذا الدفع لا يطابق الحجز وسيتم إرجاعه.",
+    ),
+    "cancelled": ("This payment was cancelled; you have not been charged.", "تم إلغاء هذا الدفع ولم يتم خصم أي مبلغ."),
+    "refunded": ("This payment was refunded.", "تم استرداد هذا الدفع."),
+}
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _page(request: HttpRequest, body: dict[str, Any], status: int) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(body, status=status)
+    outcome = body.get("outcome", "failed")
+    english, arabic = _TEXT.get(outcome, _TEXT["failed"])
+    html = (
+        "<!doctype html><html><head><meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
+        f"<title>Mawid</title></head><body data-outcome='{escape(outcome)}'>"
+        f"<h1>{escape(english)}</h1><p dir='rtl' lang='ar'>{escape(arabic)}</p>"
+        f"<p>Booking #{escape(body.get('booking', ''))}</p></body></html>"
+    )
+    return HttpResponse(html, status=status, content_type="text/html; charset=utf-8")
+
+
+@require_GET
+def payment_return(request: HttpRequest) -> HttpResponse:
+    provider_id = request.GET.get("id", "")
+    if not provider_id or len(provider_id) > 64:
+        return JsonResponse(error_body("validation_error", "The payment id is missing."), status=400)
+    try:
+        payment = fetch_and_apply(provider_id=provider_id, source=PaymentEvent.Source.RETURN)
+    except GatewayNotFound:
+        payment = None
+    except GatewayError as exc:
+        logger.warning("payment_return_unconfirmed", extra={"moyasar_id": provider_id, "error": type(exc).__name__})
+        # Ask again from a job (the webhook and the reconciliation would too); the payer waits, not pays again.
+        local = Payment.objects.filter(provider_id=provider_id).values_list("pk", flat=True).first()
+        if local is not None:
+            with transaction.atomic():
+                deferrals.sync(local)
+        return _page(request, {"outcome": "pending", "status": "unknown"}, status=200)
+    if payment is None:
+        return JsonResponse(error_body("not_found", "Unknown payment."), status=404)
+    outcome = "refused" if payment.mismatch else _OUTCOMES.get(payment.status, "pending")
+    payment.booking.refresh_from_db(fields=["status"])
+    body = {
+        "outcome": outcome,
+        "payment": payment.pk,
+        "status": payment.status,
+        "booking": payment.booking_id,
+        "booking_status": payment.booking.status,
+    }
+    return _page(request, body, status=200)
