@@ -13,6 +13,9 @@ api_v1 = [
     path("", include("apps.notifications.urls")),
 ]
 
+admin.site.site_header = admin.site.site_title = "Mawid"
+admin.site.site_url = "/api/docs/"
+
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -37,10 +37,12 @@ class OtpRequestApi(APIView):
     authentication_classes: list = []
     throttle_classes = [AnonThrottle]
 
+    @extend_schema_serializer(component_name="OtpRequestInput")
     class InputSerializer(serializers.Serializer):
         phone = PhoneField()
         channel = serializers.ChoiceField(choices=OtpChallenge.Channel.choices, default=OtpChallenge.Channel.SMS)
 
+    @extend_schema_serializer(component_name="OtpRequestOutput")
     class OutputSerializer(serializers.Serializer):
         phone = serializers.CharField()
         channel = serializers.CharField()
@@ -66,10 +68,12 @@ class OtpVerifyApi(APIView):
     authentication_classes: list = []
     throttle_classes = [AnonThrottle]
 
+    @extend_schema_serializer(component_name="OtpVerifyInput")
     class InputSerializer(serializers.Serializer):
         phone = PhoneField()
         code = serializers.RegexField(r"^\d{4,8}$", max_length=8, error_messages={"invalid": "Digits only."})
 
+    @extend_schema_serializer(component_name="OtpVerifyOutput")
     class OutputSerializer(serializers.Serializer):
         access = serializers.CharField()
         refresh = serializers.CharField()
@@ -89,9 +93,11 @@ class TokenRefreshApi(APIView):
     authentication_classes: list = []
     throttle_classes = [AnonThrottle]
 
+    @extend_schema_serializer(component_name="TokenRefreshInput")
     class InputSerializer(serializers.Serializer):
         refresh = serializers.CharField()
 
+    @extend_schema_serializer(component_name="TokenRefreshOutput")
     class OutputSerializer(serializers.Serializer):
         access = serializers.CharField()
         refresh = serializers.CharField()
@@ -115,6 +121,7 @@ class LogoutApi(APIView):
     authentication_classes: list = []
     throttle_classes = [AnonThrottle]
 
+    @extend_schema_serializer(component_name="LogoutInput")
     class InputSerializer(serializers.Serializer):
         refresh = serializers.CharField()
 
@@ -132,6 +139,7 @@ class LogoutApi(APIView):
 class MeApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema_serializer(component_name="MeUpdateInput")
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=150, required=False, allow_blank=True)
         email = serializers.EmailField(required=False, allow_null=True, allow_blank=True)

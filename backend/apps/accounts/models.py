@@ -96,6 +96,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         if self.email:
             self.email = self.__class__.objects.normalize_email(self.email).lower()
 
+    def get_short_name(self) -> str:
+        return self.name or str(self.phone)
+
+    def get_full_name(self) -> str:
+        return self.name
+
     @property
     def is_manager(self) -> bool:
         return self.role == self.Role.MANAGER or self.is_superuser
@@ -132,6 +138,8 @@ class OtpChallenge(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("login code")
+        verbose_name_plural = _("login codes")
         indexes = [
             models.Index(fields=["phone", "-created_at"], name="otp_phone_created_idx"),
             models.Index(fields=["client_ip", "created_at"], name="otp_ip_created_idx"),

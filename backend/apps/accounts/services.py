@@ -166,7 +166,11 @@ def _verify(*, phone: str, code: str) -> tuple[Exception | None, User | None, bo
             return OtpInvalid(), None, False
         challenge.consumed_at = now
         challenge.save(update_fields=["attempts", "consumed_at"])
-        user, created = User.objects.get_or_create(phone=phone, defaults={"role": User.Role.CUSTOMER})
+        # Serialized with any other login for this phone by the advisory lock above.
+        user = User.objects.filter(phone=phone).first()
+        created = user is None
+        if user is None:
+            user = User.objects.create_user(phone=phone, role=User.Role.CUSTOMER)
         if not user.is_active:
             return OtpInvalid(), None, False
     return None, user, created
@@ -182,7 +186,7 @@ def otp_verify(*, phone: str, code: str) -> Login:
     assert user is not None  # noqa: S101 - for the type checker
     refresh = RefreshToken.for_user(user)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-    logger.info("otp_login", extra={"user_id": user.pk, "created": created})
+    logger.info("otp_login", extra={"user_id": user.pk, "user_created": created})
     return Login(user=user, created=created, access=str(refresh.access_token), refresh=str(refresh))
 
 

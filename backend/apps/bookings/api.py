@@ -36,7 +36,10 @@ class OffsetDateTimeField(serializers.DateTimeField):
 
     def to_internal_value(self, value: Any) -> datetime:
         if isinstance(value, str):
-            parsed = parse_datetime(value.strip())
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError as exc:  # well-formed but impossible, e.g. minute 99
+                raise serializers.ValidationError(_("Not a valid date and time.")) from exc
             if parsed is not None and parsed.utcoffset() is None:
                 raise serializers.ValidationError(_("Include the UTC offset, e.g. 2026-12-01T09:00:00+03:00."))
         return super().to_internal_value(value)

@@ -1,16 +1,23 @@
+"""Notifications in the admin: every message with its delivery attempts, a "send again" action for the ones that
+failed or whose outcome is unknown, and, on each booking's page, the messages about that booking (added to the
+booking admin from here: bookings never imports notifications)."""
+
 from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from apps.accounts.admin import ManagerAccessMixin
+from apps.bookings.admin import register_booking_inline
 from apps.notifications.models import Notification, NotificationAttempt
 from apps.notifications.services import RETRYABLE_BY_HAND, notification_retry
 
 
-class NotificationAttemptInline(admin.TabularInline):
+class NotificationAttemptInline(ManagerAccessMixin, admin.TabularInline):
     model = NotificationAttempt
     extra = 0
     can_delete = False
@@ -20,9 +27,61 @@ class NotificationAttemptInline(admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj: Notification | None = None) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: Notification | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Notification | None = None) -> bool:
+        return False
+
+
+class _BookingNotificationFormSet(BaseInlineFormSet):
+    @classmethod
+    def get_default_prefix(cls) -> str:
+        return "notifications"  # the foreign key has no reverse name ("+"), which would leave the prefix empty
+
+
+class BookingNotificationInline(ManagerAccessMixin, admin.TabularInline):
+    """The messages about one booking, on the booking's page (read-only; open one to send it again)."""
+
+    model = Notification
+    formset = _BookingNotificationFormSet
+    fk_name = "booking"
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = [
+        "created_at",
+        "template",
+        "channel",
+        "recipient",
+        "status",
+        "attempts",
+        "scheduled_for",
+        "sent_at",
+        "last_error",
+    ]
+    readonly_fields = fields
+    ordering = ["created_at", "id"]
+    verbose_name_plural = _("notifications")
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("recipient")
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+register_booking_inline(BookingNotificationInline)
+
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ManagerAccessMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "template",
@@ -50,7 +109,7 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Notification | None = None) -> bool:
         return False
 
-    @admin.action(description=_("Send again (failed or outcome unknown)"))
+    @admin.action(description=_("Send again (failed or outcome unknown)"), permissions=["change"])
     def retry(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
         ids = list(queryset.filter(status__in=RETRYABLE_BY_HAND).values_list("pk", flat=True))
         done = sum(notification_retry(notification_id=pk) for pk in ids)

@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.admin import ManagerAccessMixin
+from apps.bookings.admin import register_booking_inline
 from apps.core.errors import DomainError
 from apps.core.money import Money
 from apps.payments import services
@@ -258,3 +260,26 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class BookingPaymentInline(ManagerAccessMixin, admin.TabularInline):
+    """The booking page shows its payments (bookings never imports payments; we add ourselves)."""
+
+    model = Payment
+    fk_name = "booking"
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ["created_at", "status", "amount", "authorized_amount", "captured_amount", "refunded_amount",
+              "needs_attention"]
+    readonly_fields = fields
+    verbose_name_plural = _("payments")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+register_booking_inline(BookingPaymentInline)

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apps.core.middleware.MetricsMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -113,6 +114,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.Pagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["apps.core.throttling.AnonThrottle", "apps.core.throttling.UserThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("MAWID_THROTTLE_ANON", "120/min"),
         "user": env_str("MAWID_THROTTLE_USER", "600/min"),
@@ -145,7 +147,11 @@ SIMPLE_JWT = {
 
 # --- Background jobs (procrastinate over the same PostgreSQL) ---
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "jobs"
-PROCRASTINATE_WORKER_DEFAULTS = {"concurrency": env_int("MAWID_WORKER_CONCURRENCY", 4)}
+# Finished jobs are deleted when they succeed (failed ones stay for the admin); tests keep them to assert on.
+PROCRASTINATE_WORKER_DEFAULTS = {
+    "concurrency": env_int("MAWID_WORKER_CONCURRENCY", 4),
+    "delete_jobs": env_str("MAWID_WORKER_DELETE_JOBS", "successful"),
+}
 # Jobs whose worker stopped sending heartbeats for this long are retried by the periodic sweep.
 MAWID_STALLED_JOB_SECONDS = env_int("MAWID_STALLED_JOB_SECONDS", 300)
 # Base of the exponential backoff (seconds) for jobs that call providers; tests shrink it.
@@ -159,9 +165,7 @@ AUTHENTICA_SENDER_NAME = env_str("AUTHENTICA_SENDER_NAME", "Mawid")
 AUTHENTICA_CONNECT_TIMEOUT = env_float("AUTHENTICA_CONNECT_TIMEOUT", 5.0)
 AUTHENTICA_READ_TIMEOUT = env_float("AUTHENTICA_READ_TIMEOUT", 10.0)
 MESSAGING_PROVIDER_CLASS = env_str("MAWID_MESSAGING_PROVIDER", "apps.accounts.providers.authentica.AuthenticaClient")
-# "local": we make the code, keep only a keyed hash and verify it ourselves (length, expiry and attempts
-# guaranteed); Authentica only delivers it. "provider": Authentica makes and verifies the code.
-OTP_VERIFY_MODE = env_str("MAWID_OTP_VERIFY_MODE", "local")
+# Codes are made here and only delivered by the provider: length, expiry and attempts are ours.
 OTP_CODE_LENGTH = env_int("MAWID_OTP_CODE_LENGTH", 6)
 OTP_TTL_SECONDS = env_int("MAWID_OTP_TTL_SECONDS", 300)
 OTP_MAX_ATTEMPTS = env_int("MAWID_OTP_MAX_ATTEMPTS", 5)
@@ -176,10 +180,13 @@ MAWID_TRUSTED_PROXY_COUNT = env_int("MAWID_TRUSTED_PROXY_COUNT", 0)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "apps.core.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "apps.core.logging.RequestIdFilter"},
+        "mask_phones": {"()": "apps.core.logging.MaskPhonesFilter"},
+    },
     "formatters": {"json": {"()": "apps.core.logging.JsonFormatter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id", "mask_phones"]},
     },
     "root": {"handlers": ["console"], "level": env_str("MAWID_LOG_LEVEL", "INFO")},
     "loggers": {
@@ -199,7 +206,62 @@ MOYASAR_CONNECT_TIMEOUT = env_float("MOYASAR_CONNECT_TIMEOUT", 5.0)
 MOYASAR_READ_TIMEOUT = env_float("MOYASAR_READ_TIMEOUT", 20.0)
 PAYMENTS_GATEWAY_CLASS = env_str("MAWID_PAYMENTS_GATEWAY", "apps.payments.providers.moyasar.MoyasarClient")
 PAYMENTS_CALLBACK_URL = env_str("MAWID_PAYMENTS_CALLBACK_URL", f"{PUBLIC_BASE_URL}/payments/return")
+# Client retries of an ambiguous create (same given_id, after looking it up) and the pause between them.
+MOYASAR_CREATE_RETRIES = env_int("MOYASAR_CREATE_RETRIES", 2)
+MOYASAR_RETRY_BACKOFF_SECONDS = env_float("MOYASAR_RETRY_BACKOFF_SECONDS", 0.25)
+# Capture: at the appointment time, or this many days after authorization if that comes first (Moyasar holds an
+# authorization about 7 days, mada 14). PAYMENTS_CAPTURE_IMMEDIATELY captures as soon as the payment is authorized.
+PAYMENTS_CAPTURE_AFTER_DAYS = env_float("MAWID_PAYMENTS_CAPTURE_AFTER_DAYS", 6.0)
+PAYMENTS_CAPTURE_IMMEDIATELY = env_bool("MAWID_PAYMENTS_CAPTURE_IMMEDIATELY", False)
+# How long an authorization is assumed to stay capturable; the reconciliation acts on anything older.
+PAYMENTS_AUTHORIZATION_VALID_DAYS = env_float("MAWID_PAYMENTS_AUTHORIZATION_VALID_DAYS", 7.0)
+# A customer cancelling a captured booking after the cancellation cut-off gets the price back minus this fee:
+# the larger of the percentage and the fixed amount (minor units), never more than what was captured.
+PAYMENTS_LATE_CANCEL_FEE_PERCENT = env_int("MAWID_PAYMENTS_LATE_CANCEL_FEE_PERCENT", 0)
+PAYMENTS_LATE_CANCEL_FEE_AMOUNT = env_int("MAWID_PAYMENTS_LATE_CANCEL_FEE_AMOUNT", 0)
+# Reconciliation: look at a payment still `initiated` once it is this old; give up on it (abandoned) after this long.
+PAYMENTS_RECONCILE_AFTER_SECONDS = env_int("MAWID_PAYMENTS_RECONCILE_AFTER_SECONDS", 300)
+PAYMENTS_ABANDON_AFTER_HOURS = env_float("MAWID_PAYMENTS_ABANDON_AFTER_HOURS", 24.0)
+PAYMENTS_RECONCILE_BATCH = env_int("MAWID_PAYMENTS_RECONCILE_BATCH", 200)
+# A capture/void/refund/create marked in progress for longer than this is presumed dead (its worker crashed).
+PAYMENTS_OPERATION_TIMEOUT_SECONDS = env_int("MAWID_PAYMENTS_OPERATION_TIMEOUT_SECONDS", 120)
+# Runs in all of a payment job (capture, void, refund, sync, webhook) before it gives up (reconciliation follows up).
+PAYMENTS_JOB_MAX_ATTEMPTS = env_int("MAWID_PAYMENTS_JOB_MAX_ATTEMPTS", 8)
 
 # --- Notifications (section owned by the notifications app) ---
+# Channels that carry notifications, by name (see apps/notifications/channels/). Authentica has no WhatsApp
+# messaging API (OTP only), so there is no "whatsapp" channel until a WhatsApp provider is added.
+NOTIFICATIONS_CHANNELS = env_list("MAWID_NOTIFY_CHANNELS", ["sms", "email"])
+# Provider calls per message before it ends `failed` (also the job's retry budget; backoff from
+# MAWID_JOB_RETRY_BASE_SECONDS, doubling, capped at 30 minutes).
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("MAWID_NOTIFY_MAX_ATTEMPTS", 10)
+# On channels where a duplicate is not acceptable (SMS), how many times a message is sent again after an attempt
+# that may have delivered it (read timeout, 500/502/504, dropped connection). Past that it ends `unknown`.
+NOTIFICATIONS_UNCERTAIN_RETRIES = env_int("MAWID_NOTIFY_UNCERTAIN_RETRIES", 1)
+# A row left `sending` longer than this belongs to an attempt that died (longer than any provider call can last).
+NOTIFICATIONS_SENDING_STALE_SECONDS = env_int("MAWID_NOTIFY_SENDING_STALE_SECONDS", 120)
+# Email: any SMTP service when MAWID_EMAIL_HOST is set; otherwise every email is written to a file in
+# MAWID_EMAIL_CATCHER_DIR (read them with `python manage.py mailbox`). Nothing leaves the machine by default.
+EMAIL_HOST = env_str("MAWID_EMAIL_HOST", "")
+EMAIL_BACKEND = env_str(
+    "MAWID_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = env_str("MAWID_EMAIL_CATCHER_DIR", str(BASE_DIR.parent / ".data" / "mail"))
+EMAIL_PORT = env_int("MAWID_EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("MAWID_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("MAWID_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("MAWID_EMAIL_USE_TLS", True)
+EMAIL_USE_SSL = env_bool("MAWID_EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_float("MAWID_EMAIL_TIMEOUT", 10.0)
+DEFAULT_FROM_EMAIL = env_str("MAWID_EMAIL_FROM", "Mawid <no-reply@mawid.localhost>")
 
 # --- Observability and operations (section owned by ops) ---
+# Request ids ride along into deferred jobs and the worker logs with them (apps/core/jobcontext.py).
+PROCRASTINATE_ON_APP_READY = "apps.core.jobcontext.install"
+# /metrics (Prometheus): served to loopback only while this is empty; when set, only to `Authorization: Bearer <it>`.
+# Multiprocess mode (gunicorn) is switched on by PROMETHEUS_MULTIPROC_DIR in the environment (docs/deploy.md).
+MAWID_METRICS_TOKEN = env_str("MAWID_METRICS_TOKEN", "")
+# DRF throttles identify clients like apps.core.http.client_ip does. Left unset, DRF keys anonymous throttles on the
+# whole X-Forwarded-For header, which any client can change to dodge every limit.
+REST_FRAMEWORK["NUM_PROXIES"] = MAWID_TRUSTED_PROXY_COUNT

@@ -1,0 +1,120 @@
+"""The two admin roles as auth groups: `python manage.py setup_roles` (idempotent; run it after `migrate`).
+
+* "Managers": run the business in the admin: bookings (view; status changes through the actions), the catalog
+  (everything), users (view, add, change; never superuser rights), notifications (view, send again), payments
+  (view; the payments admin's manager actions).
+* "Staff": a staff member's own day: their bookings (view; complete, no-show, reschedule and cancel through the
+  actions, which the bookings services allow the booking's staff member), their schedule and time off (view),
+  services and closures (view). Which bookings and schedules they see is decided by the admin (their own only).
+
+Each group gets exactly these permissions (a permission added by hand is removed on the next run). Then every
+user with admin access (`is_staff`) is put in the group of their role, and taken out of the other one; the user
+admin does the same whenever a user is saved there, so the role is the one thing to set.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from apps.accounts.models import User
+
+MANAGERS = "Managers"
+STAFF = "Staff"
+ROLE_GROUPS: dict[str, str] = {User.Role.MANAGER: MANAGERS, User.Role.STAFF: STAFF}
+
+_ALL = ("view", "add", "change", "delete")
+
+# group -> {"app_label.model": actions}. Models of an app that is not installed (or not migrated yet) are skipped.
+GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    MANAGERS: {
+        "accounts.user": ("view", "add", "change"),
+        "accounts.otpchallenge": ("view",),
+        "catalog.businesssettings": ("view", "change"),
+        "catalog.service": _ALL,
+        "catalog.staff": _ALL,
+        "catalog.workinghours": _ALL,
+        "catalog.scheduleexception": _ALL,
+        "catalog.closure": _ALL,
+        "bookings.booking": ("view", "change"),
+        "bookings.bookingstatuschange": ("view",),
+        "notifications.notification": ("view", "change"),
+        "notifications.notificationattempt": ("view",),
+        "payments.payment": ("view", "change"),
+        "payments.refund": ("view",),
+        "payments.paymentevent": ("view",),
+        "payments.webhookevent": ("view",),
+    },
+    STAFF: {
+        "bookings.booking": ("view", "change"),
+        "bookings.bookingstatuschange": ("view",),
+        "catalog.staff": ("view",),
+        "catalog.workinghours": ("view",),
+        "catalog.scheduleexception": ("view",),
+        "catalog.service": ("view",),
+        "catalog.closure": ("view",),
+    },
+}
+
+
+def _permissions(spec: dict[str, tuple[str, ...]]) -> tuple[list[Permission], list[str]]:
+    wanted = {
+        (label.split(".")[0], f"{action}_{label.split('.')[1]}")
+        for label, actions in spec.items()
+        for action in actions
+    }
+    found = list(
+        Permission.objects.filter(content_type__app_label__in={app for app, _ in wanted}).select_related("content_type")
+    )
+    chosen = [p for p in found if (p.content_type.app_label, p.codename) in wanted]
+    missing = sorted(f"{app}.{code}" for app, code in wanted - {(p.content_type.app_label, p.codename) for p in chosen})
+    return chosen, missing
+
+
+@transaction.atomic
+def roles_setup() -> dict[str, object]:
+    """Create or update both groups with their permissions and sort every admin user into their role's group."""
+    report: dict[str, object] = {}
+    for name, spec in GROUP_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        permissions, missing = _permissions(spec)
+        group.permissions.set(permissions)
+        report[name] = {"permissions": len(permissions), "missing": missing}
+    synced = 0
+    for user in User.objects.filter(is_staff=True).prefetch_related("groups"):
+        synced += role_group_sync(user)
+    report["users_updated"] = synced
+    return report
+
+
+def role_group_sync(user: User) -> bool:
+    """Put a user with admin access in their role's group and out of the other role's; a user without admin
+    access (or a customer) in neither. Superusers are left alone. True when something changed."""
+    if user.is_superuser:
+        return False
+    target = ROLE_GROUPS.get(user.role) if user.is_staff and user.is_active else None
+    groups = {g.name: g for g in Group.objects.filter(name__in=ROLE_GROUPS.values())}
+    current = set(user.groups.filter(name__in=ROLE_GROUPS.values()).values_list("name", flat=True))
+    changed = False
+    for name in current - {target}:
+        user.groups.remove(groups[name])
+        changed = True
+    if target and target not in current:
+        group = groups.get(target) or Group.objects.create(name=target)
+        user.groups.add(group)
+        changed = True
+    return changed
+
+
+class Command(BaseCommand):
+    help = "Create the Managers and Staff groups with their admin permissions and sort admin users into them."
+
+    def handle(self, *args, **options):
+        report = roles_setup()
+        for name in GROUP_PERMISSIONS:
+            info = report[name]
+            self.stdout.write(f"{name}: {info['permissions']} permissions")  # type: ignore[index]
+            if info["missing"]:  # type: ignore[index]
+                self.stdout.write(self.style.WARNING(f"  not found (app not migrated?): {', '.join(info['missing'])}"))  # type: ignore[index]
+        self.stdout.write(self.style.SUCCESS(f"roles set up; {report['users_updated']} user(s) moved to their group"))
