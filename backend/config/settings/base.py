@@ -97,6 +97,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6.0's default, now (photo URLs typed without a scheme)
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAWID_MAX_REQUEST_BYTES", 64 * 1024)

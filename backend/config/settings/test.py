@@ -8,3 +8,5 @@ MAWID_JOB_RETRY_BASE_SECONDS = 0.05
 # warnings and errors.
 LOGGING["root"]["level"] = "DEBUG"  # noqa: F405
 LOGGING["handlers"]["console"]["level"] = "WARNING"  # noqa: F405
+# Tests never serve static files; without collectstatic, WhiteNoise would only warn about the missing folder.
+MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise.")]  # noqa: F405

@@ -1,21 +1,22 @@
+# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as same-named arguments
 """Fixtures for notification tests: one business in Riyadh, a service, a staff member (English), customers in
 Arabic and English, bookings made through the bookings services, and the Authentica fake over real HTTP."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection, transaction
-from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.accounts.tests.fakes import authentica_fake, authentica_fake_factory  # noqa: F401
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_create
 from apps.bookings.tests.factories import BookingFactory, ServiceFactory, StaffFactory, UserFactory
+from apps.bookings.tests.fixtures import at, day  # noqa: F401
 from apps.catalog.models import BusinessSettings, Service, Staff
 from apps.notifications.models import Notification
 from apps.notifications.services import Plan, notifications_create
@@ -62,22 +63,6 @@ def customer_ar(business) -> User:
 @pytest.fixture
 def customer_en(business) -> User:
     return UserFactory(name="John", language="en", email="john@example.com", phone="+966501110002")
-
-
-@pytest.fixture
-def day() -> date:
-    return timezone.now().astimezone(RIYADH).date() + timedelta(days=3)
-
-
-@pytest.fixture
-def at(day) -> Callable[..., datetime]:
-    """`at("10:00")` → that time, in Riyadh, three days from now."""
-
-    def make(hhmm: str, *, days: int = 0) -> datetime:
-        hours, minutes = map(int, hhmm.split(":"))
-        return datetime.combine(day + timedelta(days=days), time(hours, minutes), tzinfo=RIYADH)
-
-    return make
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time as time_module
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -20,8 +20,8 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.accounts.models import User
-from apps.bookings.tests.factories import ServiceFactory, StaffFactory, UserFactory
-from apps.catalog.models import BusinessSettings, Service, Staff
+from apps.bookings.tests.fixtures import at, customer, day, manager, other_customer, service, staff  # noqa: F401
+from apps.catalog.models import BusinessSettings
 from apps.payments.models import Payment
 from apps.payments.providers.fake import MoyasarFake
 from apps.payments.tests.fakes import moyasar_client, moyasar_fake  # noqa: F401
@@ -70,45 +70,6 @@ def business(db) -> BusinessSettings:
     settings.max_pending_per_customer = 5
     settings.save()
     return settings
-
-
-@pytest.fixture
-def service(business) -> Service:
-    return ServiceFactory(duration_minutes=30, price_amount=15000)
-
-
-@pytest.fixture
-def staff(service) -> Staff:
-    return StaffFactory(services=[service])
-
-
-@pytest.fixture
-def customer(business) -> User:
-    return UserFactory(name="Customer")
-
-
-@pytest.fixture
-def other_customer(business) -> User:
-    return UserFactory(name="Other customer")
-
-
-@pytest.fixture
-def manager(business) -> User:
-    return UserFactory(role=User.Role.MANAGER, name="Manager", is_staff=True)
-
-
-@pytest.fixture
-def day() -> date:
-    return timezone.now().astimezone(RIYADH).date() + timedelta(days=3)
-
-
-@pytest.fixture
-def at(day) -> Callable[..., datetime]:
-    def make(hhmm: str, *, days: int = 0) -> datetime:
-        hours, minutes = map(int, hhmm.split(":"))
-        return datetime.combine(day + timedelta(days=days), time(hours, minutes), tzinfo=RIYADH)
-
-    return make
 
 
 @pytest.fixture
