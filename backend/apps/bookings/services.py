@@ -68,7 +68,13 @@ def _require_aware(start: datetime) -> None:
 
 
 def _check_slot(
-    *, staff: Staff, service: Service, start: datetime, now: datetime, exclude_booking_id: int | None = None
+    *,
+    staff: Staff,
+    service: Service,
+    start: datetime,
+    now: datetime,
+    business: BusinessSettings,
+    exclude_booking_id: int | None = None,
 ) -> None:
     """Every rule a new time must pass. Called under the staff row lock, so nothing changes under our feet.
 
@@ -81,7 +87,9 @@ def _check_slot(
     if not staff_offers_service(staff, service):
         raise ServiceNotOffered()
     # Overlap, working hours, time off, closures, minimum notice, advance window, step: the engine's verdict.
-    if not slot_is_bookable(staff=staff, service=service, start=start, now=now, exclude_booking_id=exclude_booking_id):
+    if not slot_is_bookable(
+        staff=staff, service=service, start=start, now=now, exclude_booking_id=exclude_booking_id, business=business
+    ):
         raise SlotUnavailable()
     if busy_source() is not booking_busy_intervals and booking_overlaps(
         staff_id=staff.pk,
@@ -200,7 +208,7 @@ def booking_create(
                 if booking_count_pending(customer_id=customer.pk, now=now) >= settings.max_pending_per_customer:
                     raise TooManyPendingBookings()
             staff = _lock_staff(staff_id)  # one lock, taken late
-            _check_slot(staff=staff, service=service, start=start, now=now)
+            _check_slot(staff=staff, service=service, start=start, now=now, business=settings)
             end = start + service.duration
             booking = Booking.objects.create(
                 customer=customer,
@@ -258,7 +266,9 @@ def booking_reschedule(
             if start == booking.start:
                 return booking
             service = booking.service
-            _check_slot(staff=staff, service=service, start=start, now=now, exclude_booking_id=booking.pk)
+            _check_slot(
+                staff=staff, service=service, start=start, now=now, business=settings, exclude_booking_id=booking.pk
+            )
             old_start, old_end = booking.start, booking.end
             booking.start = start
             booking.end = start + service.duration

@@ -390,18 +390,20 @@ def slot_is_bookable(
     start: datetime,
     now: datetime | None = None,
     exclude_booking_id: int | None = None,
+    business: BusinessSettings | None = None,
 ) -> bool:
     """Whether a booking of `service` with `staff` at `start` would be accepted now: exactly the starts that
     `slot_list_available` lists for that local date (same loader, same engine), so the two never disagree.
 
     False for an inactive staff member or service, or a service the staff member does not offer.
-    `exclude_booking_id`: the booking being moved, whose own time does not count as busy.
+    `exclude_booking_id`: the booking being moved, whose own time does not count as busy. `business`: the
+    settings when the caller has loaded them already (one query less).
     """
     if start.utcoffset() is None:
         raise ValueError("slot_is_bookable needs an aware start")
     if not (staff.is_active and service.is_active and staff_offers_service(staff, service)):
         return False
-    business = business_settings()
+    business = business or business_settings()
     rules = slot_rules(service=service, business=business, now=now)
     day = start.astimezone(rules.tz).date()
     if clip_range(day, day, rules) is None:
