@@ -96,3 +96,11 @@ def test_openapi_schema_documents_the_error_shape(api_client):
     operation = schema["paths"]["/api/v1/auth/otp/request"]["post"]
     assert {"400", "429"} <= set(operation["responses"])
     assert "otp_rate_limited" in schema["info"]["description"]
+
+
+def test_api_docs_are_served_without_a_cdn(api_client):
+    response = api_client.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "drf_spectacular_sidecar/swagger-ui-dist" in html
+    assert "cdn.jsdelivr" not in html
