@@ -36,7 +36,6 @@ import os
 import random
 import re
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,8 +43,9 @@ import time
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
+
+from _common import admin_execute, free_port, pct, server_url, with_database
 
 REPO = Path(__file__).resolve().parents[1]
 BACKEND = REPO / "backend"
@@ -66,31 +66,6 @@ BENCH_ENV = {
 
 # --- database -------------------------------------------------------------------------------------------
 
-
-def server_url() -> str:
-    """The URL of the project's database: DATABASE_URL, or the embedded server (started if needed)."""
-    sys.path.insert(0, str(BACKEND))
-    from config.database import embedded_url
-
-    return os.environ.get("DATABASE_URL") or embedded_url()
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def admin_execute(url: str, *statements: str) -> None:
-    import dj_database_url
-    import psycopg
-
-    cfg = dj_database_url.parse(with_database(url, "postgres"))
-    params = {"host": cfg["HOST"], "port": cfg["PORT"], "user": cfg["USER"], "password": cfg["PASSWORD"]}
-    params.update(cfg.get("OPTIONS", {}))  # a socket directory arrives as ?host=...&port=...
-    params = {key: value for key, value in params.items() if value}
-    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-        for statement in statements:
-            conn.execute(statement)
 
 
 # --- data -----------------------------------------------------------------------------------------------
@@ -284,10 +259,6 @@ def parse_timing(header: str) -> dict[str, tuple[float, int | None]]:
     return {name: (float(dur), int(n) if n else None) for name, dur, n in _TIMING.findall(header)}
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
 
 class Samples:
     def __init__(self) -> None:
@@ -396,11 +367,6 @@ def check_sources_agree(urls: list[tuple[str, str]]) -> None:
                     raise SystemExit(f"{source.__name__} disagrees with the bookings app's source on {url}")
     print("the three busy sources give identical responses")
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run_server(urls: list[tuple[str, str]], n: int, database_url: str) -> None:

@@ -35,7 +35,6 @@ import json
 import multiprocessing
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,8 +44,9 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
+
+from _common import admin_execute, connect_params, free_port, pct, server_url, with_database
 
 REPO = Path(__file__).resolve().parents[1]
 BACKEND = REPO / "backend"
@@ -72,37 +72,6 @@ BENCH_ENV = {
 
 # --- database -------------------------------------------------------------------------------------------
 
-
-def server_url() -> str:
-    """The URL of the project's database: DATABASE_URL, or the embedded server (started if needed)."""
-    sys.path.insert(0, str(BACKEND))
-    from config.database import embedded_url
-
-    return os.environ.get("DATABASE_URL") or embedded_url()
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def connect_params(url: str) -> dict[str, object]:
-    import dj_database_url
-
-    cfg = dj_database_url.parse(url)
-    params = {"host": cfg["HOST"], "port": cfg["PORT"], "user": cfg["USER"], "password": cfg["PASSWORD"]}
-    params.update(cfg.get("OPTIONS", {}))  # a socket directory arrives as ?host=...&port=...
-    params = {key: value for key, value in params.items() if value}
-    params["dbname"] = cfg["NAME"]
-    return params
-
-
-def admin_execute(url: str, *statements: str) -> None:
-    import psycopg
-
-    with psycopg.connect(**connect_params(with_database(url, "postgres")), autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(statement)
 
 
 # --- data -----------------------------------------------------------------------------------------------
@@ -156,11 +125,6 @@ def slots(staff_ids: list[int], days: range, today: date):
 
 # --- HTTP -----------------------------------------------------------------------------------------------
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Client:
@@ -369,10 +333,6 @@ def count_overlaps(database_url: str) -> int:
             """
         ).fetchone()[0]
 
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
 
 
 def main() -> None:

@@ -29,7 +29,6 @@ import http.client
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -39,8 +38,9 @@ from collections import Counter
 from datetime import datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
+
+from _common import admin_execute, connect_params, free_port, pct, server_url, with_database
 
 REPO = Path(__file__).resolve().parents[1]
 BACKEND = REPO / "backend"
@@ -64,37 +64,6 @@ BENCH_ENV = {
 
 # --- database -------------------------------------------------------------------------------------------
 
-
-def server_url() -> str:
-    """The URL of the project's database: DATABASE_URL, or the embedded server (started if needed)."""
-    sys.path.insert(0, str(BACKEND))
-    from config.database import embedded_url
-
-    return os.environ.get("DATABASE_URL") or embedded_url()
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def connect_params(url: str) -> dict[str, object]:
-    import dj_database_url
-
-    cfg = dj_database_url.parse(url)
-    params = {"host": cfg["HOST"], "port": cfg["PORT"], "user": cfg["USER"], "password": cfg["PASSWORD"]}
-    params.update(cfg.get("OPTIONS", {}))  # a socket directory arrives as ?host=...&port=...
-    params = {key: value for key, value in params.items() if value}
-    params["dbname"] = cfg["NAME"]
-    return params
-
-
-def admin_execute(url: str, *statements: str) -> None:
-    import psycopg
-
-    with psycopg.connect(**connect_params(with_database(url, "postgres")), autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(statement)
 
 
 # --- data -----------------------------------------------------------------------------------------------
@@ -149,11 +118,6 @@ def seed(bookings: int) -> list[tuple[int, str]]:
 # --- HTTP -----------------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def post(port: int, path: str, body: dict, token: str | None = None) -> tuple[int, dict]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -198,10 +162,6 @@ def start_server(port: int, workers: int, database_url: str, fake) -> subprocess
             raise RuntimeError("gunicorn did not start")
         time.sleep(0.2)
 
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
 
 
 def summary(name: str, latencies: list[float]) -> str:
