@@ -116,16 +116,28 @@ def payment_capture(
         if not force and (payment.capture_due_at is None or payment.capture_due_at > now):
             return payment
         start_operation(payment, "capture", source=source, actor=actor, reason=reason)
+    return _act_on_authorized(payment=payment, operation="capture", source=source, actor=actor)
+
+
+def _act_on_authorized(
+    *, payment: Payment, operation: str, source: str, actor: User | None
+) -> Payment:
+    """Capture or void (`operation`) at Moyasar after `start_operation` committed; record the outcome.
+
+    No blind call: fetch first and act only while Moyasar still says `authorized`. A refusal records Moyasar's
+    current state; any other gateway error records what is known and propagates so the job retries.
+    """
     gateway = get_gateway()
     try:
         current = gateway.fetch_payment(_reference(payment))
         if current.status == gw.AUTHORIZED:
-            current = gateway.capture(payment_id=_reference(payment))
+            act = gateway.capture if operation == "capture" else gateway.void
+            current = act(payment_id=_reference(payment))
     except GatewayInvalidRequest as exc:
         # Refused (the authorization expired, or it is no longer authorized): record Moyasar's current state.
         return _finish(
-            payment_id=payment_id,
-            operation="capture",
+            payment_id=payment.pk,
+            operation=operation,
             gp=_fetch_quietly(gateway, payment),
             source=source,
             actor=actor,
@@ -133,8 +145,8 @@ def payment_capture(
         )
     except GatewayError as exc:
         _finish(
-            payment_id=payment_id,
-            operation="capture",
+            payment_id=payment.pk,
+            operation=operation,
             gp=getattr(exc, "payment", None),
             source=source,
             actor=actor,
@@ -143,7 +155,7 @@ def payment_capture(
         raise
     finally:
         close_gateway(gateway)
-    return _finish(payment_id=payment_id, operation="capture", gp=current, source=source, actor=actor)
+    return _finish(payment_id=payment.pk, operation=operation, gp=current, source=source, actor=actor)
 
 
 def _fetch_quietly(gateway, payment: Payment) -> GatewayPayment | None:
@@ -167,33 +179,7 @@ def payment_void(*, payment_id: int, source: str = Source.JOB, actor: User | Non
             return payment
         _check_not_busy(payment, now)
         start_operation(payment, "void", source=source, actor=actor, reason=reason)
-    gateway = get_gateway()
-    try:
-        current = gateway.fetch_payment(_reference(payment))
-        if current.status == gw.AUTHORIZED:
-            current = gateway.void(payment_id=_reference(payment))
-    except GatewayInvalidRequest as exc:
-        return _finish(
-            payment_id=payment_id,
-            operation="void",
-            gp=_fetch_quietly(gateway, payment),
-            source=source,
-            actor=actor,
-            error=exc,
-        )
-    except GatewayError as exc:
-        _finish(
-            payment_id=payment_id,
-            operation="void",
-            gp=getattr(exc, "payment", None),
-            source=source,
-            actor=actor,
-            error=exc,
-        )
-        raise
-    finally:
-        close_gateway(gateway)
-    return _finish(payment_id=payment_id, operation="void", gp=current, source=source, actor=actor)
+    return _act_on_authorized(payment=payment, operation="void", source=source, actor=actor)
 
 
 # --- refund ---------------------------------------------------------------------------------------------------
