@@ -20,7 +20,8 @@ from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.errors import IdempotencyKeyInFlight, IdempotencyKeyReused, ValidationFailed
+from apps.core.api import error_body
+from apps.core.errors import DomainError, IdempotencyKeyInFlight, IdempotencyKeyReused, ValidationFailed
 from apps.core.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -82,12 +83,8 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
         try:
             response = view_method(self, request, *args, **kwargs)
         except Exception as exc:
-            from apps.core.errors import DomainError
-
             if isinstance(exc, DomainError) and exc.status < 500:
                 # A refusal is an answer too: replay it. Render it the way the handler will.
-                from apps.core.api import error_body
-
                 IdempotencyRecord.objects.filter(user=request.user, key=key).update(
                     status_code=exc.status,
                     response_body=error_body(exc.code, exc.message, exc.fields, **exc.extra),
