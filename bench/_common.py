@@ -60,3 +60,22 @@ def pct(values: list[float], q: float) -> float:
     """The q-quantile (0..1) by nearest rank; NaN for no values."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+def recreate_database(base_url: str, name: str) -> str:
+    """Drop and create database `name` on the server of `base_url`; return its URL."""
+    admin_execute(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    return with_database(base_url, name)
+
+
+def drop_database(base_url: str, name: str) -> None:
+    admin_execute(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def setup_django(database_url: str, env: dict[str, str]) -> None:
+    """Configure this process for the bench database (the server processes inherit the same environment)."""
+    os.environ.update(env)
+    os.environ["DATABASE_URL"] = database_url
+    import django
+
+    django.setup()

@@ -40,7 +40,15 @@ from datetime import time as dtime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from _common import admin_execute, connect_params, free_port, pct, server_url, with_database
+from _common import (
+    connect_params,
+    drop_database,
+    free_port,
+    pct,
+    recreate_database,
+    server_url,
+    setup_django,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 BACKEND = REPO / "backend"
@@ -259,16 +267,11 @@ def main() -> None:
     args = parser.parse_args()
 
     base_url = server_url()
-    bench_url = with_database(base_url, BENCH_DB)
-    admin_execute(base_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)', f'CREATE DATABASE "{BENCH_DB}"')
+    bench_url = recreate_database(base_url, BENCH_DB)
     server = None
     fake = None
     try:
-        os.environ.update(BENCH_ENV)
-        os.environ["DATABASE_URL"] = bench_url
-        import django
-
-        django.setup()
+        setup_django(bench_url, BENCH_ENV)
         from django.core.management import call_command
         from django.db import connections
 
@@ -318,7 +321,7 @@ def main() -> None:
         except Exception:  # noqa: BLE001, S110 - Django may not be set up yet
             pass
         if not args.keep_db:
-            admin_execute(base_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+            drop_database(base_url, BENCH_DB)
 
 
 if __name__ == "__main__":
