@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import OtpChallenge, User
 from apps.accounts.phone import InvalidPhone, normalize_phone
+from apps.accounts.roles import role_group_sync
 
 _PHONE_TYPED = re.compile(r"^\+?[0-9][0-9 ()\-]{2,30}$")
 
@@ -115,8 +116,6 @@ class UserAdmin(ManagerAccessMixin, BaseUserAdmin):
         return request.user.is_superuser and super().has_delete_permission(request, obj)
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
-        from apps.core.management.commands.setup_roles import role_group_sync
-
         super().save_related(request, form, formsets, change)
         role_group_sync(form.instance)  # a manager or staff member with admin access joins their role's group
 

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "apps.bookings",
     "apps.payments",
     "apps.notifications",
+    "apps.demo",  # seed_demo: the top layer, may import every app (docs/architecture.md)
 ]
 
 MIDDLEWARE = [

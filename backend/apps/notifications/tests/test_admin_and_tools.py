@@ -65,6 +65,19 @@ def test_the_retry_action_only_touches_failed_or_unknown_notifications(admin_cli
     assert "1 notification will be sent again." in response.content.decode()
 
 
+def test_the_booking_page_shows_the_bookings_notifications_to_a_manager(client, manager, book, customer_en):
+    booking = book(customer_en)  # confirmed when made: the subscriber plans the confirmation messages
+    client.force_login(manager)  # a manager by role: no superuser flag, no group
+
+    page = client.get(f"/admin/bookings/booking/{booking.pk}/change/")
+
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert Notification.objects.filter(booking=booking, template="booking_confirmed").exists()
+    assert "notifications-TOTAL_FORMS" in body  # the inline this app adds to the bookings admin
+    assert "booking_confirmed" in body
+
+
 def test_the_mailbox_command_reads_what_the_file_catcher_wrote(settings, tmp_path, capsys):
     settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     settings.EMAIL_FILE_PATH = str(tmp_path)

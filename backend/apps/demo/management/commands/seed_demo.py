@@ -30,13 +30,13 @@ from django.db.models import ProtectedError, Q
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.accounts.roles import role_group_sync, roles_setup
 from apps.bookings import services as bookings
 from apps.bookings.errors import SlotUnavailable
 from apps.bookings.models import Booking, BookingStatusChange
 from apps.catalog.models import BusinessSettings, Closure, ScheduleException, Service, Staff, WorkingHours
 from apps.catalog.selectors import slot_list_available
 from apps.catalog.services import time_off_create
-from apps.core.management.commands.setup_roles import role_group_sync, roles_setup
 
 DEMO_MANAGER_PHONE = "+966500000001"  # a superuser: the marker that the demo is loaded
 DEMO_PASSWORD = "mawid-demo"  # noqa: S105 - demo data for local runs only

@@ -13,7 +13,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.bookings.models import Booking, BookingStatusChange
 from apps.catalog.models import Closure, ScheduleException, Staff
-from apps.core.management.commands.seed_demo import CUSTOMERS, DEMO_MANAGER_PHONE, STAFF
+from apps.demo.management.commands.seed_demo import CUSTOMERS, DEMO_MANAGER_PHONE, STAFF
 
 pytestmark = pytest.mark.django_db
 

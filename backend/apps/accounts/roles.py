@@ -1,4 +1,5 @@
-"""The two admin roles as auth groups: `python manage.py setup_roles` (idempotent; run it after `migrate`).
+"""The two admin roles as auth groups, set up by `roles_setup()` (the `python manage.py setup_roles` command;
+idempotent; run it after `migrate`).
 
 * "Managers": run the business in the admin: bookings (view; status changes through the actions), the catalog
   (everything), users (view, add, change; never superuser rights), notifications (view, send again), payments
@@ -14,8 +15,9 @@ admin does the same whenever a user is saved there, so the role is the one thing
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth.models import Group, Permission
-from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from apps.accounts.models import User
@@ -72,20 +74,31 @@ def _permissions(spec: dict[str, tuple[str, ...]]) -> tuple[list[Permission], li
     return chosen, missing
 
 
+@dataclass(frozen=True)
+class GroupReport:
+    permissions: int  # how many the group has now
+    missing: list[str]  # "app_label.codename" wanted but not found (app not installed or not migrated)
+
+
+@dataclass(frozen=True)
+class RolesReport:
+    groups: dict[str, GroupReport]
+    users_updated: int
+
+
 @transaction.atomic
-def roles_setup() -> dict[str, object]:
+def roles_setup() -> RolesReport:
     """Create or update both groups with their permissions and sort every admin user into their role's group."""
-    report: dict[str, object] = {}
+    groups: dict[str, GroupReport] = {}
     for name, spec in GROUP_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=name)
         permissions, missing = _permissions(spec)
         group.permissions.set(permissions)
-        report[name] = {"permissions": len(permissions), "missing": missing}
+        groups[name] = GroupReport(permissions=len(permissions), missing=missing)
     synced = 0
     for user in User.objects.filter(is_staff=True).prefetch_related("groups"):
         synced += role_group_sync(user)
-    report["users_updated"] = synced
-    return report
+    return RolesReport(groups=groups, users_updated=synced)
 
 
 def role_group_sync(user: User) -> bool:
@@ -105,16 +118,3 @@ def role_group_sync(user: User) -> bool:
         user.groups.add(group)
         changed = True
     return changed
-
-
-class Command(BaseCommand):
-    help = "Create the Managers and Staff groups with their admin permissions and sort admin users into them."
-
-    def handle(self, *args, **options):
-        report = roles_setup()
-        for name in GROUP_PERMISSIONS:
-            info = report[name]
-            self.stdout.write(f"{name}: {info['permissions']} permissions")  # type: ignore[index]
-            if info["missing"]:  # type: ignore[index]
-                self.stdout.write(self.style.WARNING(f"  not found (app not migrated?): {', '.join(info['missing'])}"))  # type: ignore[index]
-        self.stdout.write(self.style.SUCCESS(f"roles set up; {report['users_updated']} user(s) moved to their group"))
