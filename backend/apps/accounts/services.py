@@ -17,7 +17,8 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -47,8 +48,10 @@ def otp_code_for(challenge: OtpChallenge) -> str:
     return str(int.from_bytes(digest[:8], "big") % 10**length).zfill(length)
 
 
-def _retry_after(oldest, now) -> int:
-    return max(1, int((oldest + HOUR - now).total_seconds()) + 1)
+def _retry_after(oldest: OtpChallenge | None, now: datetime) -> int:
+    if oldest is None:  # gone since it was counted
+        return 1
+    return max(1, int((oldest.created_at + HOUR - now).total_seconds()) + 1)
 
 
 @transaction.atomic
@@ -67,13 +70,13 @@ def otp_request(*, phone: str, channel: str = OtpChallenge.Channel.SMS, client_i
     count = recent.count()
     if count >= settings.OTP_MAX_PER_PHONE_PER_HOUR:
         oldest = recent.last()
-        raise OtpRateLimited(retry_after=_retry_after(oldest.created_at, now))
+        raise OtpRateLimited(retry_after=_retry_after(oldest, now))
     if client_ip:
         _advisory_lock(f"otp:ip:{client_ip}")
         by_ip = OtpChallenge.objects.filter(client_ip=client_ip, created_at__gte=now - HOUR)
         if by_ip.count() >= settings.OTP_MAX_PER_IP_PER_HOUR:
             oldest_ip = by_ip.order_by("created_at").first()
-            raise OtpRateLimited(retry_after=_retry_after(oldest_ip.created_at, now))
+            raise OtpRateLimited(retry_after=_retry_after(oldest_ip, now))
     OtpChallenge.objects.filter(phone=phone, consumed_at__isnull=True, invalidated_at__isnull=True).update(
         invalidated_at=now
     )
@@ -190,7 +193,7 @@ def otp_verify(*, phone: str, code: str) -> Login:
     return Login(user=user, created=created, access=str(refresh.access_token), refresh=str(refresh))
 
 
-def user_update(*, user: User, **changes) -> User:
+def user_update(*, user: User, **changes: Any) -> User:
     for field, value in changes.items():
         setattr(user, field, value)
     user.full_clean()

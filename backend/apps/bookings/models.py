@@ -7,6 +7,8 @@ exclusion constraint below over the time the booking holds (its slot widened by 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
@@ -24,7 +26,7 @@ class TsTzRange(Func):
     function = "TSTZRANGE"
     output_field = DateTimeRangeField()
 
-    def __init__(self, lower, upper, bounds="[)", **extra):
+    def __init__(self, lower: Any, upper: Any, bounds: str = "[)", **extra: Any) -> None:
         super().__init__(lower, upper, models.Value(bounds), **extra)
 
 

@@ -17,7 +17,9 @@ from apps.catalog.busy import busy_from_rows
 from apps.core.errors import NotFound
 
 
-def _holding(*, staff_ids: Iterable[int], start: datetime, end: datetime, exclude_booking_id: int | None):
+def _holding(
+    *, staff_ids: Iterable[int], start: datetime, end: datetime, exclude_booking_id: int | None
+) -> QuerySet[Booking]:
     # Written like the exclusion constraint (same range expression, same condition) so PostgreSQL answers it
     # from the constraint's GiST index.
     qs = (

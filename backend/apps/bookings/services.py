@@ -258,7 +258,7 @@ def booking_reschedule(
             if booking.status not in RESCHEDULABLE_STATUSES:
                 raise InvalidTransition(current_status=booking.status, action="reschedule")
             by_business = actor is None or booking_is_run_by(booking=booking, user=actor)
-            if not by_business:
+            if actor is not None and not by_business:
                 if actor.pk != booking.customer_id:
                     raise PermissionDenied()
                 if booking.status == S.CONFIRMED and not _before_cutoff(booking, settings=settings, now=now):
@@ -355,7 +355,7 @@ def booking_cancel(*, booking_id: int, actor: User | None, reason: str = "", now
     if booking.status == S.CANCELLED:
         return booking
     by_business = actor is None or booking_is_run_by(booking=booking, user=actor)
-    if not by_business and actor.pk != booking.customer_id:
+    if actor is not None and not by_business and actor.pk != booking.customer_id:
         raise PermissionDenied()
     before_cutoff = _before_cutoff(booking, settings=settings, now=now)
     if not can_transition(booking.status, S.CANCELLED):

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.postgres.expressions import ArraySubquery
@@ -207,12 +208,15 @@ def _schedule_sql() -> str:
     """  # noqa: S608
 
 
-def _schedule_rows(staff_ids: list[int], start: datetime, end: datetime, first: date, last: date) -> list[tuple]:
+def _schedule_rows(
+    staff_ids: list[int], start: datetime, end: datetime, first: date, last: date
+) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(
             _schedule_sql(), {"staff_ids": staff_ids, "start": start, "end": end, "first": first, "last": last}
         )
-        return cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
 
 
 def staff_schedules(
@@ -375,7 +379,7 @@ def slot_list_any_staff(
     return AnyStaffAvailabilityResult(service, business.timezone, day, list(staff_ids), slots)
 
 
-def _staff_ids_for(service: Service) -> QuerySet:
+def _staff_ids_for(service: Service) -> QuerySet[Any, int]:
     return (
         _Staffing.objects.filter(service_id=service.pk, staff__is_active=True)
         .order_by("staff__display_order", "staff_id")

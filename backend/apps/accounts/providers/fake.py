@@ -493,7 +493,7 @@ class AuthenticaFake:
         if errors:
             raise _validation(errors)
 
-        recipient = phone if method in ("sms", "whatsapp") else str(email).lower()
+        recipient = str(phone) if method in ("sms", "whatsapp") else str(email).lower()
         self._check_send_allowed(recipient, config.otp_cost)
         code = otp or config.fixed_code or _generate_code(config.code_length)
         now = self.clock()
@@ -543,6 +543,7 @@ class AuthenticaFake:
             errors["sender_name"] = ["The selected sender name is not registered for this account."]
         if errors:
             raise _validation(errors)
+        phone, message = str(phone), str(message)  # strings: validated above
         now = self.clock()
         self._check_send_allowed(phone, config.sms_cost)
         self._record_send(phone, config.sms_cost, now)

@@ -864,7 +864,7 @@ class MoyasarFake:
         }
         with self._lock:
             resp = self._token_create(body, form=False)
-        data = json.loads(resp.body)
+        data: dict[str, Any] = json.loads(resp.body)
         if resp.status != 201:
             raise ValueError(f"token refused: {data}")
         return data
@@ -1696,7 +1696,7 @@ class MoyasarFake:
         return rec
 
     def _render(self, rec: _Payment) -> dict[str, Any]:
-        p = json.loads(json.dumps(rec.data))
+        p: dict[str, Any] = json.loads(json.dumps(rec.data))
         cur = p["currency"]
         for key in ("amount", "fee", "refunded", "captured"):
             p[f"{key}_format"] = format_amount(p[key], cur)
@@ -1909,7 +1909,8 @@ def _parse_iso(value: str | None) -> float | None:
 
 
 def _redact_path(path: str) -> str:
-    return redact_card_data(path)
+    redacted: str = redact_card_data(path)
+    return redacted
 
 
 def _three_ds_page(object_id: str, amount: int, currency: str) -> str:

@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import quote
 
 import httpx
@@ -70,6 +70,13 @@ def _ssl_context() -> ssl.SSLContext:
     """One verifying TLS context per process: building one (loading the CA bundle) costs ~100 ms, and clients
     are cheap to create per use otherwise."""
     return httpx.create_ssl_context()
+
+
+class _Call(TypedDict):
+    """Which call an error is about (the keyword arguments every `GatewayError` takes)."""
+
+    operation: str
+    payment_id: str | None
 
 
 class MoyasarClient:
@@ -226,8 +233,9 @@ class MoyasarClient:
                 maybe_processed=False,
                 operation="list",
             )
-        meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
-        return [_to_payment(item) for item in items if isinstance(item, dict)], dict(meta)
+        meta = data.get("meta")
+        payments = [_to_payment(item) for item in items if isinstance(item, dict)]
+        return payments, dict(meta) if isinstance(meta, dict) else {}
 
     # --- extras beyond the port ------------------------------------------------------------------------------
 
@@ -377,7 +385,7 @@ class MoyasarClient:
                 },
             )
 
-        common = {"operation": operation, "payment_id": payment_id}
+        common: _Call = {"operation": operation, "payment_id": payment_id}
         try:
             response = self._http.request(method, path.lstrip("/"), json=json, params=params)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.tasks import ConfigureTaskOptions, Task
 
 logger = logging.getLogger("mawid.payments")
 
 
-def _defer(task, *, queueing_lock: str | None = None, at: datetime | None = None, **kwargs) -> bool:
+def _defer(
+    task: Task[..., Any, ...], *, queueing_lock: str | None = None, at: datetime | None = None, **kwargs: Any
+) -> bool:
     """Defer in a savepoint; False when an identical job (same queueing lock) is already waiting."""
-    options = {"queueing_lock": queueing_lock} if queueing_lock else {}
+    options: ConfigureTaskOptions = {"queueing_lock": queueing_lock} if queueing_lock else {}
     if at is not None:
         options["schedule_at"] = at
     try:

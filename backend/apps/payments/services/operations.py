@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -64,7 +65,7 @@ def _reference(payment: Payment) -> str:
     return payment.provider_id or str(payment.given_id)
 
 
-def _error_data(exc: GatewayError) -> dict:
+def _error_data(exc: GatewayError) -> dict[str, Any]:
     return {"error": type(exc).__name__, "message": exc.message, "status_code": exc.status_code}
 
 
@@ -158,7 +159,7 @@ def _act_on_authorized(
     return _finish(payment_id=payment.pk, operation=operation, gp=current, source=source, actor=actor)
 
 
-def _fetch_quietly(gateway, payment: Payment) -> GatewayPayment | None:
+def _fetch_quietly(gateway: gw.PaymentGateway, payment: Payment) -> GatewayPayment | None:
     try:
         return gateway.fetch_payment(_reference(payment))
     except GatewayError:

@@ -111,7 +111,9 @@ def end_operation(payment: Payment) -> None:
 
 
 def _card_summary(gp: GatewayPayment) -> str:
-    source = gp.raw.get("source") if isinstance(gp.raw.get("source"), dict) else {}
+    source = gp.raw.get("source")
+    if not isinstance(source, dict):
+        source = {}
     company, number = source.get("company") or source.get("type") or "", source.get("number") or ""
     return f"{company} {number}".strip()[:60]
 
@@ -204,14 +206,15 @@ def apply_gateway_payment(
     payment.transaction_url = (gp.transaction_url or "") if target == P.INITIATED else ""
     if moved:
         payment.status = target
-        stamp = {
+        stamps: dict[str, str] = {
             P.AUTHORIZED: "authorized_at",
             P.CAPTURED: "captured_at",
             P.VOIDED: "voided_at",
             P.FAILED: "failed_at",
             P.REFUNDED: "refunded_at",
             P.PARTIALLY_REFUNDED: "refunded_at",
-        }.get(target)
+        }
+        stamp = stamps.get(target)
         if stamp:
             setattr(payment, stamp, now)
     if first_authorization and payment.authorized_at is None:

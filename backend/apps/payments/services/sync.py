@@ -132,7 +132,7 @@ def payment_sync(*, payment_id: int, source: str = Source.JOB) -> Payment:
         try:
             gp = _with_requested_id(gateway.fetch_payment(reference), reference)
         except GatewayNotFound:
-            found = []
+            found: list[GatewayPayment] = []
             if payment.flow == Payment.Flow.CLIENT and payment.provider_id is None:
                 found, _meta = gateway.list_payments(metadata={"payment_ref": str(payment.given_id)})
             for candidate in found:

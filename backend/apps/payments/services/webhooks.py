@@ -47,7 +47,8 @@ def webhook_receive(*, payload: Any) -> tuple[int | None, bool]:
         errors["id"] = ["An event id (string) is required."]
     if not isinstance(event_type, str) or not 0 < len(event_type) <= 40:
         errors["type"] = ["An event type (string) is required."]
-    if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not 0 < len(data["id"]) <= 64:
+    moyasar_id = data.get("id") if isinstance(data, dict) else None
+    if not isinstance(moyasar_id, str) or not 0 < len(moyasar_id) <= 64:
         errors["data"] = ["The payment (with its id) is required."]
     if errors:
         raise ValidationFailed(fields=errors)
@@ -58,14 +59,14 @@ def webhook_receive(*, payload: Any) -> tuple[int | None, bool]:
                 f"INSERT INTO {WebhookEvent._meta.db_table} "  # noqa: S608 - the table name is ours
                 "(event_id, type, provider_payment_id, live, payload, outcome, received_at) "
                 "VALUES (%s, %s, %s, %s, %s::jsonb, '', %s) ON CONFLICT (event_id) DO NOTHING RETURNING id",
-                [event_id, event_type, data["id"], live, _json(stored), timezone.now()],
+                [event_id, event_type, moyasar_id, live, _json(stored), timezone.now()],
             )
             row = cursor.fetchone()
         if row is None:
             logger.info("moyasar_webhook_replayed", extra={"event_id": event_id, "type": event_type})
             return None, False
         deferrals.webhook(row[0])
-    logger.info("moyasar_webhook_received", extra={"event_id": event_id, "type": event_type, "moyasar_id": data["id"]})
+    logger.info("moyasar_webhook_received", extra={"event_id": event_id, "type": event_type, "moyasar_id": moyasar_id})
     return row[0], True
 
 

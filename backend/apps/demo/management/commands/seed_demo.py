@@ -20,6 +20,7 @@ from __future__ import annotations
 import random
 import time as clock
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -379,7 +380,7 @@ class Seeder:
             base = max(1, base - ahead // 2)
         return self.rng.randint(max(0 if ahead > 0 else 2, base - 2), base)
 
-    def _fate(self, table: list[tuple[str, int]]) -> str:
+    def _fate(self, table: Sequence[tuple[str, int]]) -> str:
         statuses, weights = zip(*table, strict=True)
         return self.rng.choices(statuses, weights=weights)[0]
 
@@ -435,10 +436,10 @@ class Seeder:
         Booking.objects.bulk_create(rows)
         entries, moments = [], []
         for booking, steps in zip(rows, histories, strict=True):
-            for from_status, to_status, actor, reason, at in steps:
+            for from_status, to_status, changed_by, reason, at in steps:
                 entries.append(
                     BookingStatusChange(
-                        booking=booking, from_status=from_status, to_status=to_status, actor=actor, reason=reason
+                        booking=booking, from_status=from_status, to_status=to_status, actor=changed_by, reason=reason
                     )
                 )
                 moments.append(at)
