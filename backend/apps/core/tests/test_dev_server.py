@@ -80,8 +80,11 @@ def get(port: int, path: str, timeout: float = 30) -> tuple[int, bytes]:
 
 
 @pytest.fixture
-def dev_server(db):
-    """The app server as `dev.py run` starts it (development settings), on this test database."""
+def dev_server(transactional_db):
+    """The app server as `dev.py run` starts it (development settings), on this test database.
+
+    Its processes commit on their own connections (throttle counters for /api/docs/), so the test is transactional:
+    the tables are emptied afterwards and the next tests see none of it."""
     dev = load_dev()
     port = free_port()
     database = connection.settings_dict
