@@ -4,8 +4,9 @@
 Both install what they need first (a virtualenv in .venv from the pinned requirements.txt; only again when
 requirements.txt changes). With no DATABASE_URL both use the embedded PostgreSQL in .data/postgres.
 
-    python3 dev.py run        migrate, load demo data once, start the app server, the job worker and the
-                              local Authentica and Moyasar fakes; print every URL; Ctrl-C stops them all
+    python3 dev.py run        migrate, load demo data once, start the app server (gunicorn as in production,
+                              reloading on code changes), the job worker and the local Authentica and
+                              Moyasar fakes; print every URL; Ctrl-C stops them all
     python3 dev.py test [...] run the whole test suite (extra arguments go to pytest)
     python3 dev.py install    only install
     python3 dev.py stop-db    stop the embedded PostgreSQL
@@ -74,6 +75,36 @@ def wait_http(url: str, timeout: float = 30.0) -> bool:
     return False
 
 
+# Files gunicorn's reloader watches besides the Python modules it has loaded (templates and compiled translations
+# are cached by Django, so a change needs a worker restart too). Files created after `run` started are not watched.
+RELOAD_EXTRA_GLOBS = ("templates/**/*.html", "apps/*/templates/**/*.html", "locale/*/LC_MESSAGES/*.mo")
+
+
+def source_mtimes() -> dict[Path, int]:
+    mtimes = {}
+    for path in BACKEND.rglob("*.py"):
+        try:
+            mtimes[path] = path.stat().st_mtime_ns
+        except OSError:  # removed while we looked
+            continue
+    return mtimes
+
+
+def app_server_command(host: str, port: str) -> list[str]:
+    """The app server `run` starts (from backend/): gunicorn with the production config (`config/gunicorn.conf.py`:
+    gthread workers, listen backlog 2048), bound to host:port, restarting its workers when code changes.
+
+    Not `runserver`: its listen backlog is 10, so a burst of simultaneous connections (a booking race) was reset
+    or stalled, and what a developer tried was not what production runs.
+    """
+    command = [str(PY), "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "--bind", f"{host}:{port}", "--reload",
+               # gunicorn's control socket defaults to one path in $HOME shared by every gunicorn of the user
+               "--no-control-socket"]
+    for path in sorted({p for pattern in RELOAD_EXTRA_GLOBS for p in BACKEND.glob(pattern)}):
+        command += ["--reload-extra-file", str(path)]
+    return command
+
+
 def run() -> int:
     install()
     env = dict(os.environ)
@@ -93,6 +124,11 @@ def run() -> int:
     env.setdefault("MOYASAR_PUBLISHABLE_KEY", "pk_test_fake")
     env.setdefault("MOYASAR_WEBHOOK_SECRET", "fake-webhook-secret")
     env.setdefault("MAWID_EMAIL_CATCHER_DIR", str(ROOT / ".data" / "mail"))
+    # The app server is gunicorn, as in production (app_server_command): print each request as runserver did, and let
+    # /metrics add up its worker processes and the job worker (created before the job worker starts writing to it).
+    env.setdefault("MAWID_ACCESS_LOG", "1")
+    env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(ROOT / ".data" / "metrics"))
+    Path(env["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
     say("applying migrations")
     manage("migrate", "--noinput", "-v", "0", env=env)
@@ -101,8 +137,11 @@ def run() -> int:
 
     procs: list[tuple[str, subprocess.Popen]] = []
 
+    def spawn(args: list[str]) -> subprocess.Popen:
+        return subprocess.Popen(args, cwd=BACKEND, env=env, start_new_session=True)
+
     def start(name: str, args: list[str]) -> None:
-        procs.append((name, subprocess.Popen(args, cwd=BACKEND, env=env, start_new_session=True)))
+        procs.append((name, spawn(args)))
 
     start("authentica-fake", [str(PY), "-m", "apps.accounts.providers.fake", "--host", "127.0.0.1",
                               "--port", authentica_port, "--api-key", env["AUTHENTICA_API_KEY"]])
@@ -112,7 +151,7 @@ def run() -> int:
                            "--webhook-url", f"http://{host}:{port}/api/v1/webhooks/moyasar",
                            "--webhook-secret", env["MOYASAR_WEBHOOK_SECRET"]])
     start("worker", [str(PY), "manage.py", "procrastinate", "worker"])
-    start("app", [str(PY), "manage.py", "runserver", f"{host}:{port}", "--noreload"])
+    start("app", app_server_command(host, port))
 
     stopping = False
 
@@ -147,13 +186,33 @@ def run() -> int:
     say(f"Moyasar fake:    http://127.0.0.1:{moyasar_port}/_fake/payments")
     say(f"database:        {env['DATABASE_URL']}")
     say("Ctrl-C stops everything.")
+    def wait_for_change() -> bool:
+        """Until a Python file under backend/ changes (True) or everything is stopping (False)."""
+        before = source_mtimes()
+        while not stopping:
+            time.sleep(1)
+            if source_mtimes() != before:
+                return True
+        return False
+
     try:
         while not stopping:
-            for name, proc in procs:
-                if proc.poll() is not None:
-                    say(f"{name} exited with {proc.returncode}")
-                    stop()
-                    return 1
+            for index, (name, proc) in enumerate(procs):
+                if proc.poll() is None:
+                    continue
+                if name == "app" and ready:
+                    # gunicorn's reloader survives a SyntaxError but stops on any other error while loading the
+                    # code (a NameError in a models.py): keep everything else running and wait for the fix.
+                    say(f"the app server stopped (exit {proc.returncode}, its error is above); "
+                        "it starts again when a Python file under backend/ changes")
+                    if not wait_for_change():
+                        break
+                    say("starting the app server again")
+                    procs[index] = (name, spawn(app_server_command(host, port)))
+                    continue
+                say(f"{name} exited with {proc.returncode}")
+                stop()
+                return 1
             time.sleep(0.5)
     except KeyboardInterrupt:
         stop()

@@ -62,6 +62,7 @@ BENCH_ENV = {
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
     "DJANGO_SECURE_SSL_REDIRECT": "0",
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "MAWID_ALLOW_FAKE_PROVIDERS": "1",  # production settings, loopback fakes
     "MAWID_LOG_LEVEL": "ERROR",
     "DATABASE_CONN_MAX_AGE": "60",
     "MOYASAR_WEBHOOK_SECRET": WEBHOOK_SECRET,

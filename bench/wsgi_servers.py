@@ -84,6 +84,7 @@ def production_env(database_url: str, static_root: Path, **extra: str) -> dict[s
         DJANGO_SECRET_KEY="bench-" + secrets.token_urlsafe(48),
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         DJANGO_SECURE_SSL_REDIRECT="0",
+        MAWID_ALLOW_FAKE_PROVIDERS="1",  # production settings against the loopback fakes
         DJANGO_STATIC_ROOT=str(static_root),
         DATABASE_URL=database_url,
         # One client address drives the whole load: lift the per-IP anonymous throttle out of the way.

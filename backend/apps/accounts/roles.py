@@ -3,7 +3,7 @@ idempotent; run it after `migrate`).
 
 * "Managers": run the business in the admin: bookings (view; status changes through the actions), the catalog
   (everything), users (view, add, change; never superuser rights), notifications (view, send again), payments
-  (view; the payments admin's manager actions).
+  (view; the payments admin's manager actions), admin sign-in lockouts (view, delete to unlock).
 * "Staff": a staff member's own day: their bookings (view; complete, no-show, reschedule and cancel through the
   actions, which the bookings services allow the booking's staff member), their schedule and time off (view),
   services and closures (view). Which bookings and schedules they see is decided by the admin (their own only).
@@ -47,6 +47,9 @@ GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "payments.refund": ("view",),
         "payments.paymentevent": ("view",),
         "payments.webhookevent": ("view",),
+        # Admin sign-in lockouts (django-axes): see them, and lift one by deleting the attempt.
+        "axes.accessattempt": ("view", "delete"),
+        "axes.accesslog": ("view",),
     },
     STAFF: {
         "bookings.booking": ("view", "change"),

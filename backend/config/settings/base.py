@@ -271,3 +271,25 @@ MAWID_METRICS_TOKEN = env_str("MAWID_METRICS_TOKEN", "")
 # DRF throttles identify clients like apps.core.http.client_ip does. Left unset, DRF keys anonymous throttles on the
 # whole X-Forwarded-For header, which any client can change to dodge every limit.
 REST_FRAMEWORK["NUM_PROXIES"] = MAWID_TRUSTED_PROXY_COUNT
+
+# --- Admin sign-in: failed passwords lock out (django-axes; section owned by ops, see docs/deploy.md) ---
+# The admin login is the only password sign-in (customers use OTP, the API uses JWT). After
+# MAWID_ADMIN_LOGIN_FAILURE_LIMIT failures for one phone number from one client address, that pair is refused for
+# MAWID_ADMIN_LOCKOUT_MINUTES (each refused try restarts the wait); the same manager elsewhere is not affected, so
+# an attacker cannot lock a manager out from everywhere. A successful sign-in clears the count. Attempts are rows in
+# PostgreSQL (shared by every process), visible and removable in the admin under "Access attempts".
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as axes requires
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out pair before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("MAWID_ADMIN_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("MAWID_ADMIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"  # the admin form's field name (the model's USERNAME_FIELD is `phone`)
+AXES_USERNAME_CALLABLE = "apps.accounts.admin_lockout.login_username"  # every way to type a number counts as one
+AXES_CLIENT_IP_CALLABLE = "apps.accounts.admin_lockout.login_client_ip"  # as the OTP limits and throttles see it
+AXES_LOCKOUT_CALLABLE = "apps.accounts.admin_lockout.lockout_response"
+AXES_VERBOSE = False  # no startup banner in every process; failures are still logged (number and address masked)

@@ -3,7 +3,9 @@
 See docs/deploy.md for the processes (web, worker, release), the server and every variable read here.
 """
 
+import ipaddress
 import os
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -22,6 +24,69 @@ if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("dev-insecure"):
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", [])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS is required in production (comma-separated host names)")
+
+# --- Providers: real keys and addresses, never the development fakes' ---
+# base.py defaults every provider setting to the loopback fakes (their keys are public in this repository), so a
+# deploy that forgets one would start, accept bookings and take no payment. Refuse to start instead, naming the
+# variable. MAWID_ALLOW_TEST_KEYS=1 (staging against Moyasar's test mode) lets `sk_test_`/`pk_test_` keys through;
+# MAWID_ALLOW_FAKE_PROVIDERS=1 lets the fakes through too: only for the benchmarks (bench/) that run production
+# settings against the loopback fakes, never in a deploy.
+_FAKE_VALUES = {
+    "AUTHENTICA_API_KEY": {"fake-authentica-key"},
+    "MOYASAR_SECRET_KEY": {"sk_test_fake"},
+    "MOYASAR_PUBLISHABLE_KEY": {"pk_test_fake"},
+    "MOYASAR_WEBHOOK_SECRET": {"fake-webhook-secret"},
+}
+_TEST_KEY_PREFIXES = {"MOYASAR_SECRET_KEY": "sk_test_", "MOYASAR_PUBLISHABLE_KEY": "pk_test_"}
+_PROVIDER_URLS = ("AUTHENTICA_BASE_URL", "MOYASAR_BASE_URL")
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower().rstrip(".")
+    if host in {"localhost", "0.0.0.0", "::"} or host.endswith(".localhost"):  # noqa: S104 - a refused value
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _refuse_development_providers() -> None:
+    allow_fakes = env_bool("MAWID_ALLOW_FAKE_PROVIDERS", False)
+    allow_test_keys = allow_fakes or env_bool("MAWID_ALLOW_TEST_KEYS", False)
+    for name, fakes in _FAKE_VALUES.items():
+        value = os.environ.get(name, "").strip()
+        if not value and allow_fakes:
+            continue  # base.py's default: the fake's value
+        if not value:
+            raise ImproperlyConfigured(f"{name} is required in production (the real value from the provider)")
+        if value in fakes and not allow_fakes:
+            raise ImproperlyConfigured(
+                f"{name} is the development fake's value, which is public; set the real one in production"
+            )
+        prefix = _TEST_KEY_PREFIXES.get(name)
+        if prefix and value.startswith(prefix) and not allow_test_keys:
+            raise ImproperlyConfigured(
+                f"{name} is a Moyasar test key ({prefix}...); production needs the live key "
+                "(set MAWID_ALLOW_TEST_KEYS=1 only on a staging deploy that should take test payments)"
+            )
+    for name in _PROVIDER_URLS:
+        value = os.environ.get(name, "").strip()
+        if not value and allow_fakes:
+            continue  # base.py's default: the loopback fake
+        if not value:
+            raise ImproperlyConfigured(f"{name} is required in production (the provider's https:// address)")
+        host = urlsplit(value).hostname
+        if not host:
+            raise ImproperlyConfigured(f"{name} must be an absolute URL such as https://api.example.com, got {value!r}")
+        if _is_loopback(host) and not allow_fakes:
+            raise ImproperlyConfigured(
+                f"{name} points at this machine ({host}), where only the development fakes listen; "
+                "set the provider's real address in production"
+            )
+
+
+_refuse_development_providers()
 
 # --- Database ---
 # Persistent connections by default (one per thread of each process). With DATABASE_POOL_MAX_SIZE > 0, each process

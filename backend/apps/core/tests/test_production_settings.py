@@ -1,0 +1,154 @@
+"""Production settings refuse to start with the development fakes' keys and addresses.
+
+Each case imports `config.settings.production` in a fresh interpreter with a crafted environment (settings are
+read once per process), the way gunicorn, the worker and `manage.py` load them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BACKEND = Path(__file__).resolve().parents[3]
+
+GOOD = {
+    "DATABASE_URL": "postgres://mawid:secret@db.example.com:5432/mawid",
+    "DJANGO_SECRET_KEY": "prod-" + "k3y" * 20,
+    "DJANGO_ALLOWED_HOSTS": "mawid.example.com",
+    "AUTHENTICA_BASE_URL": "https://api.authentica.sa",
+    "AUTHENTICA_API_KEY": "live-authentica-key-0123456789",
+    "MOYASAR_BASE_URL": "https://api.moyasar.com/v1",
+    "MOYASAR_SECRET_KEY": "sk_live_0123456789abcdef",
+    "MOYASAR_PUBLISHABLE_KEY": "pk_live_0123456789abcdef",
+    "MOYASAR_WEBHOOK_SECRET": "whsec-0123456789abcdef",
+}
+
+PRINT_SETTINGS = (
+    "import json, config.settings.production as s; "
+    "print(json.dumps({k: getattr(s, k) for k in ('AUTHENTICA_BASE_URL', 'AUTHENTICA_API_KEY', 'MOYASAR_BASE_URL', "
+    "'MOYASAR_SECRET_KEY', 'MOYASAR_WEBHOOK_SECRET', 'DEBUG')}))"
+)
+
+
+def load_production(**overrides: str | None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MAWID_", "AUTHENTICA_", "MOYASAR_"))}
+    env.update(GOOD)
+    for name, value in overrides.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return subprocess.run(  # noqa: S603 - this interpreter, fixed code
+        [sys.executable, "-c", PRINT_SETTINGS], cwd=BACKEND, env=env, capture_output=True, text=True, timeout=60,
+        check=False,
+    )
+
+
+def refused(result: subprocess.CompletedProcess, variable: str) -> str:
+    assert result.returncode != 0, result.stdout
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("django.core.exceptions.ImproperlyConfigured:"), result.stderr
+    assert variable in last, last
+    return last
+
+
+def test_a_production_environment_with_real_values_loads():
+    result = load_production()
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert loaded == {
+        "AUTHENTICA_BASE_URL": GOOD["AUTHENTICA_BASE_URL"],
+        "AUTHENTICA_API_KEY": GOOD["AUTHENTICA_API_KEY"],
+        "MOYASAR_BASE_URL": GOOD["MOYASAR_BASE_URL"],
+        "MOYASAR_SECRET_KEY": GOOD["MOYASAR_SECRET_KEY"],
+        "MOYASAR_WEBHOOK_SECRET": GOOD["MOYASAR_WEBHOOK_SECRET"],
+        "DEBUG": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("MOYASAR_SECRET_KEY", "sk_test_fake"),
+        ("MOYASAR_PUBLISHABLE_KEY", "pk_test_fake"),
+        ("MOYASAR_WEBHOOK_SECRET", "fake-webhook-secret"),
+        ("AUTHENTICA_API_KEY", "fake-authentica-key"),
+    ],
+)
+def test_the_fakes_public_keys_are_refused(variable, value):
+    message = refused(load_production(**{variable: value}), variable)
+    assert "fake" in message
+
+
+@pytest.mark.parametrize("variable", ["MOYASAR_SECRET_KEY", "MOYASAR_WEBHOOK_SECRET", "AUTHENTICA_API_KEY",
+                                      "AUTHENTICA_BASE_URL", "MOYASAR_BASE_URL"])
+@pytest.mark.parametrize("value", [None, ""])
+def test_a_missing_provider_setting_is_refused_not_defaulted_to_the_fake(variable, value):
+    """Unset, base.py would fall back to the loopback fake: production must name what is missing instead."""
+    message = refused(load_production(**{variable: value}), variable)
+    assert "required in production" in message
+
+
+@pytest.mark.parametrize("variable", ["AUTHENTICA_BASE_URL", "MOYASAR_BASE_URL"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8101",
+        "http://localhost:8102/v1",
+        "http://[::1]:8102/v1",
+        "https://127.0.0.2/v1",
+        "http://LOCALHOST./v1",
+        "http://api.localhost:8102/v1",
+        "http://0.0.0.0:8101",
+    ],
+)
+def test_loopback_provider_addresses_are_refused(variable, url):
+    message = refused(load_production(**{variable: url}), variable)
+    assert "points at this machine" in message
+
+
+def test_a_provider_url_without_a_host_is_refused():
+    refused(load_production(MOYASAR_BASE_URL="api.moyasar.com/v1"), "MOYASAR_BASE_URL")
+
+
+@pytest.mark.parametrize(("variable", "value"), [("MOYASAR_SECRET_KEY", "sk_test_realMoyasarTestModeKey"),
+                                                 ("MOYASAR_PUBLISHABLE_KEY", "pk_test_realMoyasarTestModeKey")])
+def test_a_moyasar_test_key_needs_the_staging_opt_in(variable, value):
+    message = refused(load_production(**{variable: value}), variable)
+    assert "MAWID_ALLOW_TEST_KEYS" in message
+
+    staging = load_production(**{variable: value, "MAWID_ALLOW_TEST_KEYS": "1"})
+    assert staging.returncode == 0, staging.stderr
+
+
+def test_the_staging_opt_in_does_not_let_the_fakes_keys_through():
+    result = load_production(MOYASAR_SECRET_KEY="sk_test_fake", MAWID_ALLOW_TEST_KEYS="1")
+    refused(result, "MOYASAR_SECRET_KEY")
+
+
+def test_benchmarks_can_opt_in_to_the_loopback_fakes_explicitly():
+    fakes = {
+        "AUTHENTICA_BASE_URL": "http://127.0.0.1:8101",
+        "AUTHENTICA_API_KEY": "fake-authentica-key",
+        "MOYASAR_BASE_URL": "http://127.0.0.1:8102/v1",
+        "MOYASAR_SECRET_KEY": "sk_test_fake",
+        "MOYASAR_PUBLISHABLE_KEY": "pk_test_fake",
+        "MOYASAR_WEBHOOK_SECRET": "fake-webhook-secret",
+    }
+    refused(load_production(**fakes), "AUTHENTICA_API_KEY")
+    result = load_production(**fakes, MAWID_ALLOW_FAKE_PROVIDERS="1")
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_benchmark_opt_in_falls_back_to_the_fakes_when_unset():
+    unset = dict.fromkeys(["AUTHENTICA_BASE_URL", "AUTHENTICA_API_KEY", "MOYASAR_BASE_URL", "MOYASAR_SECRET_KEY",
+                           "MOYASAR_PUBLISHABLE_KEY", "MOYASAR_WEBHOOK_SECRET"])
+    refused(load_production(**unset), "AUTHENTICA_API_KEY")
+    result = load_production(**unset, MAWID_ALLOW_FAKE_PROVIDERS="1")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1])["MOYASAR_SECRET_KEY"] == "sk_test_fake"
