@@ -23,6 +23,15 @@ REFUSALS = Counter(
 )
 DELIVERIES = Counter("mawid_otp_deliveries_total", "Login code delivery attempts, by outcome.", ["outcome"])
 
+# Every series exists from the start (at 0), so an alert sees a value rather than nothing.
+for _pool in ("untrusted", "trusted"):
+    VERIFY_FAILURES.labels(_pool)
+_REASONS = "cooldown phone_client_cap phone_cap client_cap country_not_allowed sms_budget_exhausted backoff locked"
+for _reason in _REASONS.split():
+    REFUSALS.labels(_reason)
+for _outcome in ("sent", "retry", "failed", "unknown"):
+    DELIVERIES.labels(_outcome)
+
 
 def _inc(counter: Counter, label: str) -> None:
     try:
