@@ -16,7 +16,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from apps.accounts.models import OtpChallenge, User
+from apps.accounts.models import OtpChallenge, OtpVerifyAttempt, User
 from apps.accounts.phone import InvalidPhone, normalize_phone
 from apps.accounts.roles import role_group_sync
 
@@ -122,8 +122,18 @@ class UserAdmin(ManagerAccessMixin, BaseUserAdmin):
 
 @admin.register(OtpChallenge)
 class OtpChallengeAdmin(ManagerAccessMixin, admin.ModelAdmin):
-    list_display = ["phone", "channel", "created_at", "attempts", "delivery_status", "consumed_at", "invalidated_at"]
-    list_filter = ["channel", "delivery_status"]
+    list_display = [
+        "phone",
+        "channel",
+        "created_at",
+        "client_key",
+        "trusted",
+        "attempts",
+        "delivery_status",
+        "consumed_at",
+        "invalidated_at",
+    ]
+    list_filter = ["channel", "delivery_status", "trusted"]
     search_fields = ["phone"]
     readonly_fields = [f.name for f in OtpChallenge._meta.fields if f.name != "nonce"]
     exclude = ["nonce"]
@@ -133,6 +143,25 @@ class OtpChallengeAdmin(ManagerAccessMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # a record of what happened
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser
+
+
+@admin.register(OtpVerifyAttempt)
+class OtpVerifyAttemptAdmin(ManagerAccessMixin, admin.ModelAdmin):
+    """Code checks. A phone locked by wrong codes (docs/otp.md) is unlocked by deleting its recent failures."""
+
+    list_display = ["phone", "created_at", "succeeded", "pool", "client_key"]
+    list_filter = ["succeeded"]
+    search_fields = ["phone"]
+    readonly_fields = [f.name for f in OtpVerifyAttempt._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.is_superuser

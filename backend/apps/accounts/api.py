@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -32,6 +32,23 @@ class TokenInvalid(DomainError):
     code, status, message = "token_not_valid", 401, "The token is invalid or expired."
 
 
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(response=_ERROR, description=description)
+
+
+def _device_token_field() -> serializers.CharField:
+    return serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        help_text="The `device_token` of an earlier login of this phone on this device, when the app kept one. It "
+        "keeps the device's own limits apart from those a stranger can spend for this phone.",
+    )
+
+
 class OtpRequestApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -41,6 +58,7 @@ class OtpRequestApi(APIView):
     class InputSerializer(serializers.Serializer):
         phone = PhoneField()
         channel = serializers.ChoiceField(choices=OtpChallenge.Channel.choices, default=OtpChallenge.Channel.SMS)
+        device_token = _device_token_field()
 
     @extend_schema_serializer(component_name="OtpRequestOutput")
     class OutputSerializer(serializers.Serializer):
@@ -49,11 +67,31 @@ class OtpRequestApi(APIView):
         expires_in = serializers.IntegerField(help_text="Seconds the code stays valid.")
         resend_in = serializers.IntegerField(help_text="Seconds before another code may be requested.")
 
-    @extend_schema(operation_id="auth_otp_request", request=InputSerializer, responses={202: OutputSerializer})
+    @extend_schema(
+        operation_id="auth_otp_request",
+        request=InputSerializer,
+        responses={
+            202: OutputSerializer,
+            400: _error(
+                "`validation_error`, or `otp_country_not_allowed`: codes are sent only to phone numbers of the "
+                "supported countries (`fields.phone`)."
+            ),
+            429: _error(
+                "`otp_rate_limited` (cooldown or an hourly cap for this phone or client), `otp_locked` (too many wrong "
+                "codes for this phone today: a code could not be checked) or `otp_sms_budget_exhausted` (the site's "
+                "hourly budget of codes is spent); `throttled`. See the Retry-After header."
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         s = self.InputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        challenge = services.otp_request(**s.validated_data, client_ip=client_ip(request))
+        challenge = services.otp_request(
+            phone=s.validated_data["phone"],
+            channel=s.validated_data["channel"],
+            client_ip=client_ip(request),
+            device_token=s.validated_data.get("device_token") or None,
+        )
         data = {
             "phone": challenge.phone,
             "channel": challenge.channel,
@@ -72,6 +110,7 @@ class OtpVerifyApi(APIView):
     class InputSerializer(serializers.Serializer):
         phone = PhoneField()
         code = serializers.RegexField(r"^\d{4,8}$", max_length=8, error_messages={"invalid": "Digits only."})
+        device_token = _device_token_field()
 
     @extend_schema_serializer(component_name="OtpVerifyOutput")
     class OutputSerializer(serializers.Serializer):
@@ -79,12 +118,31 @@ class OtpVerifyApi(APIView):
         refresh = serializers.CharField()
         user = UserSerializer()
         created = serializers.BooleanField(help_text="True when this login created the account.")
+        device_token = serializers.CharField(
+            help_text="Keep it on this device and send it with later code requests and checks for this phone."
+        )
 
-    @extend_schema(operation_id="auth_otp_verify", request=InputSerializer, responses={200: OutputSerializer})
+    @extend_schema(
+        operation_id="auth_otp_verify",
+        request=InputSerializer,
+        responses={
+            200: OutputSerializer,
+            400: _error("`validation_error`, `otp_invalid` (wrong or no code) or `otp_expired`."),
+            429: _error(
+                "`otp_attempts_exceeded` (the code is dead: request a new one), `otp_backoff` (too many wrong codes: "
+                "wait Retry-After seconds) or `otp_locked` (the day's allowance of wrong codes is spent); `throttled`."
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         s = self.InputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        login = services.otp_verify(**s.validated_data)
+        login = services.otp_verify(
+            phone=s.validated_data["phone"],
+            code=s.validated_data["code"],
+            client_ip=client_ip(request),
+            device_token=s.validated_data.get("device_token") or None,
+        )
         return Response(self.OutputSerializer(login).data)
 
 

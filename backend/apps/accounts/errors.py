@@ -21,3 +21,27 @@ class OtpAttemptsExceeded(RateLimited):
 @register_error
 class OtpRateLimited(RateLimited):
     code, message = "otp_rate_limited", _("Too many codes requested. Please wait before trying again.")
+
+
+@register_error
+class OtpCountryNotAllowed(DomainError):
+    code, status, message = (
+        "otp_country_not_allowed",
+        400,
+        _("Login codes can only be sent to phone numbers of the supported countries."),
+    )
+
+
+@register_error
+class OtpSmsBudgetExhausted(RateLimited):
+    code, message = "otp_sms_budget_exhausted", _("Login codes cannot be sent right now. Please try again later.")
+
+
+@register_error
+class OtpBackoff(RateLimited):
+    code, message = "otp_backoff", _("Too many wrong codes. Wait before trying again.")
+
+
+@register_error
+class OtpLocked(RateLimited):
+    code, message = "otp_locked", _("Too many wrong codes today. Please try again later.")

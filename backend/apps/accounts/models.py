@@ -122,11 +122,16 @@ class OtpChallenge(models.Model):
         PENDING = "pending", _("Pending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        UNKNOWN = "unknown", _("May have been delivered")
 
     phone = models.CharField(max_length=20, db_index=True)
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.SMS)
     nonce = models.CharField(max_length=64)
     client_ip = models.GenericIPAddressField(null=True, blank=True)
+    client_key = models.CharField(
+        max_length=64, blank=True, default="", help_text="The requester's network: IPv4 address, IPv6 /64, unknown."
+    )
+    trusted = models.BooleanField(default=False, help_text="Requested by a client recognised for this phone.")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     expires_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -134,6 +139,9 @@ class OtpChallenge(models.Model):
     invalidated_at = models.DateTimeField(null=True, blank=True)
     delivery_status = models.CharField(max_length=16, choices=Delivery.choices, default=Delivery.PENDING)
     delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    delivery_uncertain = models.PositiveSmallIntegerField(
+        default=0, help_text="Sends that failed but may have delivered the code (read timeout, 500/502/504)."
+    )
     delivery_error = models.CharField(max_length=255, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
@@ -142,7 +150,8 @@ class OtpChallenge(models.Model):
         verbose_name_plural = _("login codes")
         indexes = [
             models.Index(fields=["phone", "-created_at"], name="otp_phone_created_idx"),
-            models.Index(fields=["client_ip", "created_at"], name="otp_ip_created_idx"),
+            models.Index(fields=["client_key", "created_at"], name="otp_client_created_idx"),
+            models.Index(fields=["phone", "client_key", "-created_at"], name="otp_phone_client_created_idx"),
         ]
 
     def __str__(self) -> str:
@@ -151,3 +160,29 @@ class OtpChallenge(models.Model):
     @property
     def is_open(self) -> bool:
         return self.consumed_at is None and self.invalidated_at is None
+
+
+class OtpVerifyAttempt(models.Model):
+    """One check of a code: failures feed the daily cap and back-off, successes make a network recognised.
+
+    `pool` is whose failure budget the check used: `untrusted` (every client not recognised for this phone, together),
+    `device:<id>` (a device token issued at a login of this phone) or `net:<network>` (a network this phone logged
+    in from).
+    """
+
+    phone = models.CharField(max_length=20)
+    client_key = models.CharField(max_length=64)
+    pool = models.CharField(max_length=80)
+    succeeded = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("code check")
+        verbose_name_plural = _("code checks")
+        indexes = [
+            models.Index(fields=["phone", "pool", "created_at"], name="otp_verify_pool_idx"),
+            models.Index(fields=["phone", "client_key", "created_at"], name="otp_verify_client_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{'ok' if self.succeeded else 'wrong'} code for {self.pool} at {self.created_at:%Y-%m-%d %H:%M}"

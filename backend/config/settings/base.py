@@ -175,13 +175,34 @@ MESSAGING_PROVIDER_CLASS = env_str("MAWID_MESSAGING_PROVIDER", "apps.accounts.pr
 OTP_CODE_LENGTH = env_int("MAWID_OTP_CODE_LENGTH", 6)
 OTP_TTL_SECONDS = env_int("MAWID_OTP_TTL_SECONDS", 300)
 OTP_MAX_ATTEMPTS = env_int("MAWID_OTP_MAX_ATTEMPTS", 5)
+# Cooldown per phone and client network; hourly caps per phone (unrecognised clients together) and per network.
 OTP_RESEND_COOLDOWN_SECONDS = env_int("MAWID_OTP_RESEND_COOLDOWN_SECONDS", 60)
-OTP_MAX_PER_PHONE_PER_HOUR = env_int("MAWID_OTP_MAX_PER_PHONE_PER_HOUR", 5)
+OTP_MAX_PER_PHONE_PER_HOUR = env_int("MAWID_OTP_MAX_PER_PHONE_PER_HOUR", 10)
 OTP_MAX_PER_IP_PER_HOUR = env_int("MAWID_OTP_MAX_PER_IP_PER_HOUR", 20)
 OTP_DELIVERY_MAX_ATTEMPTS = env_int("MAWID_OTP_DELIVERY_MAX_ATTEMPTS", 5)
 OTP_SECRET = env_str("MAWID_OTP_SECRET", "") or SECRET_KEY
 # Trust X-Forwarded-For from this many proxies in front of the app (0: use REMOTE_ADDR).
 MAWID_TRUSTED_PROXY_COUNT = env_int("MAWID_TRUSTED_PROXY_COUNT", 0)
+
+# --- Accounts: OTP abuse limits (section owned by the OTP login; docs/otp.md) ---
+# Codes go only to phone numbers of these countries (ISO 3166 codes, comma-separated; "*" allows every country).
+OTP_ALLOWED_COUNTRIES = [c.upper() for c in env_list("MAWID_OTP_ALLOWED_COUNTRIES", ["SA"])] or ["SA"]
+# Codes sent per rolling hour by the whole site (SMS and WhatsApp); past it requests are refused and an error logged.
+OTP_SMS_BUDGET_PER_HOUR = env_int("MAWID_OTP_SMS_BUDGET_PER_HOUR", 500)
+# Codes one client network (an IPv4 address, an IPv6 /64) may request for one phone per rolling hour.
+OTP_MAX_PER_PHONE_CLIENT_PER_HOUR = env_int("MAWID_OTP_MAX_PER_PHONE_CLIENT_PER_HOUR", 3)
+# Wrong codes per rolling day before verification is refused: for a phone, from every unrecognised client together;
+# for each recognised client (a device token, or a network this phone logged in from) on its own.
+OTP_MAX_FAILURES_PER_DAY = env_int("MAWID_OTP_MAX_FAILURES_PER_DAY", 10)
+# After this many wrong codes in a day, each further try waits BACKOFF_SECONDS, doubling per failure, at most MAX.
+OTP_FAILURE_BACKOFF_FREE = env_int("MAWID_OTP_FAILURE_BACKOFF_FREE", 5)
+OTP_FAILURE_BACKOFF_SECONDS = env_int("MAWID_OTP_FAILURE_BACKOFF_SECONDS", 30)
+OTP_FAILURE_BACKOFF_MAX_SECONDS = env_int("MAWID_OTP_FAILURE_BACKOFF_MAX_SECONDS", 3600)
+# A network that logged a phone in within this many days is recognised for that phone; device tokens last this long.
+OTP_TRUSTED_NETWORK_DAYS = env_int("MAWID_OTP_TRUSTED_NETWORK_DAYS", 30)
+OTP_DEVICE_TOKEN_DAYS = env_int("MAWID_OTP_DEVICE_TOKEN_DAYS", 180)
+# Re-sends of a code after a send that may have delivered it (read timeout, 500/502/504): one login, at most 1+N texts.
+OTP_UNCERTAIN_RETRIES = env_int("MAWID_OTP_UNCERTAIN_RETRIES", 1)
 
 LOGGING = {
     "version": 1,

@@ -61,6 +61,7 @@ ENDPOINTS = ("send-otp", "verify-otp", "send-sms", "balance")
 FAULT_MODES = (
     "ok",  # clears faults
     "timeout",  # sleep `delay` seconds (default 15), then answer normally: the client gave up, the work was done
+    "slow",  # do the work at once (the message is sent), answer only after `delay` seconds (default 15)
     "reset",  # drop the connection without answering (TCP RST), nothing is done
     "error_500",  # HTML error pages, nothing is done
     "error_502",
@@ -411,6 +412,18 @@ class AuthenticaFake:
                 if wake.wait(delay):  # stopped or reset meanwhile: just go away
                     _drop(handler)
                     return
+            elif fault.mode == "slow":
+                try:
+                    status, body, extra = self._api(method, endpoint, headers, raw, call)
+                except _Reply as reply:
+                    status, body, extra = reply.status, reply.body, reply.headers
+                call["status"] = status
+                delay = fault.delay if fault.delay is not None else self._state.config.fault_delay_seconds
+                if wake.wait(delay):
+                    _drop(handler)
+                    return
+                _respond(handler, status, body, extra)
+                return
             else:
                 status, body, extra = _fault_reply(fault)
                 call["status"] = status

@@ -414,6 +414,19 @@ def test_timeout_fault_holds_the_answer_past_the_client_timeout(
     assert authentica_fake.last_code(PHONE) == "2222"
 
 
+def test_slow_fault_sends_at_once_and_answers_after_the_client_gave_up(
+    authentica_fake: AuthenticaFake, http: httpx.Client
+) -> None:
+    http.post("/_fake/faults", json={"mode": "slow", "delay": 0.3, "endpoint": "send-otp"})
+
+    with pytest.raises(httpx.ReadTimeout):
+        http.post("/api/v2/send-otp", json={"method": "sms", "phone": PHONE, "otp": "1111"}, timeout=0.1)
+
+    # the message went out before the (late) answer: a client that times out cannot know
+    assert authentica_fake.last_code(PHONE) == "1111"
+    assert authentica_fake.calls_to("send-otp")[-1]["status"] == 200
+
+
 def test_ok_clears_faults_and_unknown_modes_are_refused(authentica_fake: AuthenticaFake, http: httpx.Client) -> None:
     http.post("/_fake/faults", json={"mode": "error_503", "count": None})
     assert send_otp(http).status_code == 503
