@@ -232,6 +232,8 @@ PAYMENTS_RECONCILE_BATCH = env_int("MAWID_PAYMENTS_RECONCILE_BATCH", 200)
 PAYMENTS_OPERATION_TIMEOUT_SECONDS = env_int("MAWID_PAYMENTS_OPERATION_TIMEOUT_SECONDS", 120)
 # Runs in all of a payment job (capture, void, refund, sync, webhook) before it gives up (reconciliation follows up).
 PAYMENTS_JOB_MAX_ATTEMPTS = env_int("MAWID_PAYMENTS_JOB_MAX_ATTEMPTS", 8)
+# The anonymous 3-D Secure return page (GET /payments/return), per client address (DRF rate syntax).
+PAYMENTS_RETURN_THROTTLE = env_str("MAWID_THROTTLE_PAYMENT_RETURN", "30/min")
 
 # --- Notifications (section owned by the notifications app) ---
 # Channels that carry notifications, by name (see apps/notifications/channels/). Authentica has no WhatsApp

@@ -3,7 +3,7 @@
 pay.py             POST /pay: record the attempt, create it at Moyasar, record the outcome
 state.py           apply what Moyasar reports (forward only), settle a payment with its booking
 operations.py      capture, void, refund (record, then call; fetch first, never retry blindly)
-sync.py            fetch from Moyasar, find or link our payment, apply
+sync.py            fetch from Moyasar, find or link our payment, apply; the 3-D Secure return page's work
 webhooks.py        verify and record webhooks; the job that processes them
 booking_events.py  what booking changes mean for payments (subscribed in AppConfig.ready)
 reconcile.py       the periodic safety net
@@ -19,11 +19,12 @@ from apps.payments.services.operations import (
 )
 from apps.payments.services.pay import ClientParameters, client_parameters, payment_start
 from apps.payments.services.reconcile import payments_reconcile
-from apps.payments.services.sync import fetch_and_apply, payment_sync
+from apps.payments.services.sync import ReturnedPayment, fetch_and_apply, payment_sync, payment_sync_on_return
 from apps.payments.services.webhooks import webhook_process, webhook_receive
 
 __all__ = [
     "ClientParameters",
+    "ReturnedPayment",
     "client_parameters",
     "fetch_and_apply",
     "payment_capture",
@@ -32,6 +33,7 @@ __all__ = [
     "payment_request_void",
     "payment_start",
     "payment_sync",
+    "payment_sync_on_return",
     "payment_void",
     "payments_reconcile",
     "refund_execute",

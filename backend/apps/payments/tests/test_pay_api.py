@@ -354,8 +354,16 @@ def test_a_moyasar_id_that_looks_like_a_card_number_survives_redaction(fake, boo
     booking = book("10:00")
     params = customer_client.post(f"/api/v1/bookings/{booking['id']}/pay", {}, format="json").json()["client"]
     created = _sdk_pays(fake, params, given_id=odd_id)
-    # when
-    result = return_to(browser, three_ds(created["source"]["transaction_url"]))
+    location = three_ds(created["source"]["transaction_url"])
+    # an id that is not ours yet: the return page does not ask Moyasar about it (tests/test_return_page.py)
+    assert browser.get(location.removeprefix("http://testserver")).status_code == 404
+    # when: Moyasar's webhook about it is processed (it carries our payment_ref in the metadata)
+    from apps.core.testing import run_jobs
+
+    event = {"id": "evt-odd", "type": "payment_authorized", "secret_token": "fake-webhook-secret", "live": False}
+    assert browser.post("/api/v1/webhooks/moyasar", {**event, "data": created}, format="json").status_code == 200
+    run_jobs(queues=["payments"])
+    result = return_to(browser, location)
     # then: linked under its real id
     assert result["outcome"] == "paid"
     assert Payment.objects.get(pk=result["payment"]).provider_id == odd_id
