@@ -167,6 +167,12 @@ class Payment(models.Model):
         return self.captured_amount - self.refunded_amount
 
     @property
+    def create_outcome_unknown(self) -> bool:
+        """We asked Moyasar to create it and do not know whether it did (no answer yet): it is recovered through
+        its given_id (a job, the reconciliation, or the next `POST /pay` for the booking)."""
+        return self.flow == self.Flow.TOKEN and self.status == self.Status.INITIATED and not self.provider_status
+
+    @property
     def holds_money(self) -> bool:
         """Money is held or taken and not (fully) given back."""
         return self.status in MONEY_STATUSES

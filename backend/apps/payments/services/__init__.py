@@ -1,6 +1,6 @@
 """Payments services: every write about payments goes through here (see docs/payments.md).
 
-pay.py             POST /pay: record the attempt, create it at Moyasar, record the outcome
+pay.py             POST /pay: record the attempt, create it at Moyasar, record the outcome (or recover it later)
 state.py           apply what Moyasar reports (forward only), settle a payment with its booking
 operations.py      capture, void, refund (record, then call; fetch first, never retry blindly)
 sync.py            fetch from Moyasar, find or link our payment, apply; the 3-D Secure return page's work
@@ -17,7 +17,7 @@ from apps.payments.services.operations import (
     payment_void,
     refund_execute,
 )
-from apps.payments.services.pay import ClientParameters, client_parameters, payment_start
+from apps.payments.services.pay import ClientParameters, client_parameters, payment_create_recover, payment_start
 from apps.payments.services.reconcile import payments_reconcile
 from apps.payments.services.sync import ReturnedPayment, fetch_and_apply, payment_sync, payment_sync_on_return
 from apps.payments.services.webhooks import webhook_process, webhook_receive
@@ -28,6 +28,7 @@ __all__ = [
     "client_parameters",
     "fetch_and_apply",
     "payment_capture",
+    "payment_create_recover",
     "payment_refund",
     "payment_request_capture",
     "payment_request_void",
