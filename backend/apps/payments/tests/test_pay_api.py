@@ -289,6 +289,41 @@ def test_an_idempotent_replay_returns_the_first_answer_without_a_second_payment(
     assert len(fake.payments()) == 1
 
 
+@pytest.mark.parametrize("reuse", ["another card", "another booking"])
+def test_an_idempotency_key_reused_with_another_request_is_a_409_and_changes_nothing(
+    fake, book, customer_client, card_token, reuse
+):
+    # given: a payment made with Idempotency-Key k1
+    booking, other = book("10:00"), book("11:00")
+    first_token, second_token = card_token(), card_token()
+    first = customer_client.post(
+        f"/api/v1/bookings/{booking['id']}/pay",
+        {"source": {"type": "token", "token": first_token}},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k1",
+    )
+    assert first.status_code == 201, first.content
+    payments = list(Payment.objects.values())
+    events = list(PaymentEvent.objects.values_list("pk", flat=True))
+    jobs, calls = job_rows(), fake.calls()
+    # when: k1 again, for another request
+    target = booking if reuse == "another card" else other
+    resp = customer_client.post(
+        f"/api/v1/bookings/{target['id']}/pay",
+        {"source": {"type": "token", "token": second_token}},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k1",
+    )
+    # then: the documented conflict, nothing written, Moyasar not called
+    assert resp.status_code == 409
+    assert resp.json()["error"]["code"] == "idempotency_key_reused"
+    assert list(Payment.objects.values()) == payments
+    assert list(PaymentEvent.objects.values_list("pk", flat=True)) == events
+    assert job_rows() == jobs
+    assert fake.calls() == calls
+    assert len(fake.payments()) == 1
+
+
 # --- client flow: Moyasar's form or SDK creates the payment ------------------------------------------------------
 
 
