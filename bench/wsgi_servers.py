@@ -90,6 +90,7 @@ def production_env(database_url: str, static_root: Path, **extra: str) -> dict[s
         # One client address drives the whole load: lift the per-IP anonymous throttle out of the way.
         MAWID_THROTTLE_ANON="1000000/min",
         MAWID_THROTTLE_USER="1000000/min",
+        MAWID_THROTTLE_PAYMENT_RETURN="1000000/min",
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
@@ -120,7 +120,28 @@ class BookingPayApi(APIView):
             source.is_valid(raise_exception=True)
             return source.validated_data
 
-    @extend_schema(operation_id="bookings_pay", request=InputSerializer, responses={201: PaymentSerializer})
+    @extend_schema(
+        operation_id="bookings_pay",
+        request=InputSerializer,
+        responses={
+            201: OpenApiResponse(
+                PaymentSerializer,
+                description="With a token: Moyasar created the payment; open `transaction_url` (3-D Secure) when "
+                "present. Without: `awaiting_client`, with the parameters for Moyasar's form or SDK in `client`.",
+            ),
+            202: OpenApiResponse(
+                PaymentSerializer,
+                description="Moyasar did not answer in time (the server waits a few seconds at most): the payment "
+                "is `initiated` with no `transaction_url` yet, and the server keeps asking Moyasar for it (by its "
+                "`given_id`). Poll `GET /api/v1/payments/{id}` every 2 seconds or so: open `transaction_url` once "
+                "it is there, or stop at `authorized` (paid), `failed` or `abandoned` (Moyasar never got it: pay "
+                "again). Do not pay again while it is `initiated`; if you do, the same attempt is resumed.",
+            ),
+        },
+        description="Pay for a booking waiting for payment. The answer is 201, or 202 when Moyasar is slow (see "
+        "202). 503 `provider_unavailable`: Moyasar certainly did not create the payment; try again after "
+        "`Retry-After`.",
+    )
     @idempotent
     def post(self, request: Request, booking_id: int) -> Response:
         s = self.InputSerializer(data=request.data)
@@ -129,7 +150,7 @@ class BookingPayApi(APIView):
         payment = services.payment_start(
             user=request.user, booking_id=booking_id, token=source["token"] if source else None
         )
-        return _render(payment, status=201)
+        return _render(payment, status=202 if payment.create_outcome_unknown else 201)
 
 
 class PaymentConfigApi(APIView):

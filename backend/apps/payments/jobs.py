@@ -41,6 +41,13 @@ def payment_sync(*, payment_id: int) -> None:
 
 
 @app.task(queue="payments", retry=payment_retry)
+def payment_create_recover(*, payment_id: int) -> None:
+    """After `POST /pay` answered `pending`: find the payment at Moyasar by its given_id (retried until it shows up,
+    or the attempt is abandoned as never having reached Moyasar)."""
+    services.payment_create_recover(payment_id=payment_id)
+
+
+@app.task(queue="payments", retry=payment_retry)
 def payment_webhook_process(*, event_pk: int) -> None:
     services.webhook_process(event_pk=event_pk)
 

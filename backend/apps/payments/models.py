@@ -167,6 +167,12 @@ class Payment(models.Model):
         return self.captured_amount - self.refunded_amount
 
     @property
+    def create_outcome_unknown(self) -> bool:
+        """We asked Moyasar to create it and do not know whether it did (no answer yet): it is recovered through
+        its given_id (a job, the reconciliation, or the next `POST /pay` for the booking)."""
+        return self.flow == self.Flow.TOKEN and self.status == self.Status.INITIATED and not self.provider_status
+
+    @property
     def holds_money(self) -> bool:
         """Money is held or taken and not (fully) given back."""
         return self.status in MONEY_STATUSES
@@ -226,6 +232,22 @@ class Refund(models.Model):
         help_text=_("Empty for the system."),
     )
     failure_message = models.CharField(_("failure"), max_length=500, blank=True)
+    # Moyasar has no idempotency key for refunds: its refunded total is what says whether a refund went through.
+    moyasar_refunded_before = models.PositiveIntegerField(
+        _("Moyasar's refunded total before it was sent"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Recorded (and committed) before the refund is first sent. From then on, while pending, it may have been "
+            "made at Moyasar: it is made when Moyasar's refunded total reaches this plus its amount."
+        ),
+    )
+    sent_at = models.DateTimeField(
+        _("last sent at"),
+        null=True,
+        blank=True,
+        help_text=_("While pending: when it was last sent and the answer did not say it failed (it may still land)."),
+    )
     created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 

@@ -3,6 +3,7 @@ else gets a 404."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from apps.accounts.models import User
@@ -17,6 +18,19 @@ def payment_get_for_user(*, user: User, payment_id: int) -> Payment:
     if payment is None:
         raise NotFound()
     booking_get_for_user(user=user, booking_id=payment.booking_id)
+    return payment
+
+
+def payment_get_by_reference(*, reference: str) -> Payment | None:
+    """Our payment named by an id Moyasar uses for it: its Moyasar id, or our given_id (the id Moyasar gives a
+    payment created with it). None for anything else: nobody is asked about ids that are not ours."""
+    payment = Payment.objects.select_related("booking").filter(provider_id=reference).first()
+    if payment is None:
+        try:
+            given = uuid.UUID(reference)
+        except ValueError:
+            return None
+        payment = Payment.objects.select_related("booking").filter(given_id=given).first()
     return payment
 
 

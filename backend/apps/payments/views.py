@@ -1,25 +1,26 @@
 """`GET /payments/return?id=...`: where Moyasar sends the payer's browser after 3-D Secure (or its form/SDK).
 
 The query string is never trusted (anyone can type `status=paid`): the payment is fetched from Moyasar with the
-secret key and applied like a webhook. The answer is a small HTML page, or JSON for `Accept: application/json`.
+secret key and applied like a webhook, and only when the id is one of ours (`services.payment_sync_on_return`),
+so the page cannot be used to spend our Moyasar rate limit. The page is rate limited per client address. The
+answer is a small HTML page, or JSON for `Accept: application/json`.
 """
 
 from __future__ import annotations
 
-import logging
+import math
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.html import escape
 from django.views.decorators.http import require_GET
 
 from apps.core.api import error_body
-from apps.payments.models import Payment, PaymentEvent
-from apps.payments.providers.base import GatewayError, GatewayNotFound
-from apps.payments.services import deferrals, fetch_and_apply
+from apps.core.throttling import AnonThrottle
+from apps.payments import services
+from apps.payments.models import Payment
 
-logger = logging.getLogger("mawid.payments")
 P = Payment.Status
 
 _OUTCOMES = {
@@ -65,25 +66,42 @@ def _page(request: HttpRequest, body: dict[str, Any], status: int) -> HttpRespon
     return HttpResponse(html, status=status, content_type="text/html; charset=utf-8")
 
 
+class PaymentReturnThrottle(AnonThrottle):
+    """Per client address, whoever it is (`MAWID_THROTTLE_PAYMENT_RETURN`, read when the page is hit)."""
+
+    scope = "payment_return"
+
+    def get_rate(self) -> str:
+        return settings.PAYMENTS_RETURN_THROTTLE
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def _throttled(request: HttpRequest) -> HttpResponse | None:
+    throttle = PaymentReturnThrottle()
+    if throttle.allow_request(request, None):
+        return None
+    wait = max(1, math.ceil(throttle.wait() or 1))
+    response = JsonResponse(error_body("throttled", "Too many requests; see Retry-After."), status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
 @require_GET
 def payment_return(request: HttpRequest) -> HttpResponse:
+    if (refused := _throttled(request)) is not None:
+        return refused
     provider_id = request.GET.get("id", "")
     if not provider_id or len(provider_id) > 64:
         return JsonResponse(error_body("validation_error", "The payment id is missing."), status=400)
-    try:
-        payment = fetch_and_apply(provider_id=provider_id, source=PaymentEvent.Source.RETURN)
-    except GatewayNotFound:
-        payment = None
-    except GatewayError as exc:
-        logger.warning("payment_return_unconfirmed", extra={"moyasar_id": provider_id, "error": type(exc).__name__})
-        # Ask again from a job (the webhook and the reconciliation would too); the payer waits, not pays again.
-        local = Payment.objects.filter(provider_id=provider_id).values_list("pk", flat=True).first()
-        if local is not None:
-            with transaction.atomic():
-                deferrals.sync(local)
-        return _page(request, {"outcome": "pending", "status": "unknown"}, status=200)
-    if payment is None:
+    returned = services.payment_sync_on_return(reference=provider_id)
+    if returned is None:
         return JsonResponse(error_body("not_found", "Unknown payment."), status=404)
+    if not returned.confirmed:
+        # A job asks Moyasar again (the webhook and the reconciliation would too); the payer waits, not pays again.
+        return _page(request, {"outcome": "pending", "status": "unknown"}, status=200)
+    payment = returned.payment
     outcome = "refused" if payment.mismatch else _OUTCOMES.get(payment.status, "pending")
     payment.booking.refresh_from_db(fields=["status"])
     body = {

@@ -231,6 +231,9 @@ MOYASAR_WEBHOOK_SECRET = env_str("MOYASAR_WEBHOOK_SECRET", "fake-webhook-secret"
 MOYASAR_LIVE = env_bool("MOYASAR_LIVE", False)
 MOYASAR_CONNECT_TIMEOUT = env_float("MOYASAR_CONNECT_TIMEOUT", 5.0)
 MOYASAR_READ_TIMEOUT = env_float("MOYASAR_READ_TIMEOUT", 20.0)
+# POST /bookings/ID/pay waits at most about twice this for Moyasar (the create, then its lookup by given_id); past
+# that the customer gets the payment pending (202) and a job finds it by its given_id.
+MOYASAR_PAY_TIMEOUT = env_float("MOYASAR_PAY_TIMEOUT", 3.0)
 PAYMENTS_GATEWAY_CLASS = env_str("MAWID_PAYMENTS_GATEWAY", "apps.payments.providers.moyasar.MoyasarClient")
 PAYMENTS_CALLBACK_URL = env_str("MAWID_PAYMENTS_CALLBACK_URL", f"{PUBLIC_BASE_URL}/payments/return")
 # Client retries of an ambiguous create (same given_id, after looking it up) and the pause between them.
@@ -254,6 +257,8 @@ PAYMENTS_RECONCILE_BATCH = env_int("MAWID_PAYMENTS_RECONCILE_BATCH", 200)
 PAYMENTS_OPERATION_TIMEOUT_SECONDS = env_int("MAWID_PAYMENTS_OPERATION_TIMEOUT_SECONDS", 120)
 # Runs in all of a payment job (capture, void, refund, sync, webhook) before it gives up (reconciliation follows up).
 PAYMENTS_JOB_MAX_ATTEMPTS = env_int("MAWID_PAYMENTS_JOB_MAX_ATTEMPTS", 8)
+# The anonymous 3-D Secure return page (GET /payments/return), per client address (DRF rate syntax).
+PAYMENTS_RETURN_THROTTLE = env_str("MAWID_THROTTLE_PAYMENT_RETURN", "30/min")
 
 # --- Notifications (section owned by the notifications app) ---
 # Channels that carry notifications, by name (see apps/notifications/channels/). Authentica has no WhatsApp

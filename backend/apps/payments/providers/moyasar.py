@@ -8,7 +8,8 @@ Recovery rules (see shared/specs/moyasar.md, "Idempotency"):
 * `create_payment` is keyed by `given_id`. After a failure where the request may have reached Moyasar (read
   timeout, dropped connection, 5xx, unreadable body) the client first asks `GET /payments/{given_id}`:
   200 -> that payment is the answer; 404 -> nothing was created, so it creates again (at most
-  `create_retries` more times, with a short backoff); the fetch failing too -> `GatewayAmbiguous`. A request
+  `create_retries` more times, with a short backoff, and none once `create_deadline` seconds have passed); the
+  fetch failing too -> `GatewayAmbiguous`. A request
   that certainly never left (connect error / connect timeout) is retried without the fetch. A `400
   used_given_id` is answered by fetching the existing payment. A payment found this way must have the amount
   and currency we asked for, else `GatewayGivenIdUsed`. When retries run out: if some attempt timed out or lost
@@ -95,11 +96,15 @@ class MoyasarClient:
         create_retries: int = 2,
         retry_backoff: float = 0.25,
         user_agent: str = USER_AGENT,
+        create_deadline: float | None = None,
     ) -> None:
+        """`create_deadline`: seconds after which `create_payment` starts no further attempt (when someone waits for
+        the answer); what it knows by then is the answer (`GatewayAmbiguous` if an attempt may still land)."""
         if not secret_key:
             raise ValueError("MoyasarClient needs a secret key")
         self._create_retries = max(0, create_retries)
         self._retry_backoff = max(0.0, retry_backoff)
+        self._create_deadline = create_deadline
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
             auth=httpx.BasicAuth(secret_key, ""),
@@ -151,7 +156,11 @@ class MoyasarClient:
         attempts = 1 + self._create_retries
         in_flight = False  # an attempt may still be running at Moyasar: a 404 then does not prove "not created"
         last: GatewayUnavailable | None = None
+        started = time.monotonic()
         for attempt in range(1, attempts + 1):
+            if attempt > 1 and self._create_deadline is not None and time.monotonic() - started >= self._create_deadline:
+                self._log_recovery("create", given_id, "deadline_passed", attempt=attempt)
+                break
             try:
                 data = self._request("create", "POST", "/payments", json=body, payment_id=given_id, attempt=attempt)
             except GatewayGivenIdUsed as exc:

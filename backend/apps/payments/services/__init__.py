@@ -1,9 +1,9 @@
 """Payments services: every write about payments goes through here (see docs/payments.md).
 
-pay.py             POST /pay: record the attempt, create it at Moyasar, record the outcome
+pay.py             POST /pay: record the attempt, create it at Moyasar, record the outcome (or recover it later)
 state.py           apply what Moyasar reports (forward only), settle a payment with its booking
 operations.py      capture, void, refund (record, then call; fetch first, never retry blindly)
-sync.py            fetch from Moyasar, find or link our payment, apply
+sync.py            fetch from Moyasar, find or link our payment, apply; the 3-D Secure return page's work
 webhooks.py        verify and record webhooks; the job that processes them
 booking_events.py  what booking changes mean for payments (subscribed in AppConfig.ready)
 reconcile.py       the periodic safety net
@@ -17,21 +17,24 @@ from apps.payments.services.operations import (
     payment_void,
     refund_execute,
 )
-from apps.payments.services.pay import ClientParameters, client_parameters, payment_start
+from apps.payments.services.pay import ClientParameters, client_parameters, payment_create_recover, payment_start
 from apps.payments.services.reconcile import payments_reconcile
-from apps.payments.services.sync import fetch_and_apply, payment_sync
+from apps.payments.services.sync import ReturnedPayment, fetch_and_apply, payment_sync, payment_sync_on_return
 from apps.payments.services.webhooks import webhook_process, webhook_receive
 
 __all__ = [
     "ClientParameters",
+    "ReturnedPayment",
     "client_parameters",
     "fetch_and_apply",
     "payment_capture",
+    "payment_create_recover",
     "payment_refund",
     "payment_request_capture",
     "payment_request_void",
     "payment_start",
     "payment_sync",
+    "payment_sync_on_return",
     "payment_void",
     "payments_reconcile",
     "refund_execute",

@@ -54,6 +54,14 @@ def refund(refund_id: int) -> bool:
     return _defer(jobs.payment_refund, queueing_lock=f"payment-refund-{refund_id}", refund_id=refund_id)
 
 
+def create_recover(payment_id: int) -> bool:
+    from apps.payments import jobs
+
+    return _defer(
+        jobs.payment_create_recover, queueing_lock=f"payment-create-{payment_id}", payment_id=payment_id
+    )
+
+
 def sync(payment_id: int) -> bool:
     from apps.payments import jobs
 

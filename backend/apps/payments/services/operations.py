@@ -10,9 +10,10 @@ the outcome in a second short transaction and clears the mark.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,10 +32,12 @@ from apps.payments.gateway import close_gateway, get_gateway
 from apps.payments.models import Payment, PaymentEvent, Refund
 from apps.payments.providers import base as gw
 from apps.payments.providers.base import (
+    GatewayAuthError,
     GatewayError,
     GatewayInvalidRequest,
     GatewayNotFound,
     GatewayPayment,
+    GatewayRateLimited,
     GatewayUnavailable,
 )
 from apps.payments.services import deferrals
@@ -46,6 +49,7 @@ from apps.payments.services.state import (
     operation_is_stale,
     pending_refunds,
     record,
+    refunds_in_flight,
     settle_with_booking,
     start_operation,
 )
@@ -223,8 +227,15 @@ def payment_refund(
 
 
 def refund_execute(*, refund_id: int, source: str = Source.JOB) -> Refund:
-    """Send one pending refund to Moyasar. Moyasar's refunded total is read first: if it already includes this
-    refund (an earlier attempt went through but its answer was lost), nothing is sent again."""
+    """Send one pending refund to Moyasar, so that it is made once whatever answers get lost.
+
+    Moyasar has no idempotency key for refunds; its refunded total is what tells. Before the first send, Moyasar's
+    total is recorded on the refund (`moyasar_refunded_before`, committed before the call). From then on the
+    refund is *in flight* until its outcome is known: a webhook or sync meanwhile books none of Moyasar's total that
+    it explains (`state.refunds_in_flight`), no other refund of the payment is sent, and a retry takes it as made
+    once Moyasar's total reaches that baseline plus its amount. A send whose answer was lost is not repeated before
+    `PAYMENTS_OPERATION_TIMEOUT_SECONDS` have passed (`PaymentBusy`: the job retries), since it may still land.
+    """
     now = timezone.now()
     payment_id = Refund.objects.filter(pk=refund_id).values_list("payment_id", flat=True).get()
     with transaction.atomic():
@@ -233,11 +244,14 @@ def refund_execute(*, refund_id: int, source: str = Source.JOB) -> Refund:
         if refund.status != Refund.Status.PENDING:
             return refund
         _check_not_busy(payment, now)
+        if refunds_in_flight(payment, other_than=refund):
+            raise PaymentBusy(f"payment {payment.pk}: another refund's outcome is not known yet")
         if payment.status not in (P.CAPTURED, P.PARTIALLY_REFUNDED) or refund.amount > payment.refundable_amount:
             return _fail_refund(
                 payment, refund, f"payment is {payment.status}, {payment.refundable_amount} left", source=source
             )
-        baseline = payment.refunded_amount
+        # Before the first send, our books are the baseline (a refund recorded by an older version has no other).
+        baseline = payment.refunded_amount if refund.moyasar_refunded_before is None else refund.moyasar_refunded_before
         start_operation(
             payment,
             "refund",
@@ -246,14 +260,24 @@ def refund_execute(*, refund_id: int, source: str = Source.JOB) -> Refund:
             data={"refund_id": refund.pk, "amount": refund.amount},
         )
     gateway = get_gateway()
+    sent = False
     try:
         current = gateway.fetch_payment(_reference(payment))
         if current.refunded >= baseline + refund.amount:
             logger.info("refund_already_applied", extra={"refund_id": refund_id, "payment_id": payment_id})
+        elif refund.sent_at is not None and refund.sent_at > now - _may_still_land():
+            raise PaymentBusy(f"refund {refund.pk}: sent at {refund.sent_at.isoformat()}, its outcome may still land")
         elif current.refundable < refund.amount:
             raise GatewayInvalidRequest(f"Moyasar has only {current.refundable} left to refund", operation="refund")
         else:
+            if refund.moyasar_refunded_before is None:
+                baseline = current.refunded
+            _refund_sending(refund_id, baseline=baseline)
+            sent = True
             current = gateway.refund(payment_id=_reference(payment), amount=refund.amount)
+    except PaymentBusy:
+        _finish(payment_id=payment_id, operation="refund", gp=None, source=source)
+        raise
     except (GatewayInvalidRequest, GatewayNotFound) as exc:
         with transaction.atomic():
             _booking, payment = lock_payment(payment_id)
@@ -266,11 +290,28 @@ def refund_execute(*, refund_id: int, source: str = Source.JOB) -> Refund:
         if known is not None and known.refunded >= baseline + refund.amount:
             current = known
         else:
+            if sent and not _maybe_processed(exc):
+                Refund.objects.filter(pk=refund_id).update(sent_at=None)  # certainly not made: a retry need not wait
             _finish(payment_id=payment_id, operation="refund", gp=None, source=source, error=exc)
             raise
     finally:
         close_gateway(gateway)
     return _refund_succeeded(refund_id=refund_id, gp=current, source=source)
+
+
+def _may_still_land() -> timedelta:
+    return timedelta(seconds=settings.PAYMENTS_OPERATION_TIMEOUT_SECONDS)
+
+
+def _maybe_processed(exc: GatewayError) -> bool:
+    if isinstance(exc, GatewayRateLimited | GatewayAuthError):
+        return False
+    return not isinstance(exc, GatewayUnavailable) or exc.maybe_processed
+
+
+def _refund_sending(refund_id: int, *, baseline: int) -> None:
+    """Committed before the refund call (autocommit): from now on the refund may be made at Moyasar."""
+    Refund.objects.filter(pk=refund_id).update(moyasar_refunded_before=baseline, sent_at=timezone.now())
 
 
 def _fail_refund(payment: Payment, refund: Refund, message: str, *, source: str) -> Refund:

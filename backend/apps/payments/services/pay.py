@@ -1,10 +1,12 @@
 """`POST /bookings/ID/pay`: the one request that calls Moyasar itself (it has to create the payment).
 
-Record, then call: the payment row with its given_id commits first; the create runs outside any transaction;
-the outcome lands in a second short transaction. When Moyasar fails the booking is untouched and the answer is
-503 `provider_unavailable`. When the outcome is unknown (the create may have gone through) the attempt stays
-`initiated` and is recovered through its given_id: by the next `POST /pay` for the booking (a retry with the
-same Idempotency-Key runs the view again) or by the reconciliation job.
+Record, then call: the payment row with its given_id commits first; the create runs outside any transaction
+(with short timeouts: a customer is waiting, `gateway.pay_gateway`); the outcome lands in a second short
+transaction. When Moyasar certainly did not create it the booking is untouched and the answer is 503
+`provider_unavailable`. When the outcome is unknown (Moyasar slow, or the create may have gone through) the
+attempt stays `initiated` with no provider status and the customer is answered at once (202); it is recovered
+through its given_id by a job (`payment_create_recover`), the reconciliation, or the next `POST /pay` for the
+booking, which resumes the same attempt.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from apps.payments.errors import (
     PaymentInProgress,
     PaymentSourceInvalid,
 )
-from apps.payments.gateway import close_gateway, get_gateway
+from apps.payments.gateway import close_gateway, pay_gateway
 from apps.payments.models import Payment, PaymentEvent
 from apps.payments.providers.base import (
     GatewayAmbiguous,
@@ -41,6 +43,7 @@ from apps.payments.providers.base import (
     GatewayUnavailable,
     redact_card_data,
 )
+from apps.payments.services import deferrals
 from apps.payments.services.state import (
     apply_gateway_payment,
     end_operation,
@@ -50,6 +53,7 @@ from apps.payments.services.state import (
     record,
     start_operation,
 )
+from apps.payments.services.sync import payment_sync
 
 logger = logging.getLogger("mawid.payments")
 P = Payment.Status
@@ -178,7 +182,7 @@ def _token_attempt(booking: Booking, *, now: datetime) -> Payment:
 
 
 def _create_at_provider(*, payment: Payment, booking: Booking, token: str) -> Payment:
-    gateway = get_gateway()
+    gateway = pay_gateway()
     try:
         gp = gateway.create_payment(
             given_id=str(payment.given_id),
@@ -193,7 +197,9 @@ def _create_at_provider(*, payment: Payment, booking: Booking, token: str) -> Pa
         created_maybe = isinstance(exc, GatewayAmbiguous | GatewayGivenIdUsed) or (
             isinstance(exc, GatewayUnavailable) and exc.maybe_processed
         )
-        _create_failed(payment.pk, exc, keep=created_maybe)
+        kept = _create_failed(payment.pk, exc, keep=created_maybe)
+        if created_maybe and not isinstance(exc, GatewayGivenIdUsed):
+            return kept  # pending: the customer polls the payment; a job finds it by its given_id
         raise PaymentGatewayFailed(retry_after=getattr(exc, "retry_after", None) or 5) from exc
     except (GatewayInvalidRequest, GatewayNotFound) as exc:
         _create_failed(payment.pk, exc, keep=False)
@@ -207,9 +213,9 @@ def _create_at_provider(*, payment: Payment, booking: Booking, token: str) -> Pa
 
 
 @transaction.atomic
-def _create_failed(payment_id: int, exc: GatewayError, *, keep: bool) -> None:
-    """The create failed. `keep`: Moyasar may have the payment, so it stays `initiated` for recovery through its
-    given_id; otherwise the attempt is marked failed (the booking is untouched either way)."""
+def _create_failed(payment_id: int, exc: GatewayError, *, keep: bool) -> Payment:
+    """The create failed or its outcome is unknown. `keep`: Moyasar may have the payment, so it stays `initiated`
+    and a job looks for it by its given_id; otherwise the attempt is marked failed (the booking is untouched)."""
     _booking, payment = lock_payment(payment_id)
     end_operation(payment)
     data = {"error": type(exc).__name__, "message": exc.message, "status_code": exc.status_code}
@@ -217,7 +223,9 @@ def _create_failed(payment_id: int, exc: GatewayError, *, keep: bool) -> None:
         record(payment, "create_outcome_unknown", source=Source.API, data=data)
         if isinstance(exc, GatewayGivenIdUsed):
             flag(payment, f"given_id names another payment at Moyasar: {exc.message}", source=Source.API)
-        return
+        else:
+            deferrals.create_recover(payment.pk)
+        return payment
     from_status = payment.status
     payment.status = P.FAILED
     payment.failed_at = timezone.now()
@@ -226,3 +234,17 @@ def _create_failed(payment_id: int, exc: GatewayError, *, keep: bool) -> None:
     record(payment, "create_failed", source=Source.API, from_status=from_status, data=data)
     if isinstance(exc, GatewayAuthError):
         logger.error("moyasar_credentials_refused", extra={"payment_id": payment_id})
+    return payment
+
+
+def payment_create_recover(*, payment_id: int) -> Payment:
+    """The job after `POST /pay` could not tell whether Moyasar created the payment: fetch it by its given_id and
+    apply it (`sync.payment_sync`). While Moyasar does not show it and it may still be on its way, this raises
+    `GatewayAmbiguous` and the job retries with backoff; an attempt old enough to be sure it never reached Moyasar
+    is abandoned instead (`MAWID_PAYMENTS_RECONCILE_AFTER_SECONDS`), and the customer may pay again."""
+    payment = payment_sync(payment_id=payment_id, source=Source.JOB)
+    if payment.create_outcome_unknown:
+        raise GatewayAmbiguous(
+            "Moyasar does not show the payment yet", operation="create", payment_id=str(payment.given_id)
+        )
+    return payment

@@ -113,7 +113,12 @@ def _flag_inconsistencies(*, now: datetime, batch: int) -> int:
             "Money is still held for a cancelled or expired booking",
         ),
         (
-            Q(operation="refund", operation_started_at__lt=now - timedelta(hours=1)),
+            Q(operation="refund", operation_started_at__lt=now - timedelta(hours=1))
+            | Q(
+                pk__in=Refund.objects.filter(
+                    status=Refund.Status.PENDING, created_at__lt=now - timedelta(hours=1)
+                ).values("payment_id")
+            ),
             "A refund has been in progress for over an hour",
         ),
     ]

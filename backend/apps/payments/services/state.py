@@ -162,8 +162,10 @@ def apply_gateway_payment(
     """Bring `payment` (locked, with its booking) forward to what Moyasar reports, then settle it with the booking.
 
     Moyasar's answer is checked against ours first (amount, currency, booking): a payment that does not match
-    changes nothing and is flagged. A status that would move backwards (an old event) is ignored. While a refund
-    is in flight its job does the refund accounting, so a webhook landing meanwhile cannot count it twice.
+    changes nothing and is flagged. A status that would move backwards (an old event) is ignored. Refunds of ours
+    are booked by their job only: while one is being sent, or was sent and its outcome is not known yet
+    (`refunds_in_flight`), the part of Moyasar's refunded total it can explain is left to that job (which compares
+    totals), so a webhook or a sync landing meanwhile cannot book it as a refund made outside Mawid.
     """
     now = timezone.now()
     if not payment.mismatch:
@@ -184,11 +186,13 @@ def apply_gateway_payment(
         payment.save()
         flag(payment, f"Moyasar reports an unexpected status {gp.status!r}", source=source)
         return payment
-    refund_in_flight = payment.operation == "refund"
-    if refund_in_flight:
-        refunded = payment.refunded_amount
-        if target in (P.REFUNDED, P.PARTIALLY_REFUNDED):
-            target = payment.status if payment.status != P.AUTHORIZED else P.CAPTURED
+    if refunded > payment.refunded_amount:
+        # A refund job talking to Moyasar right now books what it made; so will the job of a refund in flight.
+        running = payment.operation == "refund"
+        explained = refunded - payment.refunded_amount if running else refunds_in_flight(payment)
+        refunded = max(payment.refunded_amount, refunded - explained)
+    if target in (P.REFUNDED, P.PARTIALLY_REFUNDED):
+        target = P.CAPTURED if refunded == 0 else P.REFUNDED if refunded >= captured else P.PARTIALLY_REFUNDED
     from_status = payment.status
     moved = target != from_status and can_transition(from_status, target)
     if target != from_status and not moved:
@@ -344,6 +348,15 @@ def late_cancel_fee(captured: int) -> int:
 
 def pending_refunds(payment: Payment) -> int:
     return sum(Refund.objects.filter(payment=payment, status=Refund.Status.PENDING).values_list("amount", flat=True))
+
+
+def refunds_in_flight(payment: Payment, *, other_than: Refund | None = None) -> int:
+    """What the pending refunds already sent to Moyasar add up to: their outcome is not known yet, so Moyasar's
+    refunded total may include them (see `Refund.moyasar_refunded_before`)."""
+    sent = Refund.objects.filter(payment=payment, status=Refund.Status.PENDING, moyasar_refunded_before__isnull=False)
+    if other_than is not None:
+        sent = sent.exclude(pk=other_than.pk)
+    return sum(sent.values_list("amount", flat=True))
 
 
 def return_money(payment: Payment, *, kind: str, source: str, reason: str, with_fee: bool = False) -> None:

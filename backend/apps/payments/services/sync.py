@@ -1,7 +1,8 @@
 """Reading Moyasar: find our payment for a Moyasar payment (linking client-created ones), apply its state.
 
 Used by the 3-D Secure return page, the webhook job, the sync job and the reconciliation. The payment is always
-fetched from Moyasar with the secret key; nothing a browser or a webhook body says is trusted.
+fetched from Moyasar with the secret key; nothing a browser or a webhook body says is trusted. The return page is
+anonymous, so it asks Moyasar only about payments that are ours (`payment_sync_on_return`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.payments.gateway import close_gateway, get_gateway
-from apps.payments.models import UNSETTLED_STATUSES, Payment, PaymentEvent
-from apps.payments.providers.base import GatewayNotFound, GatewayPayment, PaymentGateway, redact_card_data
+from apps.payments.models import TRANSITIONS, UNSETTLED_STATUSES, Payment, PaymentEvent
+from apps.payments.providers.base import (
+    GatewayError,
+    GatewayNotFound,
+    GatewayPayment,
+    PaymentGateway,
+    redact_card_data,
+)
+from apps.payments.selectors import payment_get_by_reference
+from apps.payments.services import deferrals
 from apps.payments.services.state import (
     apply_gateway_payment,
     end_operation,
@@ -190,3 +199,42 @@ def _after_sync(*, payment_id: int, source: str) -> Payment:
     ):
         abandon_payment(payment, reason="3-D Secure never completed", source=source)
     return payment
+
+
+# --- the 3-D Secure return page -----------------------------------------------------------------------------------
+
+#: Statuses that no later state at Moyasar can change (`models.TRANSITIONS`): there is nothing to ask.
+FINAL_STATUSES: frozenset[str] = frozenset(status for status, following in TRANSITIONS.items() if not following)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReturnedPayment:
+    """What the return page shows. `confirmed` is False when Moyasar could not be asked just now: a sync job asks
+    again, and the payer is told to wait (not to pay again)."""
+
+    payment: Payment
+    confirmed: bool = True
+
+
+def payment_sync_on_return(*, reference: str) -> ReturnedPayment | None:
+    """The work of the 3-D Secure return page, for the `id` Moyasar put in the redirect (which anyone can type).
+
+    The id must name one of our payments (its Moyasar id or our given_id) before Moyasar is asked, so made-up ids
+    cost one indexed lookup and no call with our secret key; a payment in a final status is shown without asking.
+    Otherwise the payment is fetched and applied like a webhook. None: not ours, or Moyasar does not know it.
+    """
+    payment = payment_get_by_reference(reference=reference)
+    if payment is None:
+        return None
+    if payment.status in FINAL_STATUSES:
+        return ReturnedPayment(payment)
+    try:
+        synced = fetch_and_apply(provider_id=reference, source=Source.RETURN)
+    except GatewayNotFound:
+        return None
+    except GatewayError as exc:
+        logger.warning("payment_return_unconfirmed", extra={"payment_id": payment.pk, "error": type(exc).__name__})
+        with transaction.atomic():
+            deferrals.sync(payment.pk)
+        return ReturnedPayment(payment, confirmed=False)
+    return ReturnedPayment(synced or payment)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import time
 import uuid
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -422,6 +423,42 @@ def test_create_timing_out_on_every_attempt_is_ambiguous(moyasar_fake: MoyasarFa
 
     assert exc.value.payment_id == given_id  # the attempts may still land: reconcile with fetch_payment(given_id)
     assert exc.value.retryable
+
+
+def test_create_starts_no_new_attempt_after_its_deadline(moyasar_fake: MoyasarFake):
+    # given: Moyasar slow on every create; a client that must answer a waiting customer (POST /pay)
+    moyasar_fake.set_fault("timeout", count=-1, endpoint="create", delay=3)
+    given_id = str(uuid.uuid4())
+    started = time.monotonic()
+    with (
+        MoyasarClient(
+            base_url=moyasar_fake.api_url,
+            secret_key=moyasar_fake.secret_key,
+            read_timeout=0.3,
+            create_retries=5,
+            retry_backoff=0.01,
+            create_deadline=0.3,
+        ) as client,
+        pytest.raises(GatewayAmbiguous) as exc,
+    ):
+        create(client, card(), given_id=given_id)
+    # then: one attempt and its lookup, no retry once the deadline had passed
+    assert time.monotonic() - started < 1.5
+    assert exc.value.payment_id == given_id
+    assert len(moyasar_fake.calls("fetch")) == 1
+
+
+def test_create_retries_a_quick_failure_within_its_deadline(moyasar_fake: MoyasarFake):
+    moyasar_fake.set_fault("error_500", count=1, endpoint="create")
+    with MoyasarClient(
+        base_url=moyasar_fake.api_url,
+        secret_key=moyasar_fake.secret_key,
+        retry_backoff=0.01,
+        create_deadline=5,
+    ) as client:
+        payment = create(client, card())
+    assert payment.status == "paid"
+    assert len(moyasar_fake.payments()) == 1
 
 
 def test_create_against_a_closed_port_is_unavailable_not_processed():

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
 from apps.bookings.models import Booking
+from apps.core.testing import job_rows, run_jobs
 from apps.payments.models import Payment, PaymentEvent
 from apps.payments.tests.conftest import VISA_DECLINED, fake_payment, return_to, three_ds, wait_until
 
@@ -186,29 +189,74 @@ def test_a_create_that_times_out_but_succeeded_makes_exactly_one_payment(fake, b
     assert fake.payments()[0]["id"] == str(Payment.objects.get().given_id)
 
 
-def test_an_unknown_outcome_is_a_503_and_a_retry_with_the_same_key_recovers_the_same_payment(fake, book, pay):
+def test_an_unknown_outcome_is_answered_pending_and_paying_again_resumes_the_same_payment(
+    fake, book, pay, customer_client, card_token
+):
     # given: the create times out and Moyasar cannot even be asked about it
     booking = book("10:00")
     fake.set_fault("timeout", endpoint="create", delay=1.3)
     fake.set_fault("error_500", endpoint="fetch", count=1)
+    url, body = f"/api/v1/bookings/{booking['id']}/pay", {"source": {"type": "token", "token": card_token()}}
     # when
-    first = pay(booking["id"], HTTP_IDEMPOTENCY_KEY="pay-1")
-    # then: 503, the attempt kept as initiated (Moyasar may have it)
-    assert first.status_code == 503, first.content
-    assert first.json()["error"]["code"] == "provider_unavailable"
+    first = customer_client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="pay-1")
+    # then: 202, the attempt kept pending (Moyasar may have it) and a job deferred to find it by its given_id
+    assert first.status_code == 202, first.content
+    assert (first.json()["status"], first.json()["transaction_url"]) == ("initiated", None)
     attempt = Payment.objects.get()
     assert (attempt.status, attempt.provider_status, attempt.operation) == ("initiated", "", "")
+    assert [row["status"] for row in job_rows("apps.payments.jobs.payment_create_recover")] == ["todo"]
     assert Booking.objects.get(pk=booking["id"]).status == "pending_payment"
     wait_until(fake.payments)  # Moyasar finishes creating it meanwhile
-    assert len(fake.payments()) == 1
-    # when: the app retries with the same Idempotency-Key
-    retry = pay(booking["id"], HTTP_IDEMPOTENCY_KEY="pay-1")
-    # then: the same attempt, the same given_id; still one payment at Moyasar
+    # when: the same request again is the same answer (Idempotency-Key) ...
+    again = customer_client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="pay-1")
+    assert (again.status_code, again.json()["id"], again["Idempotent-Replayed"]) == (202, attempt.pk, "true")
+    # ... and paying again (another key) resumes the same attempt with the same given_id
+    retry = pay(booking["id"], HTTP_IDEMPOTENCY_KEY="pay-2")
+    # then: still one payment at Moyasar
     assert retry.status_code == 201, retry.content
     assert retry.json()["id"] == attempt.pk
     assert retry.json()["status"] == "initiated"
+    assert retry.json()["transaction_url"]
     assert Payment.objects.count() == 1
     assert len(fake.payments()) == 1
+
+
+def test_paying_answers_quickly_when_moyasar_is_slow_and_a_job_recovers_the_payment(
+    fake, book, pay, customer_client, browser, settings
+):
+    # given: Moyasar takes 3 s to create a payment (within the usual read timeout, longer than a customer waits)
+    settings.MOYASAR_READ_TIMEOUT = 20.0
+    settings.MOYASAR_PAY_TIMEOUT = 1.0
+    booking = book("10:00")
+    fake.set_fault("timeout", endpoint="create", delay=3)
+    # when
+    started = time.monotonic()
+    resp = pay(booking["id"])
+    elapsed = time.monotonic() - started
+    # then: answered within the short timeout, with the payment pending
+    assert elapsed < 2.5, elapsed
+    assert resp.status_code == 202, resp.content
+    body = resp.json()
+    assert (body["status"], body["transaction_url"]) == ("initiated", None)
+    # when: the job looks for it by its given_id until Moyasar has it
+    run_jobs(queues=["payments"])
+    # then: what the client polls shows the 3-D Secure page to open
+    shown = customer_client.get(f"/api/v1/payments/{body['id']}").json()
+    assert shown["status"] == "initiated"
+    assert shown["transaction_url"], shown
+    payment = Payment.objects.get(pk=body["id"])
+    assert payment.provider_id == str(payment.given_id)
+    assert len(fake.calls("create")) == 1
+    result = return_to(browser, three_ds(shown["transaction_url"]))
+    assert (result["outcome"], result["booking_status"]) == ("paid", "confirmed")
+
+
+def test_the_schema_tells_clients_what_a_pending_payment_means(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    responses = schema["paths"]["/api/v1/bookings/{booking_id}/pay"]["post"]["responses"]
+    assert responses["201"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Payment"}
+    assert responses["202"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Payment"}
+    assert "GET /api/v1/payments/{id}" in responses["202"]["description"]
 
 
 def test_moyasar_down_is_a_503_with_nothing_half_written(fake, book, pay):
@@ -238,6 +286,41 @@ def test_an_idempotent_replay_returns_the_first_answer_without_a_second_payment(
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json()
     assert again["Idempotent-Replayed"] == "true"
+    assert len(fake.payments()) == 1
+
+
+@pytest.mark.parametrize("reuse", ["another card", "another booking"])
+def test_an_idempotency_key_reused_with_another_request_is_a_409_and_changes_nothing(
+    fake, book, customer_client, card_token, reuse
+):
+    # given: a payment made with Idempotency-Key k1
+    booking, other = book("10:00"), book("11:00")
+    first_token, second_token = card_token(), card_token()
+    first = customer_client.post(
+        f"/api/v1/bookings/{booking['id']}/pay",
+        {"source": {"type": "token", "token": first_token}},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k1",
+    )
+    assert first.status_code == 201, first.content
+    payments = list(Payment.objects.values())
+    events = list(PaymentEvent.objects.values_list("pk", flat=True))
+    jobs, calls = job_rows(), fake.calls()
+    # when: k1 again, for another request
+    target = booking if reuse == "another card" else other
+    resp = customer_client.post(
+        f"/api/v1/bookings/{target['id']}/pay",
+        {"source": {"type": "token", "token": second_token}},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k1",
+    )
+    # then: the documented conflict, nothing written, Moyasar not called
+    assert resp.status_code == 409
+    assert resp.json()["error"]["code"] == "idempotency_key_reused"
+    assert list(Payment.objects.values()) == payments
+    assert list(PaymentEvent.objects.values_list("pk", flat=True)) == events
+    assert job_rows() == jobs
+    assert fake.calls() == calls
     assert len(fake.payments()) == 1
 
 
@@ -354,8 +437,14 @@ def test_a_moyasar_id_that_looks_like_a_card_number_survives_redaction(fake, boo
     booking = book("10:00")
     params = customer_client.post(f"/api/v1/bookings/{booking['id']}/pay", {}, format="json").json()["client"]
     created = _sdk_pays(fake, params, given_id=odd_id)
-    # when
-    result = return_to(browser, three_ds(created["source"]["transaction_url"]))
+    location = three_ds(created["source"]["transaction_url"])
+    # an id that is not ours yet: the return page does not ask Moyasar about it (tests/test_return_page.py)
+    assert browser.get(location.removeprefix("http://testserver")).status_code == 404
+    # when: Moyasar's webhook about it is processed (it carries our payment_ref in the metadata)
+    event = {"id": "evt-odd", "type": "payment_authorized", "secret_token": "fake-webhook-secret", "live": False}
+    assert browser.post("/api/v1/webhooks/moyasar", {**event, "data": created}, format="json").status_code == 200
+    run_jobs(queues=["payments"])
+    result = return_to(browser, location)
     # then: linked under its real id
     assert result["outcome"] == "paid"
     assert Payment.objects.get(pk=result["payment"]).provider_id == odd_id

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 
 from apps.accounts.models import User
 from apps.bookings.tests.factories import UserFactory
-from apps.core.testing import run_jobs
+from apps.core.testing import job_rows, run_jobs
 from apps.payments.models import Payment, Refund
 from apps.payments.tests.conftest import client_for, fake_payment, make_capture_due
 
@@ -134,10 +134,36 @@ def test_a_manager_captures_and_voids(fake, authorized, manager_client):
     assert again.json()["error"]["code"] == "payment_not_voidable"
 
 
-def test_customers_cannot_operate_payments(fake, authorized, customer_client):
-    _booking, payment = authorized()
-    resp = customer_client.post(f"/api/v1/payments/{payment.pk}/void", {"reason": "x"}, format="json")
+def _everything_about(payment: Payment) -> dict:
+    """The payment's row, its events and refunds, and every job: what an operation would change."""
+    return {
+        "payment": Payment.objects.filter(pk=payment.pk).values().get(),
+        "events": list(payment.events.values_list("pk", flat=True)),
+        "refunds": list(Refund.objects.filter(payment=payment).values()),
+        "jobs": [(row["id"], row["status"]) for row in job_rows()],
+    }
+
+
+@pytest.mark.parametrize(
+    ("operation", "body"),
+    [
+        ("capture", {"reason": "x"}),
+        ("void", {"reason": "x"}),
+        ("refund", {"reason": "x"}),
+        ("refund", {"reason": "x", "amount": 100}),
+    ],
+)
+def test_customers_cannot_operate_payments(fake, authorized, customer_client, operation, body):
+    # given: the customer's own payment, authorized (capture, void) or captured (refund)
+    _booking, payment = _captured(authorized) if operation == "refund" else authorized()
+    before, calls = _everything_about(payment), fake.calls()
+    # when
+    resp = customer_client.post(f"/api/v1/payments/{payment.pk}/{operation}", body, format="json")
+    # then: refused, nothing written, nothing deferred, Moyasar never asked
     assert resp.status_code == 403
+    assert resp.json()["error"]["code"] == "permission_denied"
+    assert _everything_about(payment) == before
+    assert fake.calls() == calls
 
 
 # --- the totals always add up -----------------------------------------------------------------------------------

@@ -109,6 +109,38 @@ def test_a_stale_event_body_is_not_trusted(fake, authorized, api_client):
     assert payment.status == "authorized"
 
 
+def test_a_webhook_body_claiming_paid_moves_nothing_forward(fake, book, pay, api_client):
+    # given: a payment waiting for 3-D Secure; then an event (the right secret) whose body says it was paid
+    booking = book("10:00")
+    payment = Payment.objects.get(pk=pay(booking["id"]).json()["id"])
+    body = fake.payment(str(payment.given_id))
+    body.pop("_fake")
+    body.update(status="paid", captured=body["amount"], transaction_url=None)
+    body["source"].update(message="APPROVED", response_code="00")
+    event = {
+        "id": "evt-forged-1",
+        "type": "payment_paid",
+        "created_at": "2026-01-01T00:00:00Z",
+        "secret_token": "fake-webhook-secret",
+        "account_name": "Mawid",
+        "live": False,
+        "data": body,
+    }
+    fetches = len(fake.calls("fetch"))
+    # when
+    resp = api_client.post("/api/v1/webhooks/moyasar", event, format="json")
+    run_jobs(queues=["payments"])
+    # then: Moyasar was asked, and only its answer (still initiated) counted
+    assert resp.status_code == 200
+    assert len(fake.calls("fetch")) == fetches + 1
+    payment.refresh_from_db()
+    assert (payment.status, payment.authorized_amount, payment.captured_amount) == ("initiated", 0, 0)
+    assert payment.provider_status == "initiated"
+    assert not payment.events.filter(kind="status_changed").exists()
+    assert Booking.objects.get(pk=booking["id"]).status == "pending_payment"
+    assert WebhookEvent.objects.get().outcome == "applied"
+
+
 def test_a_webhook_from_the_other_environment_is_refused(fake, api_client):
     event = {
         "id": "evt-live-1",
