@@ -46,6 +46,7 @@ from apps.catalog.models import BusinessSettings, Service, Staff
 from apps.catalog.selectors import business_settings, slot_is_bookable, staff_offers_service
 from apps.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from apps.core.events import publish
+from apps.core.fields import OUT_OF_RANGE, datetime_in_range
 
 logger = logging.getLogger("mawid.bookings")
 
@@ -65,6 +66,8 @@ def _is_overlap_violation(exc: IntegrityError) -> bool:
 def _require_aware(start: datetime) -> None:
     if start.utcoffset() is None:
         raise ValidationFailed(fields={"start": [str(_("Include the UTC offset, e.g. 2026-12-01T09:00:00+03:00."))]})
+    if not datetime_in_range(start):  # the API refuses these already; other callers must not overflow either
+        raise ValidationFailed(fields={"start": [str(OUT_OF_RANGE)]})
 
 
 def _check_slot(
