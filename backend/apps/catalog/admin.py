@@ -100,7 +100,15 @@ class BusinessSettingsAdmin(ManagerAccessMixin, admin.ModelAdmin):
         (_("Availability"), {"fields": ["slot_step_minutes", "min_notice_minutes", "max_advance_days"]}),
         (
             _("Bookings"),
-            {"fields": ["require_payment", "hold_minutes", "max_pending_per_customer", "cancellation_cutoff_hours"]},
+            {
+                "fields": [
+                    "require_payment",
+                    "hold_minutes",
+                    "max_pending_per_customer",
+                    "max_upcoming_per_customer",
+                    "cancellation_cutoff_hours",
+                ]
+            },
         ),
     ]
 

@@ -270,3 +270,9 @@ MAWID_METRICS_TOKEN = env_str("MAWID_METRICS_TOKEN", "")
 # DRF throttles identify clients like apps.core.http.client_ip does. Left unset, DRF keys anonymous throttles on the
 # whole X-Forwarded-For header, which any client can change to dodge every limit.
 REST_FRAMEWORK["NUM_PROXIES"] = MAWID_TRUSTED_PROXY_COUNT
+
+# --- Bookings: per-customer limits (section owned by bookings) ---
+# Bookings one customer (one phone number) may make in any hour, whatever became of them (cancelled and expired
+# ones count): a script cannot book, cancel and book again without end. Past it, POST /bookings answers 429
+# `booking_rate_limited` with Retry-After. The cap on bookings still ahead is BusinessSettings.max_upcoming_per_customer.
+BOOKINGS_MAX_PER_CUSTOMER_PER_HOUR = env_int("MAWID_BOOKINGS_MAX_PER_CUSTOMER_PER_HOUR", 10)
