@@ -7,9 +7,10 @@ import json
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.exceptions import ParseError
 from rest_framework.views import APIView
 
-from apps.core.parsers import MAX_JSON_DEPTH, JSONParser, json_depth_exceeds
+from apps.core.parsers import MAX_JSON_DEPTH, JSONParser, json_depth_exceeds, parse_json
 
 pytestmark = pytest.mark.django_db
 
@@ -92,3 +93,19 @@ def test_every_api_view_parses_json_with_our_parser():
     for route, cls in views.items():
         for parser in cls().get_parsers():
             assert isinstance(parser, JSONParser), (route, type(parser))
+
+
+@pytest.mark.parametrize(
+    "raw", [DEEP, DEEP.encode(), nested(MAX_JSON_DEPTH), "{not json", b"\xff\xfe", '{"a": NaN}', "[Infinity]"]
+)
+def test_parse_json_applies_the_same_rules_to_a_body_read_by_hand(raw):
+    with pytest.raises(ParseError):
+        parse_json(raw)
+
+
+def test_parse_json_returns_what_json_loads_would():
+    assert parse_json(b'{"id": "evt_1", "data": {"id": "pay_1", "amount": 15000}}') == {
+        "id": "evt_1",
+        "data": {"id": "pay_1", "amount": 15000},
+    }
+    assert parse_json(nested(MAX_JSON_DEPTH - 1)) == json.loads(nested(MAX_JSON_DEPTH - 1))
