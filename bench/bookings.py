@@ -76,6 +76,7 @@ BENCH_ENV = {
     "MAWID_ALLOW_FAKE_PROVIDERS": "1",  # production settings, loopback fakes
     "MAWID_LOG_LEVEL": "ERROR",
     "DATABASE_CONN_MAX_AGE": "60",
+    "MAWID_BOOKINGS_MAX_PER_CUSTOMER_PER_HOUR": "1000000",  # each customer books many times in a minute here
 }
 
 
@@ -102,6 +103,7 @@ def seed() -> dict[str, object]:
         business.require_payment = True
         business.hold_minutes = 30
         business.max_pending_per_customer = 10_000
+        business.max_upcoming_per_customer = 10_000
         business.save()
         service = Service.objects.create(name_en="Haircut", name_ar="قص الشعر", duration_minutes=30, price_amount=15000)
         staff_ids = []

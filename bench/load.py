@@ -23,8 +23,9 @@ The run stops after --duration seconds (users finish the request in flight). It 
 latency per endpoint, and errors: 5xx, transport failures and unexpected 4xx. Expected refusals (409 when another
 user took the slot first) are counted apart.
 
-One client address drives every user, so the stack it starts lifts the per-IP and per-phone OTP limits and the DRF
-throttles (MAWID_OTP_*, MAWID_THROTTLE_*); a server started elsewhere needs the same, or logins get 429.
+One client address drives every user, so the stack it starts lifts the per-IP and per-phone OTP limits, the DRF
+throttles and the hourly booking limit (MAWID_OTP_*, MAWID_THROTTLE_*, MAWID_BOOKINGS_MAX_PER_CUSTOMER_PER_HOUR); a
+server started elsewhere needs the same, or logins and bookings get 429.
 """
 
 from __future__ import annotations
@@ -366,6 +367,7 @@ def start_stack(args, stack: Stack) -> tuple[str, str, str]:
         # One address and many users: lift the limits meant for one person (production keeps its defaults).
         MAWID_OTP_MAX_PER_IP_PER_HOUR="1000000",
         MAWID_OTP_MAX_PER_PHONE_PER_HOUR="1000",
+        MAWID_BOOKINGS_MAX_PER_CUSTOMER_PER_HOUR="1000",  # a user books and cancels every few seconds
         MAWID_OTP_RESEND_COOLDOWN_SECONDS="0",
         MAWID_JOB_RETRY_BASE_SECONDS="0.5",
         PROMETHEUS_MULTIPROC_DIR=str(workdir / "metrics"),

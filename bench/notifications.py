@@ -166,6 +166,7 @@ def main() -> int:
             "MAWID_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "MAWID_LOG_LEVEL": "ERROR",
             "MAWID_PROCRASTINATE_LOG_LEVEL": "ERROR",
+            "MAWID_BOOKINGS_MAX_PER_CUSTOMER_PER_HOUR": "1000000",  # 10 customers make every booking of the run
         }
     )
     os.environ.setdefault("DATABASE_CONN_MAX_AGE", "60")  # persistent connections, as production.py sets
@@ -192,6 +193,7 @@ def main() -> int:
         business = BusinessSettings.load()
         business.timezone, business.require_payment, business.max_advance_days = "Asia/Riyadh", False, 365
         business.min_notice_minutes, business.slot_step_minutes = 60, 15
+        business.max_upcoming_per_customer = 10_000
         business.save()
         service = Service.objects.create(name_en="Haircut", name_ar="قص شعر", duration_minutes=30, price_amount=15000)
         staff_user = User.objects.create_user(phone="+966500000100", name="Noura", role=User.Role.STAFF, language="en")

@@ -29,6 +29,7 @@ from apps.bookings import services
 from apps.bookings.models import Booking, BookingStatusChange
 from apps.catalog.admin import BusinessTimeZoneMixin, rendered
 from apps.catalog.models import BusinessSettings
+from apps.core.admin_dates import SafeDateHierarchyMixin
 from apps.core.errors import DomainError
 
 # Actions a staff member may run on their own bookings (the services check it is theirs). The rest: managers only.
@@ -128,7 +129,7 @@ class CancelForm(forms.Form):
 
 
 @admin.register(Booking)
-class BookingAdmin(ManagerAccessMixin, BusinessTimeZoneMixin, admin.ModelAdmin):
+class BookingAdmin(SafeDateHierarchyMixin, ManagerAccessMixin, BusinessTimeZoneMixin, admin.ModelAdmin):
     list_display = ["id", "start", "staff", "service", "customer", "status", "price_display"]
     list_display_links = ["id", "start"]
     list_filter = [

@@ -24,6 +24,7 @@ from apps.bookings.models import Booking
 from apps.bookings.selectors import booking_get_for_user, booking_list_for_user, booking_overlaps
 from apps.catalog.models import BusinessSettings
 from apps.catalog.selectors import ServiceMissing, StaffMissing, business_settings, staff_service_get_active
+from apps.core.fields import BoundedDateField, BoundedDateTimeField
 from apps.core.idempotency import idempotent
 from apps.core.money import MoneySerializer
 from apps.core.pagination import Pagination
@@ -31,8 +32,9 @@ from apps.core.pagination import Pagination
 # --- fields and the booking representation shared by every endpoint ------------------------------------------
 
 
-class OffsetDateTimeField(serializers.DateTimeField):
-    """In: ISO 8601 with a UTC offset (a naive time is refused). Out: in the business time zone (`context["tz"]`)."""
+class OffsetDateTimeField(BoundedDateTimeField):
+    """In: ISO 8601 with a UTC offset (a naive time is refused), between 1970 and 9000 (so that adding a duration
+    cannot overflow). Out: in the business time zone (`context["tz"]`)."""
 
     def to_internal_value(self, value: Any) -> datetime:
         if isinstance(value, str):
@@ -114,8 +116,8 @@ class BookingListCreateApi(APIView):
     class FilterSerializer(serializers.Serializer):
         status = serializers.ListField(child=serializers.ChoiceField(choices=Booking.Status.choices), required=False)
         staff = serializers.IntegerField(min_value=1, required=False)
-        date_from = serializers.DateField(required=False)
-        date_to = serializers.DateField(required=False)
+        date_from = BoundedDateField(required=False)
+        date_to = BoundedDateField(required=False)
 
         def validate(self, attrs: dict) -> dict:
             if attrs.get("date_from") and attrs.get("date_to") and attrs["date_from"] > attrs["date_to"]:

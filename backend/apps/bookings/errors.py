@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.errors import Conflict, register_error
+from apps.core.errors import Conflict, RateLimited, register_error
 
 
 @register_error
@@ -43,6 +43,22 @@ class TooManyPendingBookings(Conflict):
     code, message = (
         "too_many_pending_bookings",
         _("You have too many unpaid bookings. Pay for or cancel one before booking again."),
+    )
+
+
+@register_error
+class TooManyUpcomingBookings(Conflict):
+    code, message = (
+        "too_many_upcoming_bookings",
+        _("You have too many upcoming bookings. Cancel one before booking again."),
+    )
+
+
+@register_error
+class BookingRateLimited(RateLimited):
+    code, message = (
+        "booking_rate_limited",
+        _("You have made too many bookings in the last hour. Please try again later."),
     )
 
 

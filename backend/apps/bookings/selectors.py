@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -76,6 +77,33 @@ def booking_count_pending(*, customer_id: int, now: datetime) -> int:
     return Booking.objects.filter(
         customer_id=customer_id, status=Booking.Status.PENDING_PAYMENT, hold_expires_at__gt=now
     ).count()
+
+
+@dataclass(frozen=True)
+class CustomerBookingCounts:
+    pending: int  # unpaid bookings whose hold still runs
+    upcoming: int  # bookings still ahead that hold their time: confirmed, or unpaid with a running hold
+    last_hour: int  # bookings made since an hour before `now`, whatever became of them
+    oldest_in_last_hour: datetime | None  # when the first of those was made
+
+
+def booking_customer_counts(*, customer_id: int, now: datetime) -> CustomerBookingCounts:
+    """What the per-customer limits of `booking_create` look at, in one query (the customer's index)."""
+    hour_ago = now - timedelta(hours=1)
+    live_hold = Q(status=Booking.Status.PENDING_PAYMENT, hold_expires_at__gt=now)
+    upcoming = (Q(status=Booking.Status.CONFIRMED) | live_hold) & Q(start__gt=now)
+    recent = Q(created_at__gt=hour_ago)
+    row = (
+        Booking.objects.filter(customer_id=customer_id)
+        .filter(live_hold | upcoming | recent)
+        .aggregate(
+            pending=Count("pk", filter=live_hold),
+            upcoming=Count("pk", filter=upcoming),
+            last_hour=Count("pk", filter=recent),
+            oldest=Min("created_at", filter=recent),
+        )
+    )
+    return CustomerBookingCounts(row["pending"], row["upcoming"], row["last_hour"], row["oldest"])
 
 
 def booking_ids_due_for_expiry(*, now: datetime, limit: int = 500) -> list[int]:

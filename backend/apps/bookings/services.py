@@ -13,8 +13,10 @@ already done (cancel a cancelled booking, confirm a confirmed one), so retries a
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 
+from django.conf import settings as django_settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef
@@ -25,17 +27,19 @@ from apps.accounts.models import User
 from apps.bookings import events
 from apps.bookings.errors import (
     BookingNotStarted,
+    BookingRateLimited,
     CancellationWindowClosed,
     HoldNotExpired,
     InvalidTransition,
     RescheduleWindowClosed,
     SlotUnavailable,
     TooManyPendingBookings,
+    TooManyUpcomingBookings,
 )
 from apps.bookings.models import RESCHEDULABLE_STATUSES, Booking, BookingStatusChange, can_transition
 from apps.bookings.selectors import (
     booking_busy_intervals,
-    booking_count_pending,
+    booking_customer_counts,
     booking_ids_due_for_expiry,
     booking_is_run_by,
     booking_overlaps,
@@ -46,6 +50,7 @@ from apps.catalog.models import BusinessSettings, Service, Staff
 from apps.catalog.selectors import business_settings, slot_is_bookable, staff_offers_service
 from apps.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from apps.core.events import publish
+from apps.core.fields import OUT_OF_RANGE, datetime_in_range
 
 logger = logging.getLogger("mawid.bookings")
 
@@ -65,6 +70,8 @@ def _is_overlap_violation(exc: IntegrityError) -> bool:
 def _require_aware(start: datetime) -> None:
     if start.utcoffset() is None:
         raise ValidationFailed(fields={"start": [str(_("Include the UTC offset, e.g. 2026-12-01T09:00:00+03:00."))]})
+    if not datetime_in_range(start):  # the API refuses these already; other callers must not overflow either
+        raise ValidationFailed(fields={"start": [str(OUT_OF_RANGE)]})
 
 
 def _check_slot(
@@ -98,6 +105,28 @@ def _check_slot(
         exclude_booking_id=exclude_booking_id,
     ):
         raise SlotUnavailable()
+
+
+def _check_customer_limits(*, customer: User, now: datetime, business: BusinessSettings, needs_payment: bool) -> None:
+    """The per-customer limits of a new booking. Called under the customer's row lock, which every new booking
+    of that customer takes first, so that concurrent requests cannot all pass the count and exceed a limit.
+
+    - `max_pending_per_customer` unpaid holds (when payment is required): `TooManyPendingBookings` (409);
+    - `max_upcoming_per_customer` bookings still ahead, paid or not: `TooManyUpcomingBookings` (409), so that
+      one customer (or a script with one phone number) cannot take every slot of a day;
+    - `BOOKINGS_MAX_PER_CUSTOMER_PER_HOUR` bookings made in the last hour, cancelled and expired ones included:
+      `BookingRateLimited` (429, Retry-After: until the oldest of them is an hour old).
+    """
+    counts = booking_customer_counts(customer_id=customer.pk, now=now)
+    if needs_payment and counts.pending >= business.max_pending_per_customer:
+        raise TooManyPendingBookings()
+    if counts.upcoming >= business.max_upcoming_per_customer:
+        raise TooManyUpcomingBookings()
+    if counts.last_hour >= django_settings.BOOKINGS_MAX_PER_CUSTOMER_PER_HOUR:
+        oldest = counts.oldest_in_last_hour or now
+        wait = (oldest + timedelta(hours=1) - now).total_seconds()
+        logger.warning("booking_rate_limited", extra={"customer_id": customer.pk, "last_hour": counts.last_hour})
+        raise BookingRateLimited(retry_after=max(1, math.ceil(wait)))
 
 
 def _record(
@@ -186,13 +215,16 @@ def booking_create(
     notes: str = "",
     now: datetime | None = None,
     business: BusinessSettings | None = None,
+    enforce_customer_limits: bool = True,
 ) -> Booking:
     """Book `service` with staff member `staff_id` at `start` for `customer`.
 
     Price and end come from the service. With `require_payment` the booking is `pending_payment` and holds the
     slot until `hold_expires_at`; otherwise it is `confirmed` at once. Raises `SlotUnavailable` (taken, or not
-    a slot availability offers), `ServiceNotOffered`, `TooManyPendingBookings`, `NotFound` (inactive staff or
+    a slot availability offers), `ServiceNotOffered`, `TooManyPendingBookings`, `TooManyUpcomingBookings`,
+    `BookingRateLimited` (the per-customer limits, see `_check_customer_limits`), `NotFound` (inactive staff or
     service), `ValidationFailed` (naive start). `business`: the settings when the caller has loaded them already.
+    `enforce_customer_limits=False`: for the business's own bulk writers (the demo seed), never for a request.
     """
     _require_aware(start)
     if not service.is_active:
@@ -202,11 +234,10 @@ def booking_create(
     needs_payment = settings.require_payment
     try:
         with transaction.atomic():
-            if needs_payment:
-                # Serialises one customer's bookings so the pending limit holds under concurrency.
+            if enforce_customer_limits:
+                # Serialises one customer's bookings so that the per-customer limits hold under concurrency.
                 User.objects.select_for_update(no_key=True).filter(pk=customer.pk).values_list("pk").first()
-                if booking_count_pending(customer_id=customer.pk, now=now) >= settings.max_pending_per_customer:
-                    raise TooManyPendingBookings()
+                _check_customer_limits(customer=customer, now=now, business=settings, needs_payment=needs_payment)
             staff = _lock_staff(staff_id)  # one lock, taken late
             _check_slot(staff=staff, service=service, start=start, now=now, business=settings)
             end = start + service.duration

@@ -26,6 +26,7 @@ from apps.accounts.models import User
 from apps.catalog.busy import busy_intervals
 from apps.catalog.models import BusinessSettings, Closure, ScheduleException, Service, Staff, WorkingHours
 from apps.catalog.services import time_off_create
+from apps.core.admin_dates import SafeDateHierarchyMixin
 
 
 def rendered(response):
@@ -99,7 +100,15 @@ class BusinessSettingsAdmin(ManagerAccessMixin, admin.ModelAdmin):
         (_("Availability"), {"fields": ["slot_step_minutes", "min_notice_minutes", "max_advance_days"]}),
         (
             _("Bookings"),
-            {"fields": ["require_payment", "hold_minutes", "max_pending_per_customer", "cancellation_cutoff_hours"]},
+            {
+                "fields": [
+                    "require_payment",
+                    "hold_minutes",
+                    "max_pending_per_customer",
+                    "max_upcoming_per_customer",
+                    "cancellation_cutoff_hours",
+                ]
+            },
         ),
     ]
 
@@ -198,7 +207,7 @@ class StaffAdmin(ManagerAccessMixin, BusinessTimeZoneMixin, admin.ModelAdmin):
 
 
 @admin.register(ScheduleException)
-class ScheduleExceptionAdmin(ManagerAccessMixin, BusinessTimeZoneMixin, admin.ModelAdmin):
+class ScheduleExceptionAdmin(SafeDateHierarchyMixin, ManagerAccessMixin, BusinessTimeZoneMixin, admin.ModelAdmin):
     list_display = ["staff", "kind", "start", "end", "reason"]
     list_filter = ["kind", "staff"]
     list_select_related = ["staff"]
@@ -219,7 +228,7 @@ class ScheduleExceptionAdmin(ManagerAccessMixin, BusinessTimeZoneMixin, admin.Mo
 
 
 @admin.register(Closure)
-class ClosureAdmin(ManagerAccessMixin, admin.ModelAdmin):
+class ClosureAdmin(SafeDateHierarchyMixin, ManagerAccessMixin, admin.ModelAdmin):
     list_display = ["name", "start_date", "end_date"]
     search_fields = ["name"]
     date_hierarchy = "start_date"

@@ -44,6 +44,15 @@ class BusinessSettings(models.Model):
     max_pending_per_customer = models.PositiveSmallIntegerField(
         _("max unpaid bookings per customer"), default=3, validators=[MinValueValidator(1)]
     )
+    max_upcoming_per_customer = models.PositiveSmallIntegerField(
+        _("max upcoming bookings per customer"),
+        default=10,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "Bookings still ahead (confirmed, or unpaid and held) one customer may have at once, so that nobody "
+            "can take a whole day of slots."
+        ),
+    )
 
     class Meta:
         verbose_name = _("business settings")

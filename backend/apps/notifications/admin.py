@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 
 from apps.accounts.admin import ManagerAccessMixin
 from apps.bookings.admin import register_booking_inline
+from apps.core.admin_dates import SafeDateHierarchyMixin
 from apps.notifications.models import Notification, NotificationAttempt
 from apps.notifications.services import RETRYABLE_BY_HAND, notification_retry
 
@@ -81,7 +82,7 @@ register_booking_inline(BookingNotificationInline)
 
 
 @admin.register(Notification)
-class NotificationAdmin(ManagerAccessMixin, admin.ModelAdmin):
+class NotificationAdmin(SafeDateHierarchyMixin, ManagerAccessMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "template",

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.admin import ManagerAccessMixin
 from apps.bookings.admin import register_booking_inline
+from apps.core.admin_dates import SafeDateHierarchyMixin
 from apps.core.errors import DomainError
 from apps.core.money import Money
 from apps.payments import services
@@ -60,7 +61,7 @@ class RefundInline(admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(SafeDateHierarchyMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "booking",

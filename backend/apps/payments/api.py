@@ -8,7 +8,6 @@ from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,6 +16,7 @@ from rest_framework.views import APIView
 from apps.core.errors import PermissionDenied
 from apps.core.idempotency import idempotent
 from apps.core.money import Money, MoneySerializer
+from apps.core.parsers import JSONParser
 from apps.payments import services
 from apps.payments.models import Payment, Refund
 from apps.payments.selectors import payment_get_for_user

@@ -111,7 +111,7 @@ PHONENUMBER_DEFAULT_FORMAT = "E164"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["apps.core.parsers.JSONParser"],  # DRF's, plus deep nesting refused as a 400
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.Pagination",
@@ -319,3 +319,9 @@ AXES_USERNAME_CALLABLE = "apps.accounts.admin_lockout.login_username"  # every w
 AXES_CLIENT_IP_CALLABLE = "apps.accounts.admin_lockout.login_client_ip"  # as the OTP limits and throttles see it
 AXES_LOCKOUT_CALLABLE = "apps.accounts.admin_lockout.lockout_response"
 AXES_VERBOSE = False  # no startup banner in every process; failures are still logged (number and address masked)
+
+# --- Bookings: per-customer limits (section owned by bookings) ---
+# Bookings one customer (one phone number) may make in any hour, whatever became of them (cancelled and expired
+# ones count): a script cannot book, cancel and book again without end. Past it, POST /bookings answers 429
+# `booking_rate_limited` with Retry-After. The cap on bookings still ahead is BusinessSettings.max_upcoming_per_customer.
+BOOKINGS_MAX_PER_CUSTOMER_PER_HOUR = env_int("MAWID_BOOKINGS_MAX_PER_CUSTOMER_PER_HOUR", 10)
