@@ -357,13 +357,13 @@ def check_sources_agree(urls: list[tuple[str, str]]) -> None:
     """The alternative busy sources must give exactly the bookings app's answers."""
     from django.test import Client
 
-    from apps.catalog.busy import use_busy_source
+    from apps.catalog.busy import booked_time
 
     client = Client()
     for _label, url in urls:
         expected = client.get(url).json()
         for source in (epoch_busy_source, merged_busy_source):
-            with use_busy_source(source):
+            with booked_time.override(source):
                 if client.get(url).json() != expected:
                     raise SystemExit(f"{source.__name__} disagrees with the bookings app's source on {url}")
     print("the three busy sources give identical responses")
@@ -455,19 +455,19 @@ def main() -> None:
             f"{ids['exceptions_a']} exceptions; {ids['staff_offering']} staff offer the service; "
             f"{ids['bookings_total']} bookings in all"
         )
-        from apps.catalog.busy import busy_source, use_busy_source
+        from apps.catalog.busy import booked_time
 
-        source = busy_source()
-        print(f"busy source registered: {source.__module__}.{source.__qualname__}")  # type: ignore[union-attr]
+        source = booked_time.get()
+        print(f"busy source registered: {source.__module__}.{source.__qualname__}")
         urls = endpoints(ids, today)
         check_sources_agree(urls)
         if args.busy_source in ("bookings", "all"):
             run_in_process(urls, args.requests, "the bookings app's busy source")
         if args.busy_source in ("epoch", "all"):
-            with use_busy_source(epoch_busy_source):
+            with booked_time.override(epoch_busy_source):
                 run_in_process(urls, args.requests, "bench epoch_busy_source: same rows, no timestamptz parsing")
         if args.busy_source in ("merged", "all"):
-            with use_busy_source(merged_busy_source):
+            with booked_time.override(merged_busy_source):
                 run_in_process(urls, args.requests, "bench merged_busy_source: epoch, and merged in SQL")
         from django.db import connections
 

@@ -4,7 +4,8 @@ apply exactly as they do for the API, with the admin user recorded as the actor.
 
 Managers see every booking; a staff member sees only the bookings with them (and may complete, mark no-show,
 reschedule or cancel those, as the services allow the booking's staff member). Apps above bookings add their own
-rows to the booking page with `register_booking_inline` (notifications does; bookings never imports them).
+rows to the booking page with `register_booking_inline` (payments and notifications do; bookings never imports
+them), which fills the `booking_inlines` registry (`apps.core.registry.Hooks`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from apps.catalog.admin import BusinessTimeZoneMixin, rendered
 from apps.catalog.models import BusinessSettings
 from apps.core.admin_dates import SafeDateHierarchyMixin
 from apps.core.errors import DomainError
+from apps.core.registry import Hooks
 
 # Actions a staff member may run on their own bookings (the services check it is theirs). The rest: managers only.
 STAFF_ACTIONS = frozenset(
@@ -38,15 +40,17 @@ STAFF_ACTIONS = frozenset(
 )
 
 
-def register_booking_inline(inline: type[InlineModelAdmin], *, site: admin.AdminSite | None = None) -> None:
+# Inlines of the apps above bookings, shown on the booking page after this app's own.
+booking_inlines: Hooks[type[InlineModelAdmin]] = Hooks("bookings.booking_inlines")
+
+
+def register_booking_inline(inline: type[InlineModelAdmin]) -> type[InlineModelAdmin]:
     """Show `inline` (rows of an app above bookings: payments, notifications) on the booking page.
 
-    Call it at import time from that app's `admin.py`; the admin imports apps in INSTALLED_APPS order, so the
-    booking admin is registered by then. Registering the same inline twice changes nothing.
+    Call it at import time from that app's `admin.py` (or decorate the inline with it). Registering the same
+    inline twice changes nothing. Tests swap the list with `booking_inlines.override(...)`.
     """
-    booking_admin = (site or admin.site).get_model_admin(Booking)
-    if inline not in booking_admin.inlines:
-        booking_admin.inlines = [*booking_admin.inlines, inline]
+    return booking_inlines.register(inline)
 
 
 class WhenFilter(admin.SimpleListFilter):
@@ -145,7 +149,6 @@ class BookingAdmin(SafeDateHierarchyMixin, ManagerAccessMixin, BusinessTimeZoneM
     date_hierarchy = "start"
     ordering = ["-start"]
     list_per_page = 50
-    inlines = [BookingStatusChangeInline]
     fields = [
         "customer",
         "staff",
@@ -173,6 +176,12 @@ class BookingAdmin(SafeDateHierarchyMixin, ManagerAccessMixin, BusinessTimeZoneM
         "cancel_with_reason",
         "expire_bookings",
     ]
+
+    @property
+    def inlines(self):
+        """The history, then the rows of the apps above (`booking_inlines`), as registered now. A property rather
+        than `get_inlines()` so that the admin's system checks see the registered inlines too."""
+        return [BookingStatusChangeInline, *booking_inlines.all()]
 
     # --- who sees what ----------------------------------------------------------------------------------------
 

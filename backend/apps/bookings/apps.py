@@ -9,7 +9,7 @@ class BookingsConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.bookings.selectors import booking_busy_intervals
-        from apps.catalog.busy import register_busy_source
+        from apps.catalog.busy import booked_time
 
         # Availability sees the time bookings hold; booking and availability then answer alike.
-        register_busy_source(booking_busy_intervals)
+        booked_time.register(booking_busy_intervals)

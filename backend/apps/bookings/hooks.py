@@ -1,40 +1,30 @@
-"""Extension points for apps above bookings (payments), so bookings never imports them.
+"""Extension points for apps above bookings (payments), so bookings never imports them (`apps.core.registry`).
 
-`register_payment_summary(fn)`: `fn(booking_ids) -> {booking_id: {...}}` returns the payment summary shown as
-`"payment"` in booking JSON, for a whole page of bookings in one query. Bookings missing from the result (and
-every booking while nothing is registered) show `"payment": null`.
+`payment_summary_source`, a `Slot`: `fn(booking_ids) -> {booking_id: {...}}` returns the payment summary shown
+as `"payment"` in booking JSON, for a whole page of bookings in one query. Payments fills it in
+`PaymentsConfig.ready()`. Optional: bookings missing from the result (and every booking while the slot is
+empty) show `"payment": null`.
+
+The rows other apps add to the booking admin page are in `apps.bookings.admin.booking_inlines`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+
+from apps.core.registry import Slot
 
 PaymentSummary = Callable[[list[int]], Mapping[int, dict[str, Any]]]
 
-_payment_summary: PaymentSummary | None = None
-
-
-def register_payment_summary(fn: PaymentSummary | None) -> None:
-    """Register (or, with None, remove) the payment summary provider. The last registration wins."""
-    global _payment_summary
-    _payment_summary = fn
-
-
-@contextmanager
-def use_payment_summary(fn: PaymentSummary | None) -> Iterator[None]:
-    """Swap the provider for a block (tests), then put the previous one back."""
-    previous = _payment_summary
-    register_payment_summary(fn)
-    try:
-        yield
-    finally:
-        register_payment_summary(previous)
+payment_summary_source: Slot[PaymentSummary] = Slot(
+    "bookings.payment_summary_source", filled_by="PaymentsConfig.ready() fills it."
+)
 
 
 def payment_summaries(booking_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     ids = list(booking_ids)
-    if _payment_summary is None or not ids:
+    fn = payment_summary_source.peek()
+    if fn is None or not ids:
         return {}
-    return dict(_payment_summary(ids))
+    return dict(fn(ids))

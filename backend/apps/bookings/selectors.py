@@ -38,9 +38,10 @@ def booking_busy_intervals(
 ) -> dict[int, list[Interval]]:
     """Per staff id, the time held by bookings (widened by their buffers) that overlaps [start, end). One query.
 
-    Registered with `apps.catalog.busy.register_busy_source` so availability sees bookings. PostgreSQL merges
-    touching and overlapping bookings (`range_agg`) and hands instants back as epoch microseconds: a month of
-    back-to-back bookings is a few rows, and no timestamp parsing (about 5 µs a value in psycopg) is needed.
+    Registered in `apps.catalog.busy.booked_time` so availability sees bookings; the services that decide a new
+    time hand it to the engine directly. PostgreSQL merges touching and overlapping bookings (`range_agg`) and
+    hands instants back as epoch microseconds: a month of back-to-back bookings is a few rows, and no timestamp
+    parsing (about 5 µs a value in psycopg) is needed.
     The WHERE clause is the exclusion constraint's own expression, so the constraint's GiST index answers it.
     """
     ids = list(staff_ids)

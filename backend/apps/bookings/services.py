@@ -42,9 +42,7 @@ from apps.bookings.selectors import (
     booking_customer_counts,
     booking_ids_due_for_expiry,
     booking_is_run_by,
-    booking_overlaps,
 )
-from apps.catalog.busy import busy_source
 from apps.catalog.errors import ServiceNotOffered
 from apps.catalog.models import BusinessSettings, Service, Staff
 from apps.catalog.selectors import business_settings, slot_is_bookable, staff_offers_service
@@ -85,9 +83,9 @@ def _check_slot(
 ) -> None:
     """Every rule a new time must pass. Called under the staff row lock, so nothing changes under our feet.
 
-    Overlap is re-checked by the availability engine itself: it sees the time bookings hold through the busy
-    source this app registers in `BookingsConfig.ready()` (`booking_busy_intervals`, one query). Should anything
-    else be registered (a tool, a test), the overlap is checked here with a query of our own.
+    Overlap is re-checked by the availability engine itself, in its one busy query: we hand it our own selector
+    (`booked=booking_busy_intervals`), so the check never depends on what is registered in
+    `apps.catalog.busy.booked_time`; sources registered in `extra_busy` only add busy time.
     """
     if not staff.is_active:
         raise NotFound()
@@ -95,14 +93,13 @@ def _check_slot(
         raise ServiceNotOffered()
     # Overlap, working hours, time off, closures, minimum notice, advance window, step: the engine's verdict.
     if not slot_is_bookable(
-        staff=staff, service=service, start=start, now=now, exclude_booking_id=exclude_booking_id, business=business
-    ):
-        raise SlotUnavailable()
-    if busy_source() is not booking_busy_intervals and booking_overlaps(
-        staff_id=staff.pk,
-        busy_start=start - service.buffer_before,
-        busy_end=start + service.duration + service.buffer_after,
+        staff=staff,
+        service=service,
+        start=start,
+        now=now,
         exclude_booking_id=exclude_booking_id,
+        business=business,
+        booked=booking_busy_intervals,
     ):
         raise SlotUnavailable()
 

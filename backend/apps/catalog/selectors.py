@@ -6,7 +6,7 @@ it needs, in a fixed number of queries whatever the range or the number of booki
 * `business_settings()`                          1 query
 * `staff_service_get_active()`                   1 query (staff + service + "offers it", on the happy path)
 * `staff_schedules()`                            2 queries: weekly hours, exceptions and closures in one
-                                                 UNION ALL, plus the registered busy source (bookings)
+                                                 UNION ALL, plus the time bookings hold (`catalog.busy`)
 
 so one staff member's availability costs 4 queries, and so does "any staff member" (the service query also
 brings the ids of the staff who offer it). Times are stored in UTC and computed in the business time zone.
@@ -46,7 +46,7 @@ from apps.catalog.availability import (
     is_bookable,
     merge_any_staff,
 )
-from apps.catalog.busy import busy_intervals
+from apps.catalog.busy import BusySource, busy_intervals
 from apps.catalog.errors import InvalidDateRange, ServiceMissing, ServiceNotOffered, StaffMissing
 from apps.catalog.models import BusinessSettings, Closure, ScheduleException, Service, Staff, WorkingHours
 
@@ -227,14 +227,16 @@ def staff_schedules(
     business: BusinessSettings,
     exclude_booking_id: int | None = None,
     service: Service | None = None,
+    booked: BusySource | None = None,
 ) -> dict[int, StaffSchedule]:
     """Everything the slot engine needs about these staff members for the local dates [date_from, date_to].
 
     Two queries whatever the range, the number of staff or of bookings: weekly hours + exceptions + closures
-    in one, and the registered busy source (bookings; none registered: no query). Data is loaded over the
-    dates widened by the reach of `service` (its buffers and duration; a day each way when not given) so
-    that a slot near either end sees the bookings and exceptions next to it. `exclude_booking_id` leaves one
-    booking out (moving a booking must not collide with itself).
+    in one, and the time bookings hold (`apps.catalog.busy.busy_intervals`: the source registered by the
+    bookings app, or `booked` when the caller gives its own). Data is loaded over the dates widened by the
+    reach of `service` (its buffers and duration; a day each way when not given) so that a slot near either
+    end sees the bookings and exceptions next to it. `exclude_booking_id` leaves one booking out (moving a
+    booking must not collide with itself).
     """
     ids = sorted(set(staff_ids))
     if not ids:
@@ -262,7 +264,7 @@ def staff_schedules(
             extra[staff_id].append(Interval(from_, to))
         else:  # a closure: whole local days, cut to the loaded dates so that `last + 1 day` cannot overflow
             closures.append(Interval(_day_start(max(first, first_day), tz), _day_start(min(last, last_day) + _DAY, tz)))
-    busy = busy_intervals(staff_ids=ids, start=start, end=end, exclude_booking_id=exclude_booking_id)
+    busy = busy_intervals(staff_ids=ids, start=start, end=end, exclude_booking_id=exclude_booking_id, booked=booked)
 
     shared_closures = tuple(closures)
     return {
@@ -395,13 +397,16 @@ def slot_is_bookable(
     now: datetime | None = None,
     exclude_booking_id: int | None = None,
     business: BusinessSettings | None = None,
+    booked: BusySource | None = None,
 ) -> bool:
     """Whether a booking of `service` with `staff` at `start` would be accepted now: exactly the starts that
     `slot_list_available` lists for that local date (same loader, same engine), so the two never disagree.
 
     False for an inactive staff member or service, or a service the staff member does not offer.
     `exclude_booking_id`: the booking being moved, whose own time does not count as busy. `business`: the
-    settings when the caller has loaded them already (one query less).
+    settings when the caller has loaded them already (one query less). `booked`: the source of the time
+    bookings hold, when the caller owns it (the bookings services pass their own selector, so the answer does
+    not depend on what is registered in `apps.catalog.busy.booked_time`).
     """
     if start.utcoffset() is None:
         raise ValueError("slot_is_bookable needs an aware start")
@@ -419,5 +424,6 @@ def slot_is_bookable(
         business=business,
         exclude_booking_id=exclude_booking_id,
         service=service,
+        booked=booked,
     )[staff.pk]
     return is_bookable(schedule, rules, start)

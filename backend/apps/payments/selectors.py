@@ -57,5 +57,5 @@ def payment_summary(payment: Payment) -> dict[str, Any]:
 
 
 def payment_summaries(booking_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Registered with `apps.bookings.hooks.register_payment_summary`: booking JSON shows `"payment": {...}`."""
+    """Registered in `apps.bookings.hooks.payment_summary_source`: booking JSON shows `"payment": {...}`."""
     return {booking_id: payment_summary(p) for booking_id, p in payment_for_bookings(list(booking_ids)).items()}

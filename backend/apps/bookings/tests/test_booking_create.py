@@ -12,7 +12,7 @@ from apps.bookings.errors import SlotUnavailable, TooManyPendingBookings
 from apps.bookings.models import Booking, BookingStatusChange
 from apps.bookings.services import booking_create
 from apps.bookings.tests.factories import BookingFactory, ServiceFactory, StaffFactory, UserFactory
-from apps.catalog.busy import use_busy_source
+from apps.catalog.busy import booked_time
 from apps.catalog.errors import ServiceNotOffered
 from apps.catalog.models import Closure, ScheduleException
 from apps.core.errors import NotFound, ValidationFailed
@@ -195,6 +195,6 @@ def test_booking_create_still_refuses_an_overlap_when_availability_cannot_see_bo
     # given: availability with no busy source registered (blind to bookings)
     BookingFactory(staff=staff, service=service, start=at("10:00"))
     # when / then: the service's own overlap check, under the lock
-    with use_busy_source(None), pytest.raises(SlotUnavailable):
+    with booked_time.override(None), pytest.raises(SlotUnavailable):
         booking_create(customer=customer, staff_id=staff.pk, service=service, start=at("10:15"))
     assert Booking.objects.filter(staff=staff).count() == 1

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.bookings.hooks import use_payment_summary
+from apps.bookings.hooks import payment_summary_source
 from apps.bookings.models import Booking
 from apps.bookings.tests.factories import BookingFactory, ServiceFactory, StaffFactory, UserFactory
 
@@ -27,7 +27,7 @@ def _book(client, staff, service, start, **extra):
 
 
 def test_post_bookings_creates_a_held_booking(auth_client, customer, staff, service, at):
-    with use_payment_summary(None):
+    with payment_summary_source.override(None):
         response = _book(auth_client(customer), staff, service, at("10:00"), notes="first visit")
 
     assert response.status_code == 201, response.json()
@@ -240,7 +240,7 @@ def test_list_is_paginated_with_a_bounded_number_of_queries(
         return {pk: {"status": "paid"} for pk in rows}
 
     client = auth_client(manager)
-    with use_payment_summary(summaries), django_assert_max_num_queries(6):
+    with payment_summary_source.override(summaries), django_assert_max_num_queries(6):
         response = client.get(URL + "?page_size=25")
 
     body = response.json()

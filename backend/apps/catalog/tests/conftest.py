@@ -1,5 +1,5 @@
 """Catalog fixtures: one business in Asia/Riyadh, a 30-minute service, a staff member working 09:00-12:00 and
-13:00-17:00 every day but Friday, a fixed `NOW`, and `busy`, a stand-in for bookings behind the busy registry."""
+13:00-17:00 every day but Friday, a fixed `NOW`, and `busy`, a stand-in for bookings in `catalog.busy.booked_time`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 
 from apps.catalog.availability import Interval
-from apps.catalog.busy import use_busy_source
+from apps.catalog.busy import booked_time
 from apps.catalog.models import BusinessSettings, Service, Staff, WorkingHours
 from apps.catalog.tests.factories import ServiceFactory, StaffFactory
 
@@ -40,10 +40,17 @@ def give_hours(staff: Staff, *hours: tuple[str, str], weekdays: Sequence[int] = 
     )
 
 
+def nothing_booked(
+    *, staff_ids: Sequence[int], start: datetime, end: datetime, exclude_booking_id: int | None = None
+) -> dict[int, list[Interval]]:
+    """A busy source under which no time is booked, at no query."""
+    return {}
+
+
 @pytest.fixture(autouse=True)
-def _no_busy_source() -> Iterator[None]:
+def _nothing_booked() -> Iterator[None]:
     """Catalog tests never see another app's busy source; those that need bookings use `busy`."""
-    with use_busy_source(None):
+    with booked_time.override(nothing_booked):
         yield
 
 
@@ -114,5 +121,5 @@ def busy(db) -> Iterator[BusyTable]:
             "busy_start timestamptz NOT NULL, busy_end timestamptz NOT NULL)"
         )
     table = BusyTable()
-    with use_busy_source(table.source):
+    with booked_time.override(table.source):
         yield table
