@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 
 import phonenumbers
+from axes import admin as axes_admin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -19,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.models import OtpChallenge, OtpVerifyAttempt, User
 from apps.accounts.phone import InvalidPhone, normalize_phone
 from apps.accounts.roles import role_group_sync
+from apps.core.admin_dates import SafeDateHierarchyMixin
 
 _PHONE_TYPED = re.compile(r"^\+?[0-9][0-9 ()\-]{2,30}$")
 
@@ -165,3 +168,20 @@ class OtpVerifyAttemptAdmin(ManagerAccessMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.is_superuser
+
+
+# django-axes' sign-in records (AXES_ENABLE_ADMIN is off so that they are registered here, once): the same lists
+# and actions as axes' own, with the date drill-down that answers an out-of-range year as a bad filter, not a 500.
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(SafeDateHierarchyMixin, axes_admin.AccessAttemptAdmin):
+    pass
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(SafeDateHierarchyMixin, axes_admin.AccessLogAdmin):
+    pass
+
+
+@admin.register(AccessFailureLog)
+class AccessFailureLogAdmin(SafeDateHierarchyMixin, axes_admin.AccessFailureLogAdmin):
+    pass

@@ -318,6 +318,7 @@ AXES_USERNAME_FORM_FIELD = "username"  # the admin form's field name (the model'
 AXES_USERNAME_CALLABLE = "apps.accounts.admin_lockout.login_username"  # every way to type a number counts as one
 AXES_CLIENT_IP_CALLABLE = "apps.accounts.admin_lockout.login_client_ip"  # as the OTP limits and throttles see it
 AXES_LOCKOUT_CALLABLE = "apps.accounts.admin_lockout.lockout_response"
+AXES_ENABLE_ADMIN = False  # accounts/admin.py registers axes' admins itself, with the safe date drill-down
 AXES_VERBOSE = False  # no startup banner in every process; failures are still logged (number and address masked)
 
 # --- Bookings: per-customer limits (section owned by bookings) ---
