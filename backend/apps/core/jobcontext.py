@@ -16,6 +16,11 @@ Both are installed by `install(app)`, which procrastinate calls when its Django 
 (`PROCRASTINATE_ON_APP_READY = "apps.core.jobcontext.install"` in settings). The key stays in the row, so a
 retried job keeps its id, and `SELECT * FROM procrastinate_jobs WHERE args->>'_request_id' = '...'` finds every
 job a request caused.
+
+`install(app)` also wires the rest of the job plumbing of `apps.core`:
+
+- the connector (`apps.core.jobconnector.JobConnector`): every synchronous defer/cancel runs on Django's
+  connection, in the caller's transaction, in the worker too.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from procrastinate import manager
+from procrastinate.contrib.django import django_connector
 
+from apps.core.jobconnector import JobConnector
 from apps.core.logging import job_var, request_id_var
 
 if TYPE_CHECKING:
@@ -81,9 +88,15 @@ async def job_context(call_next: AsyncCallNext, context: JobContext, worker: Wor
 
 
 def install(app: App) -> None:
-    """`PROCRASTINATE_ON_APP_READY` hook: request ids into deferred jobs, and out again in the worker."""
+    """`PROCRASTINATE_ON_APP_READY` hook: request ids into deferred jobs, and out again in the worker; job rows
+    written in the caller's transaction (`JobConnector`)."""
+    connector = app.connector
+    if type(connector) is django_connector.DjangoConnector:
+        connector = JobConnector(alias=connector.alias)
+        app.connector = connector
     if not isinstance(app.job_manager, RequestIdJobManager):
-        app.job_manager = RequestIdJobManager(connector=app.connector)
+        app.job_manager = RequestIdJobManager(connector=connector)
+    app.job_manager.connector = connector
     existing = list(app.worker_defaults.get("worker_middleware") or [])
     if job_context not in existing:
         app.worker_defaults = {**app.worker_defaults, "worker_middleware": [job_context, *existing]}
