@@ -13,6 +13,8 @@ Metric names (all prefixed `mawid_`):
   every job by queue and procrastinate status (todo, doing, failed, ...), and the `todo` jobs that are due now
   (not waiting for a retry). These are cluster-wide: with several app servers, aggregate them with max(), not
   sum(). `mawid_jobs_scrape_ok` is 0 when that query failed (the database is unreachable).
+- `mawid_jobs_superseded_total{task}` (from workers) — job retries that found an identical job already waiting
+  (same queueing lock) and were finished in its favour.
 
 Several processes: under gunicorn each worker process has its own counters. Set `PROMETHEUS_MULTIPROC_DIR` to an
 empty directory (the same one for every process of the machine, the job worker included, before they start) and
@@ -78,6 +80,12 @@ JOB_DURATION = Histogram(
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
 )
 
+JOBS_SUPERSEDED = Counter(
+    "mawid_jobs_superseded_total",
+    "Job retries that found an identical job waiting (same queueing lock) and were finished in its favour.",
+    ["task"],
+)
+
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # Statuses reported for every known queue, even at zero, so alerts see a series instead of nothing.
 _ALWAYS_REPORTED_STATUSES = ("todo", "doing", "failed")
@@ -101,6 +109,13 @@ def job_finished(*, task: str, outcome: str, seconds: float) -> None:
     try:
         JOBS_RUN.labels(task=task, outcome=outcome).inc()
         JOB_DURATION.labels(task=task).observe(seconds)
+    except Exception:  # noqa: BLE001
+        logger.warning("metrics_failed", exc_info=True)
+
+
+def job_superseded(*, task: str) -> None:
+    try:
+        JOBS_SUPERSEDED.labels(task=task).inc()
     except Exception:  # noqa: BLE001
         logger.warning("metrics_failed", exc_info=True)
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from procrastinate.contrib.django import DjangoApp, app
 from procrastinate.contrib.django.utils import connector_params
 
 from apps.core.jobconnector import JobConnector, WorkerConnector
 from apps.core.jobcontext import install
 from apps.core.models import ThrottleHit
+from apps.core.retry import Backoff
 from apps.core.testing import job_rows
+from apps.core.tests.test_metrics import sample
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -106,3 +108,64 @@ def test_every_process_defers_through_djangos_connection():
     assert isinstance(worker_connector, WorkerConnector)
     # The job manager's synchronous calls (defer, cancel, status) in the worker: Django's connection, not the pool.
     assert worker_connector.get_sync_connector().connection is connections["default"]
+
+
+# --- 14. a retry that collides on its queueing lock -------------------------------------------------------------
+
+
+@pytest.fixture
+def twins(probe, settings):
+    """`capture(payment_id)` with a queueing lock: its first run defers a twin (same lock) while it is `doing`,
+    then fails with a retryable error, as two capture jobs for one payment did."""
+    settings.MAWID_JOB_RETRY_BASE_SECONDS = 0.01
+    runs: list[int] = []
+
+    @probe.task(queue="probe", name="probe_capture", retry=Backoff(max_attempts=3, retry_exceptions=(Flaky,)))
+    def capture(*, payment_id: int) -> None:
+        runs.append(payment_id)
+        if len(runs) == 1:
+            capture.configure(queueing_lock=f"payment-capture-{payment_id}-forced").defer(payment_id=payment_id)
+            raise Flaky("provider timeout")
+
+    probe.capture, probe.runs = capture, runs
+    return probe
+
+
+def test_a_retry_colliding_with_a_waiting_twin_finishes_instead_of_stranding_the_job(twins, caplog):
+    first = twins.capture.configure(queueing_lock="payment-capture-7-forced").defer(payment_id=7)
+    before = sample("mawid_jobs_superseded_total", task="probe_capture")
+
+    twins.run()
+
+    rows = {row["id"]: row for row in job_rows("probe_capture")}
+    assert rows[first]["status"] == "succeeded"  # not `doing` for good
+    (twin,) = [row for job_id, row in rows.items() if job_id != first]
+    assert twin["status"] == "succeeded"  # the twin did the work
+    assert twins.runs == [7, 7]
+    assert "job_retry_superseded" in caplog.text
+    assert sample("mawid_jobs_superseded_total", task="probe_capture") == before + 1
+
+
+def test_a_manual_retry_of_a_job_with_a_waiting_twin_does_not_fail(twins):
+    """The admin's "Retry Job" action calls the manager's sync `retry_job_by_id`."""
+    first = twins.capture.configure(queueing_lock="payment-capture-8-forced").defer(payment_id=8)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE procrastinate_jobs SET status = 'doing' WHERE id = %s", [first])
+    twin = twins.capture.configure(queueing_lock="payment-capture-8-forced", schedule_in={"hours": 1}).defer(
+        payment_id=8
+    )
+
+    with transaction.atomic():  # as in a request: the collision must not break the caller's transaction
+        app.job_manager.retry_job_by_id(first, retry_at=_db_now())
+        assert ThrottleHit.objects.count() == 0  # the transaction is still usable
+
+    rows = {row["id"]: row for row in job_rows("probe_capture")}
+    assert rows[first]["status"] == "succeeded"
+    assert rows[twin]["status"] == "todo"
+    assert rows[twin]["scheduled_at"] <= _db_now()  # brought forward to the retry's time
+
+
+def _db_now():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT now()")
+        return cursor.fetchone()[0]
