@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection, connections, transaction
+from django.test import Client
 from procrastinate.contrib.django import DjangoApp, app
 from procrastinate.contrib.django.utils import connector_params
 
+from apps.core import metrics
 from apps.core.jobconnector import JobConnector, WorkerConnector
 from apps.core.jobcontext import install
+from apps.core.jobs import retry_stalled_jobs
 from apps.core.models import ThrottleHit
 from apps.core.retry import Backoff
-from apps.core.testing import job_rows
+from apps.core.testing import job_rows, run_jobs
 from apps.core.tests.test_metrics import sample
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -169,3 +173,109 @@ def _db_now():
     with connection.cursor() as cursor:
         cursor.execute("SELECT now()")
         return cursor.fetchone()[0]
+
+
+# --- 14. stuck jobs: over their time limit whatever the heartbeat; shown and recovered ---------------------------
+
+
+def doing_job(*, task_name: str = "apps.accounts.jobs.otp_deliver", started_ago: str, heartbeat_ago: str) -> int:
+    """A job `doing` on a worker whose last heartbeat was `heartbeat_ago`, started `started_ago` (SQL intervals)."""
+    from apps.accounts.jobs import otp_deliver
+    from apps.payments.jobs import payment_capture
+
+    task = {"apps.accounts.jobs.otp_deliver": otp_deliver, "apps.payments.jobs.payment_capture": payment_capture}
+    job_id = task[task_name].defer(**({"challenge_id": 1} if "otp" in task_name else {"payment_id": 1}))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - %s::interval) RETURNING id",
+            [heartbeat_ago],
+        )
+        worker_id = cursor.fetchone()[0]
+        cursor.execute("UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s WHERE id = %s", [worker_id, job_id])
+        cursor.execute(
+            "UPDATE procrastinate_events SET at = now() - %s::interval WHERE job_id = %s AND type = 'started'",
+            [started_ago, job_id],
+        )
+    return job_id
+
+
+def test_a_job_doing_past_its_time_limit_is_stuck_whatever_the_heartbeat_and_is_retried(settings):
+    settings.MAWID_JOB_MAX_RUNTIME_SECONDS = 600
+    settings.MAWID_JOB_MAX_RUNTIME_BY_TASK = {}
+    stuck = doing_job(task_name="apps.payments.jobs.payment_capture", started_ago="2 hours", heartbeat_ago="5 s")
+    running = doing_job(task_name="apps.payments.jobs.payment_capture", started_ago="1 minute", heartbeat_ago="5 s")
+
+    retry_stalled_jobs.defer(timestamp=0)
+    run_jobs(queues=["maintenance"])
+
+    rows = {row["id"]: row for row in job_rows("apps.payments.jobs.payment_capture")}
+    assert rows[stuck]["status"] == "todo"  # back in the queue although its worker is alive
+    assert rows[running]["status"] == "doing"  # a job within its limit is left alone
+
+
+def test_a_task_can_have_a_time_limit_of_its_own(settings):
+    settings.MAWID_JOB_MAX_RUNTIME_SECONDS = 3600
+    settings.MAWID_JOB_MAX_RUNTIME_BY_TASK = {"apps.accounts.jobs.otp_deliver": 120}
+    otp = doing_job(started_ago="5 minutes", heartbeat_ago="5 s")
+    capture = doing_job(task_name="apps.payments.jobs.payment_capture", started_ago="5 minutes", heartbeat_ago="5 s")
+
+    from apps.core import jobhealth
+
+    assert [(row["id"], row["reason"]) for row in jobhealth.stuck_jobs()] == [(otp, "over_time_limit")]
+    assert capture not in [row["id"] for row in jobhealth.stuck_jobs()]
+
+
+def test_stuck_jobs_degrade_healthz_but_keep_it_200(api_client, settings):
+    settings.MAWID_JOB_MAX_RUNTIME_BY_TASK = {}
+    healthy = api_client.get("/healthz").json()
+    assert (healthy["status"], healthy["job_queue"], healthy["jobs_stuck"]) == ("ok", "ok", 0)
+
+    doing_job(started_ago="2 hours", heartbeat_ago="5 s")  # over the time limit, worker alive
+    doing_job(started_ago="1 minute", heartbeat_ago="1 hour")  # worker gone
+
+    response = api_client.get("/healthz")
+    assert response.status_code == 200  # the web server itself is fine: it stays in the load balancer
+    body = response.json()
+    assert (body["status"], body["database"], body["job_queue"], body["jobs_stuck"]) == ("degraded", "ok", "degraded", 2)
+
+
+def test_healthz_counts_the_jobs_due_now(api_client):
+    from apps.accounts.jobs import otp_deliver
+
+    otp_deliver.defer(challenge_id=1)  # due at once: no scheduled_at
+    otp_deliver.configure(schedule_in={"hours": 1}).defer(challenge_id=2)  # not yet
+
+    assert api_client.get("/healthz").json()["jobs_due"] == 1
+
+
+def test_stuck_jobs_are_in_the_metrics(settings):
+    settings.MAWID_JOB_MAX_RUNTIME_BY_TASK = {}
+    doing_job(started_ago="2 hours", heartbeat_ago="5 s")
+    doing_job(started_ago="1 minute", heartbeat_ago="5 s")  # running normally
+
+    families = {family.name: family for family in metrics.JobQueueCollector().collect()}
+
+    stuck = {s.labels["queue"]: s.value for s in families["mawid_jobs_stuck"].samples}
+    assert stuck["otp"] == 1
+    assert stuck["payments"] == 0  # every known queue is reported
+    assert 7100 < families["mawid_jobs_stuck_oldest_seconds"].samples[0].value < 7300
+    doing = {tuple(s.labels.values()): s.value for s in families["mawid_jobs"].samples}
+    assert doing[("otp", "doing")] == 2
+
+
+def test_the_admin_lists_stuck_jobs(make_user, settings):
+    settings.MAWID_JOB_MAX_RUNTIME_BY_TASK = {}
+    stuck = doing_job(started_ago="2 hours", heartbeat_ago="5 s")
+    running = doing_job(started_ago="1 minute", heartbeat_ago="5 s")
+    admin = make_user(role="manager", is_staff=True)
+    get_user_model().objects.filter(pk=admin.pk).update(is_superuser=True)
+    client = Client()
+    client.force_login(admin)
+
+    response = client.get("/admin/procrastinate/procrastinatejob/", {"stuck": "yes"})
+
+    assert response.status_code == 200
+    listed = [obj.pk for obj in response.context["cl"].result_list]
+    assert listed == [stuck]
+    assert running not in listed
+    assert "over its time limit, running 120 min" in response.content.decode()
