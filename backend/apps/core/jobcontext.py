@@ -22,14 +22,18 @@ job a request caused.
 - the connector (`apps.core.jobconnector.JobConnector`): every synchronous defer/cancel runs on Django's
   connection, in the caller's transaction, in the worker too;
 - the job manager (`RequestIdJobManager`): a retry that collides with a waiting job of the same queueing lock
-  finishes the job as superseded instead of crashing the worker and stranding it `doing`.
+  finishes the job as superseded instead of crashing the worker and stranding it `doing`;
+- a worker middleware that sizes the worker's pool and its thread pool for sync tasks to its concurrency.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import logging
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -37,7 +41,7 @@ from procrastinate import exceptions, manager, sql
 from procrastinate.contrib.django import django_connector
 from procrastinate.jobs import Status
 
-from apps.core.jobconnector import JobConnector
+from apps.core.jobconnector import JobConnector, WorkerConnector, worker_pool_size
 from apps.core.logging import job_var, request_id_var
 
 if TYPE_CHECKING:
@@ -161,6 +165,7 @@ async def job_context(call_next: AsyncCallNext, context: JobContext, worker: Wor
     """Worker middleware: run the job with its request id (if any) and its id in the logging context."""
     from apps.core import metrics  # imported late: this module is imported while Django apps are loading
 
+    await _prepare_worker(worker)
     job = context.job
     # The worker calls the task with `**job.task_kwargs` of this same Job object: remove the key in place, so
     # task signatures stay as they are. (Guarded by apps/core/tests/test_metrics.py.)
@@ -177,6 +182,26 @@ async def job_context(call_next: AsyncCallNext, context: JobContext, worker: Wor
         metrics.job_finished(task=job.task_name, outcome=outcome, seconds=time.perf_counter() - started)
         job_var.reset(job_token)
         request_id_var.reset(request_token)
+
+
+async def _prepare_worker(worker: Worker) -> None:
+    """Once per worker run (its event loop): size what its jobs share to its concurrency.
+
+    - The worker's pool: one connection per job it may run at once (each finishes on one), plus its own.
+    - The event loop's default executor, where procrastinate runs *sync* tasks (`sync_to_async(thread_sensitive=
+      False)`): asyncio makes it min(32, CPUs + 4) threads, so on a 2-CPU host a worker started with
+      `--concurrency 16` ran 6 sync jobs at a time while the other 10 held their slots, `doing`, waiting for a
+      thread. It gets as many threads as the concurrency (never fewer than asyncio's default).
+    """
+    loop = asyncio.get_running_loop()
+    if getattr(loop, "_mawid_worker_prepared", False):
+        return
+    loop._mawid_worker_prepared = True  # type: ignore[attr-defined]
+    connector = worker.app.connector
+    if isinstance(connector, WorkerConnector):
+        await connector.resize(worker_pool_size(worker.concurrency))
+    threads = max(worker.concurrency, min(32, (os.cpu_count() or 1) + 4))
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=threads, thread_name_prefix="job-sync"))
 
 
 def install(app: App) -> None:

@@ -169,6 +169,8 @@ MAWID_JOB_MAX_RUNTIME_BY_TASK = {
     "apps.accounts.jobs.otp_deliver": 120,  # a login code lives 5 minutes
     "apps.notifications.jobs.notification_send": 300,  # one provider call: seconds (connect + read timeouts)
 }
+# Connections in the worker's own pool (fetch, finish, heartbeats); 0 = the worker's concurrency + 4.
+MAWID_WORKER_DB_POOL_SIZE = env_int("MAWID_WORKER_DB_POOL_SIZE", 0)
 
 # --- Accounts: OTP login through Authentica ---
 AUTHENTICA_BASE_URL = env_str("AUTHENTICA_BASE_URL", "http://127.0.0.1:8101")

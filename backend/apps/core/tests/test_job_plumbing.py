@@ -7,6 +7,10 @@ on a throwaway app built like the real one (`install()`), with its own tasks.
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+
 import psycopg
 import pytest
 from django.contrib.auth import get_user_model
@@ -16,7 +20,7 @@ from procrastinate.contrib.django import DjangoApp, app
 from procrastinate.contrib.django.utils import connector_params
 
 from apps.core import metrics
-from apps.core.jobconnector import JobConnector, WorkerConnector
+from apps.core.jobconnector import JobConnector, WorkerConnector, worker_pool_size
 from apps.core.jobcontext import install
 from apps.core.jobs import retry_stalled_jobs
 from apps.core.models import ThrottleHit
@@ -279,3 +283,63 @@ def test_the_admin_lists_stuck_jobs(make_user, settings):
     assert listed == [stuck]
     assert running not in listed
     assert "over its time limit, running 120 min" in response.content.decode()
+
+
+# --- 16. the worker's own connections follow its concurrency -----------------------------------------------------
+
+
+def test_a_worker_sizes_its_pool_and_its_threads_for_sync_jobs_to_its_concurrency(probe):
+    seen: dict[str, object] = {}
+    release = threading.Event()
+
+    @probe.task(queue="probe", name="probe_async_size")
+    async def async_probe(*, n: int) -> None:
+        seen["pool_max_size"] = probe.connector.pool.max_size
+
+    @probe.task(queue="probe", name="probe_sync_size")
+    def sync_probe(*, n: int) -> None:
+        seen.setdefault("sync_threads", set()).add(threading.current_thread().name)
+        if len(seen["sync_threads"]) >= 12:  # 12 sync jobs at once: more than asyncio's min(32, CPUs + 4) here
+            release.set()
+        release.wait(timeout=5)
+
+    async_probe.defer(n=0)
+    for n in range(12):
+        sync_probe.defer(n=n)
+    probe.run(rounds=1, concurrency=16)
+
+    assert seen["pool_max_size"] == worker_pool_size(16) == 20
+    assert len(seen["sync_threads"]) == 12  # all ran at once (each waited for the others)
+    assert all(name.startswith("job-sync") for name in seen["sync_threads"])
+
+
+def test_the_sms_fake_accepts_a_burst_of_connections_without_dropping_handshakes():
+    """A worker at concurrency 16+ opens that many connections at once (one per SMS: the fake speaks HTTP/1.0).
+    A full listen backlog makes the kernel drop the handshake, and the connection waits >= 1 s to be retried."""
+    from apps.accounts.providers.fake import AuthenticaFake
+
+    burst = 64
+    timings: list[float] = []
+    sockets = []
+    start = threading.Barrier(burst)
+    lock = threading.Lock()
+
+    def connect() -> None:
+        start.wait()
+        began = time.perf_counter()
+        sock = socket.create_connection(("127.0.0.1", fake.port), timeout=5)
+        with lock:
+            timings.append(time.perf_counter() - began)
+            sockets.append(sock)
+
+    with AuthenticaFake() as fake:
+        threads = [threading.Thread(target=connect) for _ in range(burst)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for sock in sockets:
+            sock.close()
+
+    assert len(timings) == burst
+    assert max(timings) < 0.9, sorted(timings)[-5:]
