@@ -16,16 +16,32 @@ Both are installed by `install(app)`, which procrastinate calls when its Django 
 (`PROCRASTINATE_ON_APP_READY = "apps.core.jobcontext.install"` in settings). The key stays in the row, so a
 retried job keeps its id, and `SELECT * FROM procrastinate_jobs WHERE args->>'_request_id' = '...'` finds every
 job a request caused.
+
+`install(app)` also wires the rest of the job plumbing of `apps.core`:
+
+- the connector (`apps.core.jobconnector.JobConnector`): every synchronous defer/cancel runs on Django's
+  connection, in the caller's transaction, in the worker too;
+- the job manager (`RequestIdJobManager`): a retry that collides with a waiting job of the same queueing lock
+  finishes the job as superseded instead of crashing the worker and stranding it `doing`;
+- a worker middleware that sizes the worker's pool and its thread pool for sync tasks to its concurrency.
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime
 import logging
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from procrastinate import manager
+from django.db import transaction
+from procrastinate import exceptions, manager, sql
+from procrastinate.contrib.django import django_connector
+from procrastinate.jobs import Status
 
+from apps.core.jobconnector import JobConnector, WorkerConnector, worker_pool_size
 from apps.core.logging import job_var, request_id_var
 
 if TYPE_CHECKING:
@@ -48,8 +64,27 @@ def _with_request_id(jobs: list[Job]) -> list[Job]:
     ]
 
 
+# The twin that takes over a superseded job runs no later than the retry would have.
+_PULL_TWIN_FORWARD = """
+UPDATE procrastinate_jobs AS twin SET scheduled_at = %(retry_at)s
+  FROM procrastinate_jobs AS job
+ WHERE job.id = %(job_id)s AND twin.queueing_lock = job.queueing_lock AND twin.status = 'todo'
+   AND twin.scheduled_at > %(retry_at)s
+"""
+_JOB_STATE = "SELECT status::text AS status, task_name, queueing_lock FROM procrastinate_jobs WHERE id = %(job_id)s"
+
+
 class RequestIdJobManager(manager.JobManager):
-    """A job manager that stamps deferred jobs with the current request id (single defers go through these)."""
+    """The app's job manager: stamps deferred jobs with the current request id (single defers go through these),
+    and retries jobs with a queueing lock safely.
+
+    Retrying a job sets it back to `todo`; when another job with the same queueing lock is already waiting (two
+    capture jobs for one payment, both retried), PostgreSQL refuses the update (unique index on queueing_lock
+    for `todo` jobs). Procrastinate raised that from the worker's bookkeeping (`Task exception was never
+    retrieved`) and left the job `doing` for good. Here the job is finished instead (`succeeded`, logged as
+    `job_retry_superseded`): the waiting twin does the same work, and is brought forward to the retry's time
+    if it was due later.
+    """
 
     def batch_defer_jobs(self, jobs: list[Job], connection: Any | None = None) -> list[Job]:
         return super().batch_defer_jobs(jobs=_with_request_id(jobs), connection=connection)
@@ -57,11 +92,80 @@ class RequestIdJobManager(manager.JobManager):
     async def batch_defer_jobs_async(self, jobs: list[Job], connection: Any | None = None) -> list[Job]:
         return await super().batch_defer_jobs_async(jobs=_with_request_id(jobs), connection=connection)
 
+    async def retry_job_by_id_async(
+        self,
+        job_id: int,
+        retry_at: datetime.datetime,
+        priority: int | None = None,
+        queue: str | None = None,
+        lock: str | None = None,
+    ) -> None:
+        try:
+            await super().retry_job_by_id_async(
+                job_id=job_id, retry_at=retry_at, priority=priority, queue=queue, lock=lock
+            )
+        except exceptions.UniqueViolation as exc:
+            if exc.constraint_name != manager.QUEUEING_LOCK_CONSTRAINT:
+                raise
+            await self.connector.execute_query_async(query=_PULL_TWIN_FORWARD, job_id=job_id, retry_at=retry_at)
+            state = await self.connector.execute_query_one_async(query=_JOB_STATE, job_id=job_id)
+            if state["status"] == Status.DOING.value:
+                await self.finish_job_by_id_async(job_id=job_id, status=Status.SUCCEEDED, delete_job=False)
+            _superseded(job_id=job_id, state=state, queueing_lock=exc.queueing_lock)
+
+    def retry_job_by_id(
+        self,
+        job_id: int,
+        retry_at: datetime.datetime,
+        priority: int | None = None,
+        queue: str | None = None,
+        lock: str | None = None,
+    ) -> None:
+        """Sync version (the admin's "Retry Job"): same handling, in a savepoint of the caller's transaction."""
+        sync = self.connector.get_sync_connector()
+        savepoint = (
+            transaction.atomic(using=sync.alias)
+            if isinstance(sync, django_connector.DjangoConnector)
+            else transaction.atomic()
+        )
+        try:
+            with savepoint:
+                super().retry_job_by_id(job_id=job_id, retry_at=retry_at, priority=priority, queue=queue, lock=lock)
+        except exceptions.UniqueViolation as exc:
+            if exc.constraint_name != manager.QUEUEING_LOCK_CONSTRAINT:
+                raise
+            sync.execute_query(query=_PULL_TWIN_FORWARD, job_id=job_id, retry_at=retry_at)
+            state = sync.execute_query_one(query=_JOB_STATE, job_id=job_id)
+            if state["status"] == Status.DOING.value:
+                sync.execute_query(
+                    query=sql.queries["finish_job"],
+                    job_id=job_id,
+                    status=Status.SUCCEEDED.value,
+                    delete_job=False,
+                )
+            _superseded(job_id=job_id, state=state, queueing_lock=exc.queueing_lock)
+
+
+def _superseded(*, job_id: int, state: dict[str, Any], queueing_lock: str | None) -> None:
+    from apps.core import metrics
+
+    logger.warning(
+        "job_retry_superseded",
+        extra={
+            "job_id": job_id,
+            "task": state["task_name"],
+            "queueing_lock": queueing_lock or state["queueing_lock"],
+            "status_was": state["status"],
+        },
+    )
+    metrics.job_superseded(task=state["task_name"])
+
 
 async def job_context(call_next: AsyncCallNext, context: JobContext, worker: Worker) -> Any:
     """Worker middleware: run the job with its request id (if any) and its id in the logging context."""
     from apps.core import metrics  # imported late: this module is imported while Django apps are loading
 
+    await _prepare_worker(worker)
     job = context.job
     # The worker calls the task with `**job.task_kwargs` of this same Job object: remove the key in place, so
     # task signatures stay as they are. (Guarded by apps/core/tests/test_metrics.py.)
@@ -80,10 +184,36 @@ async def job_context(call_next: AsyncCallNext, context: JobContext, worker: Wor
         request_id_var.reset(request_token)
 
 
+async def _prepare_worker(worker: Worker) -> None:
+    """Once per worker run (its event loop): size what its jobs share to its concurrency.
+
+    - The worker's pool: one connection per job it may run at once (each finishes on one), plus its own.
+    - The event loop's default executor, where procrastinate runs *sync* tasks (`sync_to_async(thread_sensitive=
+      False)`): asyncio makes it min(32, CPUs + 4) threads, so on a 2-CPU host a worker started with
+      `--concurrency 16` ran 6 sync jobs at a time while the other 10 held their slots, `doing`, waiting for a
+      thread. It gets as many threads as the concurrency (never fewer than asyncio's default).
+    """
+    loop = asyncio.get_running_loop()
+    if getattr(loop, "_mawid_worker_prepared", False):
+        return
+    loop._mawid_worker_prepared = True  # type: ignore[attr-defined]
+    connector = worker.app.connector
+    if isinstance(connector, WorkerConnector):
+        await connector.resize(worker_pool_size(worker.concurrency))
+    threads = max(worker.concurrency, min(32, (os.cpu_count() or 1) + 4))
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=threads, thread_name_prefix="job-sync"))
+
+
 def install(app: App) -> None:
-    """`PROCRASTINATE_ON_APP_READY` hook: request ids into deferred jobs, and out again in the worker."""
+    """`PROCRASTINATE_ON_APP_READY` hook: request ids into deferred jobs, and out again in the worker; job rows
+    written in the caller's transaction (`JobConnector`); retries that cannot strand a job."""
+    connector = app.connector
+    if type(connector) is django_connector.DjangoConnector:
+        connector = JobConnector(alias=connector.alias)
+        app.connector = connector
     if not isinstance(app.job_manager, RequestIdJobManager):
-        app.job_manager = RequestIdJobManager(connector=app.connector)
+        app.job_manager = RequestIdJobManager(connector=connector)
+    app.job_manager.connector = connector
     existing = list(app.worker_defaults.get("worker_middleware") or [])
     if job_context not in existing:
         app.worker_defaults = {**app.worker_defaults, "worker_middleware": [job_context, *existing]}

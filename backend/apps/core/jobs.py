@@ -1,14 +1,14 @@
-"""Housekeeping jobs: recover jobs whose worker died, drop expired idempotency records."""
+"""Housekeeping jobs: recover stuck jobs (dead worker, or over their time limit), drop expired idempotency records."""
 
 from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.utils import timezone
-from procrastinate import JobContext
+from procrastinate import JobContext, exceptions, utils
 from procrastinate.contrib.django import app
 
+from apps.core import jobhealth
 from apps.core.idempotency import TTL
 from apps.core.models import IdempotencyRecord
 
@@ -18,13 +18,30 @@ logger = logging.getLogger("mawid.jobs")
 @app.periodic(cron="*/2 * * * *", periodic_id="retry_stalled_jobs")
 @app.task(queue="maintenance", queueing_lock="retry_stalled_jobs", pass_context=True)
 async def retry_stalled_jobs(context: JobContext, timestamp: int) -> int:
-    """Put back in the queue every job left `doing` by a worker that stopped sending heartbeats."""
+    """Put back in the queue every stuck job (`apps.core.jobhealth`): left `doing` by a worker that stopped sending
+    heartbeats, or `doing` for longer than its time limit whatever the heartbeat."""
+    from apps.core import metrics
+
     manager = context.app.job_manager
-    stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=settings.MAWID_STALLED_JOB_SECONDS)
-    for job in stalled:
-        logger.warning("stalled_job_retried", extra={"job_id": job.id, "task": job.task_name})
-        await manager.retry_job(job)
-    return len(stalled)
+    retried = 0
+    for job in await jobhealth.stuck_jobs_async(manager.connector):
+        extra = {
+            "job_id": job["id"],
+            "task": job["task_name"],
+            "reason": job["reason"],
+            "running_s": round(job["running_seconds"] or 0.0, 1),
+            "worker_id": job["worker_id"],
+        }
+        try:
+            # A retry colliding with a waiting twin (same queueing lock) finishes it as superseded (jobcontext).
+            await manager.retry_job_by_id_async(job_id=job["id"], retry_at=utils.utcnow())
+        except exceptions.ConnectorException:  # finished meanwhile: nothing to do
+            logger.info("stalled_job_gone", extra=extra)
+            continue
+        logger.warning("stalled_job_retried", extra=extra)
+        metrics.job_stuck_retried(task=job["task_name"], reason=job["reason"])
+        retried += 1
+    return retried
 
 
 @app.periodic(cron="17 * * * *", periodic_id="idempotency_cleanup")

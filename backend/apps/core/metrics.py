@@ -13,6 +13,11 @@ Metric names (all prefixed `mawid_`):
   every job by queue and procrastinate status (todo, doing, failed, ...), and the `todo` jobs that are due now
   (not waiting for a retry). These are cluster-wide: with several app servers, aggregate them with max(), not
   sum(). `mawid_jobs_scrape_ok` is 0 when that query failed (the database is unreachable).
+- `mawid_jobs_stuck{queue}` and `mawid_jobs_stuck_oldest_seconds` — jobs `doing` whose worker is gone or that
+  have run past their time limit (`apps.core.jobhealth`), read at scrape time like `mawid_jobs`: above zero for
+  more than the 2-minute sweep means a job the sweep cannot recover. `mawid_jobs_stuck_retried_total{task,reason}`
+  (from workers) counts the jobs the sweep put back, and `mawid_jobs_superseded_total{task}` the retries that
+  found an identical job already waiting (same queueing lock) and were finished in its favour.
 
 Several processes: under gunicorn each worker process has its own counters. Set `PROMETHEUS_MULTIPROC_DIR` to an
 empty directory (the same one for every process of the machine, the job worker included, before they start) and
@@ -46,6 +51,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from apps.core import jobhealth
 from apps.core.api import error_body
 
 logger = logging.getLogger("mawid.metrics")
@@ -78,6 +84,17 @@ JOB_DURATION = Histogram(
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
 )
 
+JOBS_STUCK_RETRIED = Counter(
+    "mawid_jobs_stuck_retried_total",
+    "Stuck jobs put back in the queue by retry_stalled_jobs, by task and reason (worker_gone, over_time_limit).",
+    ["task", "reason"],
+)
+JOBS_SUPERSEDED = Counter(
+    "mawid_jobs_superseded_total",
+    "Job retries that found an identical job waiting (same queueing lock) and were finished in its favour.",
+    ["task"],
+)
+
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # Statuses reported for every known queue, even at zero, so alerts see a series instead of nothing.
 _ALWAYS_REPORTED_STATUSES = ("todo", "doing", "failed")
@@ -105,6 +122,20 @@ def job_finished(*, task: str, outcome: str, seconds: float) -> None:
         logger.warning("metrics_failed", exc_info=True)
 
 
+def job_stuck_retried(*, task: str, reason: str) -> None:
+    try:
+        JOBS_STUCK_RETRIED.labels(task=task, reason=reason).inc()
+    except Exception:  # noqa: BLE001
+        logger.warning("metrics_failed", exc_info=True)
+
+
+def job_superseded(*, task: str) -> None:
+    try:
+        JOBS_SUPERSEDED.labels(task=task).inc()
+    except Exception:  # noqa: BLE001
+        logger.warning("metrics_failed", exc_info=True)
+
+
 def route_of(request: HttpRequest) -> str:
     """The URL pattern that served the request (`/api/v1/staff/<int:staff_id>`), not the raw path."""
     match = getattr(request, "resolver_match", None)
@@ -117,12 +148,18 @@ def route_of(request: HttpRequest) -> str:
 
 
 class JobQueueCollector:
-    """`mawid_jobs{queue,status}` and `mawid_jobs_due{queue}`, read from procrastinate_jobs at scrape time."""
+    """`mawid_jobs{queue,status}`, `mawid_jobs_due{queue}` and the stuck jobs, read from procrastinate_jobs at
+    scrape time."""
 
+    # One query per scrape: the counts by queue and status, then one row per queue with stuck jobs.
     QUERY = (
-        "SELECT queue_name, status::text, count(*),"
-        " count(*) FILTER (WHERE status = 'todo' AND (scheduled_at IS NULL OR scheduled_at <= now()))"
+        "SELECT queue_name, status::text, count(*),"  # noqa: S608 - constant SQL, values bound
+        " count(*) FILTER (WHERE status = 'todo' AND (scheduled_at IS NULL OR scheduled_at <= now())),"
+        " NULL::float"
         " FROM procrastinate_jobs GROUP BY queue_name, status"
+        " UNION ALL"
+        " SELECT queue_name, 'stuck', count(*), 0, max(running_seconds)"
+        f" FROM ({jobhealth.STUCK_JOBS}) AS stuck GROUP BY queue_name"
     )
 
     def collect(self) -> Iterable[Metric]:
@@ -132,10 +169,18 @@ class JobQueueCollector:
         due = GaugeMetricFamily(
             "mawid_jobs_due", "Jobs waiting to run now, not for a retry delay (cluster-wide).", labels=["queue"]
         )
+        stuck = GaugeMetricFamily(
+            "mawid_jobs_stuck",
+            "Jobs doing whose worker is gone or that ran past their time limit (cluster-wide).",
+            labels=["queue"],
+        )
+        stuck_oldest = GaugeMetricFamily(
+            "mawid_jobs_stuck_oldest_seconds", "How long the longest-running stuck job has been running (0: none)."
+        )
         ok = GaugeMetricFamily("mawid_jobs_scrape_ok", "1 when the job table could be read for this scrape.")
         try:
             with connection.cursor() as cursor:
-                cursor.execute(self.QUERY)
+                cursor.execute(self.QUERY, jobhealth.query_arguments())
                 rows = cursor.fetchall()
         except Exception:  # noqa: BLE001 - a scrape must answer even with the database down
             logger.warning("job_metrics_unavailable", exc_info=True)
@@ -144,20 +189,32 @@ class JobQueueCollector:
             return
         counts: dict[tuple[str, str], int] = {}
         due_counts: dict[str, int] = {}
-        for queue, status, count, due_count in rows:
+        stuck_counts: dict[str, int] = {}
+        oldest = 0.0
+        for queue, status, count, due_count, running in rows:
+            if status == "stuck":
+                stuck_counts[queue] = count
+                oldest = max(oldest, running or 0.0)
+                continue
             counts[(queue, status)] = count
             due_counts[queue] = due_counts.get(queue, 0) + due_count
         for queue in _known_queues() | {queue for queue, _ in counts}:
             for status in _ALWAYS_REPORTED_STATUSES:
                 counts.setdefault((queue, status), 0)
             due_counts.setdefault(queue, 0)
+            stuck_counts.setdefault(queue, 0)
         for (queue, status), count in sorted(counts.items()):
             jobs.add_metric([queue, status], count)
         for queue, count in sorted(due_counts.items()):
             due.add_metric([queue], count)
+        for queue, count in sorted(stuck_counts.items()):
+            stuck.add_metric([queue], count)
+        stuck_oldest.add_metric([], oldest)
         ok.add_metric([], 1)
         yield jobs
         yield due
+        yield stuck
+        yield stuck_oldest
         yield ok
 
 

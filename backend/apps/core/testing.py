@@ -39,15 +39,17 @@ def job_rows(task_name: str | None = None) -> list[dict]:
 def run_jobs(*, queues: list[str] | None = None, timeout: float = 10.0, concurrency: int = 1) -> None:
     """Run the real worker until no job is due or scheduled soon (retries included), or `timeout` passes.
 
-    Needs committed data: use it in `django_db(transaction=True)` tests.
+    Wired as `manage.py procrastinate worker` wires it: the app's connector is replaced by its worker connector
+    for the run (so jobs that defer jobs do it the way they do in production). Needs committed data: use it in
+    `django_db(transaction=True)` tests.
     """
     deadline = time.monotonic() + timeout
-    worker_app = app.with_connector(app.connector.get_worker_connector())
     while True:
-        worker_app.run_worker(
-            queues=queues, wait=False, install_signal_handlers=False, listen_notify=False,
-            concurrency=concurrency, delete_jobs="never",
-        )
+        with app.replace_connector(app.connector.get_worker_connector()) as worker_app:
+            worker_app.run_worker(
+                queues=queues, wait=False, install_signal_handlers=False, listen_notify=False,
+                concurrency=concurrency, delete_jobs="never",
+            )
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'"

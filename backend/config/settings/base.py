@@ -162,6 +162,16 @@ PROCRASTINATE_WORKER_DEFAULTS = {
 MAWID_STALLED_JOB_SECONDS = env_int("MAWID_STALLED_JOB_SECONDS", 300)
 # Base of the exponential backoff (seconds) for jobs that call providers; tests shrink it.
 MAWID_JOB_RETRY_BASE_SECONDS = env_float("MAWID_JOB_RETRY_BASE_SECONDS", 5.0)
+# --- Job plumbing (section owned by jobs; apps/core/jobconnector.py, jobhealth.py) ---
+# A job `doing` for longer than this is stuck whatever its worker's heartbeat: retried by retry_stalled_jobs, shown
+# by /healthz, /metrics and the admin. Per task (task name -> seconds) where the default does not fit.
+MAWID_JOB_MAX_RUNTIME_SECONDS = env_int("MAWID_JOB_MAX_RUNTIME_SECONDS", 1800)
+MAWID_JOB_MAX_RUNTIME_BY_TASK = {
+    "apps.accounts.jobs.otp_deliver": 120,  # a login code lives 5 minutes
+    "apps.notifications.jobs.notification_send": 300,  # one provider call: seconds (connect + read timeouts)
+}
+# Connections in the worker's own pool (fetch, finish, heartbeats); 0 = the worker's concurrency + 4.
+MAWID_WORKER_DB_POOL_SIZE = env_int("MAWID_WORKER_DB_POOL_SIZE", 0)
 
 # --- Accounts: OTP login through Authentica ---
 AUTHENTICA_BASE_URL = env_str("AUTHENTICA_BASE_URL", "http://127.0.0.1:8101")

@@ -699,6 +699,9 @@ class AuthenticaFake:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5: a worker sending 16 SMS at once overflowed it, and the dropped
+    # handshakes stalled sends for 1-8 s (SYN/ACK retransmits), some past the client's timeouts.
+    request_queue_size = 128
     fake: AuthenticaFake
 
 
