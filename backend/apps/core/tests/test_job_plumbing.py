@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from typing import Any
 
 import psycopg
 import pytest
@@ -42,7 +43,9 @@ class Flaky(Exception):
 def visible_elsewhere(task_name: str) -> int:
     """Job rows of `task_name` that another session sees (committed ones only)."""
     with psycopg.connect(**connector_params(), autocommit=True) as other:
-        return other.execute("SELECT count(*) FROM procrastinate_jobs WHERE task_name = %s", [task_name]).fetchone()[0]
+        row = other.execute("SELECT count(*) FROM procrastinate_jobs WHERE task_name = %s", [task_name]).fetchone()
+        assert row is not None
+        return int(row[0])
 
 
 @pytest.fixture
@@ -187,7 +190,10 @@ def doing_job(*, task_name: str = "apps.accounts.jobs.otp_deliver", started_ago:
     from apps.accounts.jobs import otp_deliver
     from apps.payments.jobs import payment_capture
 
-    task = {"apps.accounts.jobs.otp_deliver": otp_deliver, "apps.payments.jobs.payment_capture": payment_capture}
+    task: dict[str, Any] = {
+        "apps.accounts.jobs.otp_deliver": otp_deliver,
+        "apps.payments.jobs.payment_capture": payment_capture,
+    }
     job_id = task[task_name].defer(**({"challenge_id": 1} if "otp" in task_name else {"payment_id": 1}))
     with connection.cursor() as cursor:
         cursor.execute(
@@ -289,7 +295,7 @@ def test_the_admin_lists_stuck_jobs(make_user, settings):
 
 
 def test_a_worker_sizes_its_pool_and_its_threads_for_sync_jobs_to_its_concurrency(probe):
-    seen: dict[str, object] = {}
+    seen: dict[str, Any] = {}
     release = threading.Event()
 
     @probe.task(queue="probe", name="probe_async_size")

@@ -28,7 +28,9 @@ SEND = "apps.notifications.jobs.notification_send"
 def committed_send_jobs() -> int:
     """`notification_send` jobs another session (a worker) can see now."""
     with psycopg.connect(**connector_params(), autocommit=True) as other:
-        return other.execute("SELECT count(*) FROM procrastinate_jobs WHERE task_name = %s", [SEND]).fetchone()[0]
+        row = other.execute("SELECT count(*) FROM procrastinate_jobs WHERE task_name = %s", [SEND]).fetchone()
+        assert row is not None
+        return int(row[0])
 
 
 @pytest.fixture
