@@ -210,11 +210,18 @@ FINAL_STATUSES: frozenset[str] = frozenset(status for status, following in TRANS
 
 @dataclasses.dataclass(frozen=True)
 class ReturnedPayment:
-    """What the return page shows. `confirmed` is False when Moyasar could not be asked just now: a sync job asks
-    again, and the payer is told to wait (not to pay again)."""
+    """What the return page shows: the payment and its booking's status now (a payment that was just authorized
+    confirmed it). `confirmed` is False when Moyasar could not be asked just now: a sync job asks again, and the
+    payer is told to wait (not to pay again)."""
 
     payment: Payment
+    booking_status: str
     confirmed: bool = True
+
+
+def _returned(payment: Payment) -> ReturnedPayment:
+    payment.booking.refresh_from_db(fields=["status"])
+    return ReturnedPayment(payment=payment, booking_status=payment.booking.status)
 
 
 def payment_sync_on_return(*, reference: str) -> ReturnedPayment | None:
@@ -228,7 +235,7 @@ def payment_sync_on_return(*, reference: str) -> ReturnedPayment | None:
     if payment is None:
         return None
     if payment.status in FINAL_STATUSES:
-        return ReturnedPayment(payment)
+        return _returned(payment)
     try:
         synced = fetch_and_apply(provider_id=reference, source=Source.RETURN)
     except GatewayNotFound:
@@ -237,5 +244,5 @@ def payment_sync_on_return(*, reference: str) -> ReturnedPayment | None:
         logger.warning("payment_return_unconfirmed", extra={"payment_id": payment.pk, "error": type(exc).__name__})
         with transaction.atomic():
             deferrals.sync(payment.pk)
-        return ReturnedPayment(payment, confirmed=False)
-    return ReturnedPayment(synced or payment)
+        return ReturnedPayment(payment=payment, booking_status=payment.booking.status, confirmed=False)
+    return _returned(synced or payment)
