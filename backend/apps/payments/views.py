@@ -23,7 +23,7 @@ from apps.payments.models import Payment
 
 P = Payment.Status
 
-_OUTCOMES = {
+_OUTCOMES: dict[str, str] = {
     P.AUTHORIZED: "paid",
     P.CAPTURED: "paid",
     P.PARTIALLY_REFUNDED: "refunded",
