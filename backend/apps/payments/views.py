@@ -23,7 +23,7 @@ from apps.payments.models import Payment
 
 P = Payment.Status
 
-_OUTCOMES = {
+_OUTCOMES: dict[str, str] = {
     P.AUTHORIZED: "paid",
     P.CAPTURED: "paid",
     P.PARTIALLY_REFUNDED: "refunded",
@@ -103,12 +103,11 @@ def payment_return(request: HttpRequest) -> HttpResponse:
         return _page(request, {"outcome": "pending", "status": "unknown"}, status=200)
     payment = returned.payment
     outcome = "refused" if payment.mismatch else _OUTCOMES.get(payment.status, "pending")
-    payment.booking.refresh_from_db(fields=["status"])
     body = {
         "outcome": outcome,
         "payment": payment.pk,
         "status": payment.status,
         "booking": payment.booking_id,
-        "booking_status": payment.booking.status,
+        "booking_status": returned.booking_status,
     }
     return _page(request, body, status=200)

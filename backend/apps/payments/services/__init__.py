@@ -1,12 +1,17 @@
 """Payments services: every write about payments goes through here (see docs/payments.md).
 
+Imports go one way, top to bottom (the `payments-services` contract in backend/pyproject.toml):
+
 pay.py             POST /pay: record the attempt, create it at Moyasar, record the outcome (or recover it later)
-state.py           apply what Moyasar reports (forward only), settle a payment with its booking
-operations.py      capture, void, refund (record, then call; fetch first, never retry blindly)
-sync.py            fetch from Moyasar, find or link our payment, apply; the 3-D Secure return page's work
 webhooks.py        verify and record webhooks; the job that processes them
 booking_events.py  what booking changes mean for payments (subscribed in AppConfig.ready)
 reconcile.py       the periodic safety net
+  sync.py          fetch from Moyasar, find or link our payment, apply and settle; the 3-D Secure return page's work
+  operations.py    capture, void, refund (record, then call; fetch first, never retry blindly)
+    settlement.py  the booking's money policy: settle a payment with its booking (confirm, capture timing,
+                   late-cancellation fee, giving money back); `apply_and_settle`
+      state.py     locks, records, operation marks; apply what Moyasar reports (forward only, refunds in flight)
+      deferrals.py defer the jobs, by name (the jobs import these services, never the other way)
 """
 
 from apps.payments.services.operations import (

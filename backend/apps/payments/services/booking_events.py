@@ -11,9 +11,11 @@ from django.utils import timezone
 
 from apps.bookings import events as booking_events
 from apps.bookings.models import Booking
+from apps.core import events as core_events
 from apps.payments.models import MONEY_STATUSES, UNSETTLED_STATUSES, Payment, PaymentEvent
 from apps.payments.services import deferrals
-from apps.payments.services.state import record, schedule_capture, settle_with_booking
+from apps.payments.services.settlement import schedule_capture, settle_with_booking
+from apps.payments.services.state import record
 
 P = Payment.Status
 Source = PaymentEvent.Source
@@ -87,10 +89,8 @@ def on_booking_rescheduled(event: booking_events.BookingRescheduled) -> None:
 
 
 def subscribe() -> None:
-    from apps.core.events import subscribe as on
-
-    on(booking_events.BookingCancelled, on_booking_cancelled)
-    on(booking_events.BookingExpired, on_booking_expired)
-    on(booking_events.BookingNoShow, on_booking_no_show)
-    on(booking_events.BookingCompleted, on_booking_completed)
-    on(booking_events.BookingRescheduled, on_booking_rescheduled)
+    core_events.subscribe(booking_events.BookingCancelled, on_booking_cancelled)
+    core_events.subscribe(booking_events.BookingExpired, on_booking_expired)
+    core_events.subscribe(booking_events.BookingNoShow, on_booking_no_show)
+    core_events.subscribe(booking_events.BookingCompleted, on_booking_completed)
+    core_events.subscribe(booking_events.BookingRescheduled, on_booking_rescheduled)

@@ -41,16 +41,14 @@ from apps.payments.providers.base import (
     GatewayUnavailable,
 )
 from apps.payments.services import deferrals
+from apps.payments.services.settlement import apply_and_settle, pending_refunds, settle_with_booking
 from apps.payments.services.state import (
-    apply_gateway_payment,
     end_operation,
     flag,
     lock_payment,
     operation_is_stale,
-    pending_refunds,
     record,
     refunds_in_flight,
-    settle_with_booking,
     start_operation,
 )
 
@@ -91,7 +89,7 @@ def _finish(
         if not error.retryable:
             flag(payment, f"{operation} refused by Moyasar: {error.message}", source=source)
     if gp is not None:
-        apply_gateway_payment(booking=booking, payment=payment, gp=gp, source=source, actor=actor)
+        apply_and_settle(booking=booking, payment=payment, gp=gp, source=source, actor=actor)
     return payment
 
 
@@ -351,7 +349,7 @@ def _refund_succeeded(*, refund_id: int, gp: GatewayPayment, source: str) -> Ref
         events.PaymentRefunded(payment_id=payment.pk, booking_id=booking.pk, refund_id=refund.pk, amount=refund.amount)
     )
     # Anything else Moyasar reports (another refund made outside Mawid) is accounted for now.
-    apply_gateway_payment(booking=booking, payment=payment, gp=gp, source=source)
+    apply_and_settle(booking=booking, payment=payment, gp=gp, source=source)
     return refund
 
 

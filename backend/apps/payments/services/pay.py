@@ -44,8 +44,8 @@ from apps.payments.providers.base import (
     redact_card_data,
 )
 from apps.payments.services import deferrals
+from apps.payments.services.settlement import apply_and_settle
 from apps.payments.services.state import (
-    apply_gateway_payment,
     end_operation,
     flag,
     lock_payment,
@@ -209,7 +209,7 @@ def _create_at_provider(*, payment: Payment, booking: Booking, token: str) -> Pa
     with transaction.atomic():
         booking, locked = lock_payment(payment.pk, booking_id=booking.pk)
         end_operation(locked)
-        return apply_gateway_payment(booking=booking, payment=locked, gp=gp, source=Source.API)
+        return apply_and_settle(booking=booking, payment=locked, gp=gp, source=Source.API)
 
 
 @transaction.atomic

@@ -25,7 +25,8 @@ from apps.bookings.models import Booking
 from apps.payments.models import MONEY_STATUSES, UNSETTLED_STATUSES, Payment, PaymentEvent, Refund
 from apps.payments.providers.base import GatewayError
 from apps.payments.services import deferrals
-from apps.payments.services.state import flag, lock_payment, settle_with_booking
+from apps.payments.services.settlement import settle_with_booking
+from apps.payments.services.state import flag, lock_payment
 from apps.payments.services.sync import payment_sync
 
 logger = logging.getLogger("mawid.payments")

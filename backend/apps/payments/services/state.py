@@ -1,8 +1,14 @@
-"""The heart of the lifecycle: apply what Moyasar reports to a payment, then settle it with its booking.
+"""The bottom of payments' services: apply what Moyasar reports to a payment, and nothing more.
+
+Locks (`lock_payment`), records (`PaymentEvent` rows, flags), operation marks, and the application of Moyasar's
+state (`apply_gateway_payment`: checks, forward-only transitions, totals, events, refunds made outside Mawid,
+refunds in flight). What that state means for the booking (confirm it, schedule the capture, give money back)
+is `settlement`'s, which sits above this module: nothing here imports another payments service, decides about
+money or defers a job.
 
 Everything here runs inside a transaction that holds the booking row lock, then the payment row lock (always in
 that order: bookings' own services lock the booking first and call our event handlers, which lock payments).
-Nothing here calls Moyasar: decisions that need a provider call defer a job in the same transaction.
+Nothing here calls Moyasar.
 """
 
 from __future__ import annotations
@@ -12,25 +18,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.bookings.models import Booking
-from apps.bookings.services import booking_confirm
 from apps.core.errors import NotFound
 from apps.core.events import publish
 from apps.payments import events
-from apps.payments.models import MONEY_STATUSES, Payment, PaymentEvent, Refund, can_transition
+from apps.payments.models import Payment, PaymentEvent, Refund, can_transition
 from apps.payments.providers import base as gw
 from apps.payments.providers.base import GatewayPayment, redact_card_data
-from apps.payments.services import deferrals
 
 logger = logging.getLogger("mawid.payments")
-
 P = Payment.Status
-B = Booking.Status
-Source = PaymentEvent.Source
 
 
 # --- locks and records ----------------------------------------------------------------------------------------
@@ -157,22 +157,31 @@ def matches(payment: Payment, gp: GatewayPayment) -> str:
 
 
 def apply_gateway_payment(
-    *, booking: Booking, payment: Payment, gp: GatewayPayment, source: str, actor: User | None = None
-) -> Payment:
-    """Bring `payment` (locked, with its booking) forward to what Moyasar reports, then settle it with the booking.
+    *,
+    booking: Booking,
+    payment: Payment,
+    gp: GatewayPayment,
+    source: str,
+    actor: User | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Bring `payment` (locked, with its booking) forward to what Moyasar reports. True when it was applied (the
+    payment now is what Moyasar says; `settlement.apply_and_settle` then settles it with the booking), False when
+    Moyasar's answer was not taken.
 
     Moyasar's answer is checked against ours first (amount, currency, booking): a payment that does not match
-    changes nothing and is flagged. A status that would move backwards (an old event) is ignored. Refunds of ours
-    are booked by their job only: while one is being sent, or was sent and its outcome is not known yet
-    (`refunds_in_flight`), the part of Moyasar's refunded total it can explain is left to that job (which compares
-    totals), so a webhook or a sync landing meanwhile cannot book it as a refund made outside Mawid.
+    changes nothing and is flagged. An unexpected status is flagged. A status that would move backwards (an old
+    event) is ignored. Refunds of ours are booked by their job only: while one is being sent, or was sent and its
+    outcome is not known yet (`refunds_in_flight`), the part of Moyasar's refunded total it can explain is left to
+    that job (which compares totals), so a webhook or a sync landing meanwhile cannot book it as a refund made
+    outside Mawid.
     """
-    now = timezone.now()
+    now = now or timezone.now()
     if not payment.mismatch:
         problem = matches(payment, gp)
         if problem:
             flag(payment, f"Moyasar payment {gp.id} does not match: {problem}", source=source, data=gp.raw)
-            return payment
+            return False
     payment.provider_raw = gp.raw
     payment.provider_status = gp.status
     payment.last_synced_at = now
@@ -185,7 +194,7 @@ def apply_gateway_payment(
     if target is None:
         payment.save()
         flag(payment, f"Moyasar reports an unexpected status {gp.status!r}", source=source)
-        return payment
+        return False
     if refunded > payment.refunded_amount:
         # A refund job talking to Moyasar right now books what it made; so will the job of a refund in flight.
         running = payment.operation == "refund"
@@ -201,7 +210,7 @@ def apply_gateway_payment(
             extra={"payment_id": payment.pk, "from": from_status, "reported": gp.status, "source": source},
         )
         payment.save()
-        return payment
+        return False
     external_refund = refunded - payment.refunded_amount
     first_authorization = payment.authorized_amount == 0 and authorized > 0
     first_capture = payment.captured_amount == 0 and captured > 0
@@ -262,92 +271,7 @@ def apply_gateway_payment(
                 payment_id=payment.pk, booking_id=booking.pk, refund_id=refund.pk, amount=external_refund
             )
         )
-    settle_with_booking(booking=booking, payment=payment, source=source, now=now)
-    return payment
-
-
-# --- the payment and its booking ------------------------------------------------------------------------------
-
-
-def _booking_payment_exists(booking: Booking, *, other_than: Payment) -> bool:
-    return Payment.objects.filter(booking=booking, is_booking_payment=True).exclude(pk=other_than.pk).exists()
-
-
-def settle_with_booking(*, booking: Booking, payment: Payment, source: str, now: datetime | None = None) -> None:
-    """Decide what a payment holding money means for its booking (locks held), and what must happen next.
-
-    * The first payment holding money for a booking that wants one becomes the booking's payment: a pending
-      booking is confirmed and the capture is scheduled.
-    * Any other payment holding money (a second payment for one booking, one that arrived after the booking
-      expired or was cancelled, or a refused client payment) gets its money back: voided if authorized,
-      refunded if captured.
-    * The booking's payment follows the booking: captured once it took place or was a no-show, voided or
-      refunded (per the cancellation's terms) when it was cancelled.
-    """
-    if payment.status not in MONEY_STATUSES:
-        return
-    now = now or timezone.now()
-    if payment.mismatch:
-        return_money(payment, kind=Refund.Kind.LATE, source=source, reason="refused client payment")
-        return
-    if not payment.is_booking_payment:
-        wants_payment = booking.status in (B.PENDING_PAYMENT, B.CONFIRMED, B.COMPLETED, B.NO_SHOW)
-        if wants_payment and not _booking_payment_exists(booking, other_than=payment):
-            payment.is_booking_payment = True
-            payment.save(update_fields=["is_booking_payment", "updated_at"])
-            record(payment, "pays_for_booking", source=source)
-            if booking.status == B.PENDING_PAYMENT:
-                booking_confirm(booking_id=booking.pk, reason=f"payment #{payment.pk} authorized")
-                booking.refresh_from_db(fields=["status", "hold_expires_at"])
-        else:
-            duplicate = wants_payment
-            return_money(
-                payment,
-                kind=Refund.Kind.DUPLICATE if duplicate else Refund.Kind.LATE,
-                source=source,
-                reason="booking already paid" if duplicate else f"booking is {booking.status}",
-            )
-            return
-    if booking.status in (B.CANCELLED, B.EXPIRED):
-        return_money(
-            payment,
-            kind=Refund.Kind.CANCELLATION,
-            source=source,
-            reason=f"booking {booking.status}",
-            with_fee=payment.on_cancel == Payment.OnCancel.FEE,
-        )
-    elif payment.status == P.AUTHORIZED and booking.status in (B.COMPLETED, B.NO_SHOW):
-        deferrals.capture(payment.pk, force=True)
-    elif payment.status == P.AUTHORIZED and booking.status == B.CONFIRMED:
-        schedule_capture(booking=booking, payment=payment, now=now, source=source)
-
-
-def capture_due_at(*, booking: Booking, payment: Payment, now: datetime) -> datetime:
-    if settings.PAYMENTS_CAPTURE_IMMEDIATELY:
-        return now
-    authorized_at = payment.authorized_at or now
-    return min(booking.start, authorized_at + timedelta(days=settings.PAYMENTS_CAPTURE_AFTER_DAYS))
-
-
-def schedule_capture(*, booking: Booking, payment: Payment, now: datetime, source: str = Source.JOB) -> None:
-    """Capture at the appointment, or N days after authorization if sooner. The job re-checks when it runs."""
-    due = capture_due_at(booking=booking, payment=payment, now=now)
-    if payment.capture_due_at == due:
-        return
-    payment.capture_due_at = due
-    payment.save(update_fields=["capture_due_at", "updated_at"])
-    record(payment, "capture_scheduled", source=source, data={"due": due.isoformat()})
-    deferrals.capture(payment.pk, at=due if due > now else None)
-
-
-def late_cancel_fee(captured: int) -> int:
-    percent = max(0, min(100, settings.PAYMENTS_LATE_CANCEL_FEE_PERCENT))
-    fee = max(captured * percent // 100, max(0, settings.PAYMENTS_LATE_CANCEL_FEE_AMOUNT))
-    return min(fee, captured)
-
-
-def pending_refunds(payment: Payment) -> int:
-    return sum(Refund.objects.filter(payment=payment, status=Refund.Status.PENDING).values_list("amount", flat=True))
+    return True
 
 
 def refunds_in_flight(payment: Payment, *, other_than: Refund | None = None) -> int:
@@ -357,36 +281,3 @@ def refunds_in_flight(payment: Payment, *, other_than: Refund | None = None) -> 
     if other_than is not None:
         sent = sent.exclude(pk=other_than.pk)
     return sum(sent.values_list("amount", flat=True))
-
-
-def return_money(payment: Payment, *, kind: str, source: str, reason: str, with_fee: bool = False) -> None:
-    """Give the customer their money back: void an authorization, refund a capture (minus the late-cancellation
-    fee when `with_fee`). Safe to call again: a void is re-checked by its job, a cancellation refund is made once
-    (a unique constraint says so) and other refunds only cover what no pending refund covers yet."""
-    if payment.status == P.AUTHORIZED:
-        if deferrals.void(payment.pk):  # not again while a void is already waiting
-            record(payment, "void_requested", source=source, reason=reason)
-        return
-    if payment.status not in (P.CAPTURED, P.PARTIALLY_REFUNDED):
-        return
-    if kind == Refund.Kind.CANCELLATION and Refund.objects.filter(payment=payment, kind=kind).exists():
-        return
-    fee = late_cancel_fee(payment.captured_amount) if with_fee else 0
-    amount = payment.captured_amount - fee - payment.refunded_amount - pending_refunds(payment)
-    if amount <= 0:
-        return
-    refund = Refund.objects.create(payment=payment, kind=kind, amount=amount, reason=reason[:500])
-    record(
-        payment,
-        "refund_requested",
-        source=source,
-        reason=reason,
-        data={"refund_id": refund.pk, "amount": amount, "fee": fee, "kind": kind},
-    )
-    deferrals.refund(refund.pk)
-
-
-@transaction.atomic
-def apply_locked(*, payment_id: int, gp: GatewayPayment, source: str, actor: User | None = None) -> Payment:
-    booking, payment = lock_payment(payment_id)
-    return apply_gateway_payment(booking=booking, payment=payment, gp=gp, source=source, actor=actor)

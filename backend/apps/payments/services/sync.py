@@ -1,4 +1,5 @@
-"""Reading Moyasar: find our payment for a Moyasar payment (linking client-created ones), apply its state.
+"""Reading Moyasar: find our payment for a Moyasar payment (linking client-created ones), apply its state and
+settle it with the booking (`settlement.apply_and_settle`).
 
 Used by the 3-D Secure return page, the webhook job, the sync job and the reconciliation. The payment is always
 fetched from Moyasar with the secret key; nothing a browser or a webhook body says is trusted. The return page is
@@ -27,8 +28,8 @@ from apps.payments.providers.base import (
 )
 from apps.payments.selectors import payment_get_by_reference
 from apps.payments.services import deferrals
+from apps.payments.services.settlement import apply_and_settle
 from apps.payments.services.state import (
-    apply_gateway_payment,
     end_operation,
     flag,
     lock_payment,
@@ -73,14 +74,14 @@ def apply_remote(*, gp: GatewayPayment, source: str) -> Payment | None:
 def _link_and_apply(*, payment_id: int, gp: GatewayPayment, source: str) -> Payment:
     booking, payment = lock_payment(payment_id)
     if payment.provider_id in (None, gp.id) and (payment.flow == Payment.Flow.TOKEN or payment.provider_id == gp.id):
-        return apply_gateway_payment(booking=booking, payment=payment, gp=gp, source=source)
+        return apply_and_settle(booking=booking, payment=payment, gp=gp, source=source)
     # A client-created payment that refers to parameters we handed out: verify it before it counts.
     problem = matches(payment, gp)
     if payment.provider_id is None and not problem:
         payment.provider_id = gp.id
         payment.save(update_fields=["provider_id", "updated_at"])
         record(payment, "client_payment_linked", source=source, data={"moyasar_id": gp.id})
-        return apply_gateway_payment(booking=booking, payment=payment, gp=gp, source=source)
+        return apply_and_settle(booking=booking, payment=payment, gp=gp, source=source)
     # Refused (it does not match), or a second Moyasar payment made with the same parameters: it gets a row of its
     # own, so that its money can be followed and (unless it ends up paying for the booking) given back.
     if gp.amount <= 0 or len(gp.currency) != 3:
@@ -105,7 +106,7 @@ def _link_and_apply(*, payment_id: int, gp: GatewayPayment, source: str) -> Paym
     if problem:
         record(payment, "client_payment_refused", source=source, reason=problem, data={"moyasar_id": gp.id})
         flag(other, f"Refused: {problem}; its money is returned", source=source)
-    return apply_gateway_payment(booking=booking, payment=other, gp=gp, source=source)
+    return apply_and_settle(booking=booking, payment=other, gp=gp, source=source)
 
 
 def _with_requested_id(gp: GatewayPayment, requested: str) -> GatewayPayment:
@@ -209,11 +210,18 @@ FINAL_STATUSES: frozenset[str] = frozenset(status for status, following in TRANS
 
 @dataclasses.dataclass(frozen=True)
 class ReturnedPayment:
-    """What the return page shows. `confirmed` is False when Moyasar could not be asked just now: a sync job asks
-    again, and the payer is told to wait (not to pay again)."""
+    """What the return page shows: the payment and its booking's status now (a payment that was just authorized
+    confirmed it). `confirmed` is False when Moyasar could not be asked just now: a sync job asks again, and the
+    payer is told to wait (not to pay again)."""
 
     payment: Payment
+    booking_status: str
     confirmed: bool = True
+
+
+def _returned(payment: Payment) -> ReturnedPayment:
+    payment.booking.refresh_from_db(fields=["status"])
+    return ReturnedPayment(payment=payment, booking_status=payment.booking.status)
 
 
 def payment_sync_on_return(*, reference: str) -> ReturnedPayment | None:
@@ -227,7 +235,7 @@ def payment_sync_on_return(*, reference: str) -> ReturnedPayment | None:
     if payment is None:
         return None
     if payment.status in FINAL_STATUSES:
-        return ReturnedPayment(payment)
+        return _returned(payment)
     try:
         synced = fetch_and_apply(provider_id=reference, source=Source.RETURN)
     except GatewayNotFound:
@@ -236,5 +244,5 @@ def payment_sync_on_return(*, reference: str) -> ReturnedPayment | None:
         logger.warning("payment_return_unconfirmed", extra={"payment_id": payment.pk, "error": type(exc).__name__})
         with transaction.atomic():
             deferrals.sync(payment.pk)
-        return ReturnedPayment(payment, confirmed=False)
-    return ReturnedPayment(synced or payment)
+        return ReturnedPayment(payment=payment, booking_status=payment.booking.status, confirmed=False)
+    return _returned(synced or payment)
