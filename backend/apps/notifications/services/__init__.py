@@ -1,0 +1,31 @@
+"""Notifications services: every write about notifications goes through here (see docs/notifications.md).
+
+planning.py  events -> notification rows -> deferred send jobs, in the publisher's transaction; withdrawing them
+delivery.py  send one (the `notification_send` job): claim under lock, call the channel outside any
+             transaction, record the outcome
+repair.py    the periodic sweep (missing reminders, rows whose job is gone) and the operator's retry
+"""
+
+from apps.notifications.services.delivery import DeliveryGaveUp, DeliveryInFlight, notification_deliver
+from apps.notifications.services.planning import (
+    Plan,
+    notifications_cancel,
+    notifications_create,
+    reminder_key,
+    reminder_plans,
+)
+from apps.notifications.services.repair import RETRYABLE_BY_HAND, notification_retry, notifications_sweep
+
+__all__ = [
+    "RETRYABLE_BY_HAND",
+    "DeliveryGaveUp",
+    "DeliveryInFlight",
+    "Plan",
+    "notification_deliver",
+    "notification_retry",
+    "notifications_cancel",
+    "notifications_create",
+    "notifications_sweep",
+    "reminder_key",
+    "reminder_plans",
+]
