@@ -514,6 +514,26 @@ def test_main_refuses_to_start_in_production(
     assert "production" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"MAWID_ENV": "production"},
+        {"MAWID_ENV": "prod"},
+        {"DJANGO_SETTINGS_MODULE": "config.settings.production"},  # what the Procfile runs, MAWID_ENV or not
+    ],
+)
+def test_refuses_to_start_in_production_in_process_too(
+    monkeypatch: pytest.MonkeyPatch, environ: dict[str, str]
+) -> None:
+    monkeypatch.delenv("MAWID_ALLOW_FAKE_PROVIDERS", raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+
+    with pytest.raises(RuntimeError, match="production"):
+        AuthenticaFake().start()
+    assert fake_module.main(["--port", "0"]) == 2
+
+
 def test_runs_as_a_process_prints_its_url_and_stops_on_sigterm() -> None:
     env = {k: v for k, v in os.environ.items() if k != "MAWID_ENV"}
     process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
