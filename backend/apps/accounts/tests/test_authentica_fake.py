@@ -442,6 +442,18 @@ def test_ok_clears_faults_and_unknown_modes_are_refused(authentica_fake: Authent
     assert bad_endpoint.status_code == 400
 
 
+def test_until_cleared_is_null_and_minus_one_means_the_same(
+    authentica_fake: AuthenticaFake, http: httpx.Client
+) -> None:
+    for count in (None, -1):
+        control = http.post("/_fake/faults", json={"mode": "error_503", "count": count, "endpoint": "send-otp"})
+
+        assert control.json()["faults"][-1]["remaining"] is None
+        assert [send_otp(http).status_code for _ in range(3)] == [503, 503, 503]
+        authentica_fake.clear_faults()
+        assert send_otp(http).status_code == 200
+
+
 # -- 11. call log, config, reset ---------------------------------------------------------------------------------
 
 
