@@ -35,14 +35,13 @@ import math
 import re
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import httpx
 
 from apps.core.masking import mask_phone
+from apps.core.retry_after import parse_retry_after
 
 from .base import (
     CHANNELS,
@@ -255,7 +254,7 @@ class AuthenticaClient:
         if status >= 500:
             return call.fail(ProviderUnavailable(f"Authentica answered {status}. {text}".strip()), "server_error")
         if status == 429:
-            retry_after = _retry_after(response.headers.get("Retry-After"))
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
             return call.fail(ProviderRateLimited(text or None, retry_after=retry_after), "rate_limited")
         if status == 402 or _INSUFFICIENT_BALANCE.search(text):
             return call.fail(ProviderInsufficientBalance(text or None), "insufficient_balance")
@@ -397,26 +396,6 @@ def _error_fields(body: Any) -> dict[str, list[str]]:
             if isinstance(item, dict) and isinstance(item.get("field"), str):
                 fields.setdefault(item["field"], []).append(_first_text(item))
     return fields
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header: delta-seconds or an HTTP date. None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    if math.isnan(seconds) or math.isinf(seconds):
-        return None
-    return max(0.0, seconds)
 
 
 def _number(value: Any) -> int | float | None:

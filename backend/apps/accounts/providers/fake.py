@@ -12,6 +12,7 @@ Test and developer controls that the real provider does not have live under `/_f
     GET  /_fake/calls                   {"calls": [...]} oldest first, key masked
     GET  /_fake/faults                  {"faults": [...]} pending faults
     POST /_fake/faults                  {"mode", "count"?, "endpoint"?, "delay"?, "retry_after"?}
+                                        (count: default 1, null or -1 until "ok" clears it)
     GET  /_fake/config                  the current settings
     POST /_fake/config                  {"rejection_style"?, "fixed_code"?, "ttl_seconds"?, "balance"?, ...}
     POST /_fake/reset                   back to the state it was constructed with
@@ -24,13 +25,13 @@ Run it as a process from `backend/`:
 
     python -m apps.accounts.providers.fake --host 127.0.0.1 --port 8101 --api-key "fake-authentica-key"
 
-It refuses to start when `MAWID_ENV=production`.
+The server, fault queue, call log, production guard and command-line loop are `apps.core.fakes`, shared with
+the Moyasar fake. It refuses to start in production (`MAWID_ENV=production`, or production Django settings).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hmac
 import json
 import logging
@@ -38,20 +39,26 @@ import math
 import os
 import re
 import secrets
-import signal
-import socket
-import struct
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import FrameType, TracebackType
-from typing import Any, Self
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
 
+from apps.core.fakes import (
+    CallLog,
+    Fault,
+    FaultQueue,
+    LoopbackFake,
+    Request,
+    Response,
+    dropped,
+    html_response,
+    json_response,
+    run_until_signalled,
+)
 from apps.core.masking import mask_secret
 
 logger = logging.getLogger("mawid.fakes.authentica")
@@ -95,24 +102,6 @@ _REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unav
 
 
 @dataclass
-class _Fault:
-    mode: str
-    remaining: int | None  # None: until cleared
-    endpoint: str | None  # None: every provider endpoint
-    delay: float | None = None
-    retry_after: int = 30
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "mode": self.mode,
-            "remaining": self.remaining,
-            "endpoint": self.endpoint,
-            "delay": self.delay,
-            "retry_after": self.retry_after,
-        }
-
-
-@dataclass
 class _Code:
     code: str
     created_at: float
@@ -149,8 +138,6 @@ class _State:
     config: _Config
     codes: dict[str, _Code] = field(default_factory=dict)
     outbox: list[dict[str, Any]] = field(default_factory=list)  # oldest first
-    calls: list[dict[str, Any]] = field(default_factory=list)  # oldest first
-    faults: list[_Fault] = field(default_factory=list)
     sends: dict[str, list[float]] = field(default_factory=dict)  # recipient -> send times in the window
     next_id: int = 1
 
@@ -160,8 +147,12 @@ class _Reply(Exception):  # noqa: N818 - control flow, not an error
         self.status, self.body, self.headers = status, body, headers or {}
 
 
-class AuthenticaFake:
+class AuthenticaFake(LoopbackFake):
     """The fake server. `start()` serves in a daemon thread; `base_url` is then `http://host:port`."""
+
+    label = "Authentica fake"
+    server_version = "AuthenticaFake/1.0"
+    logger = logger
 
     def __init__(
         self,
@@ -185,8 +176,7 @@ class AuthenticaFake:
         clock: Callable[[], float] = time.time,
         echo: bool = False,
     ) -> None:
-        self.host = host
-        self.port = port
+        super().__init__(host=host, port=port)
         self.clock = clock
         self.echo = echo  # print each outgoing message to stdout (for `main()`)
         self._initial = _Config(
@@ -208,59 +198,14 @@ class AuthenticaFake:
         _check_config(self._initial)
         self._lock = threading.RLock()
         self._state = _State(config=_copy_config(self._initial))
-        self._wake = threading.Event()  # set to cut injected delays short (stop/reset)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._calls = CallLog()
+        self._faults = FaultQueue(modes=FAULT_MODES, endpoints=ENDPOINTS)
 
-    # -- lifecycle ---------------------------------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+    # -- controls ----------------------------------------------------------------------------------------------
 
     @property
     def api_key(self) -> str:
         return self._state.config.api_key
-
-    def start(self) -> Self:
-        if self._server is not None:
-            return self
-        server_class = _Server6 if ":" in self.host else _Server
-        server = server_class((self.host, self.port), _Handler)
-        server.fake = self
-        self._wake = threading.Event()
-        self._server = server
-        self.port = server.server_address[1]
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.01},
-            name=f"authentica-fake:{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        self._wake.set()
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    # -- controls ----------------------------------------------------------------------------------------------
 
     def messages(self, to: str | None = None) -> list[dict[str, Any]]:
         """Messages sent (OTP and SMS), newest first; only those to `to` when given."""
@@ -280,11 +225,10 @@ class AuthenticaFake:
     def calls(self) -> list[dict[str, Any]]:
         """Every request to the provider API, oldest first: method, path, endpoint, headers (key masked), body,
         status (None when the connection was dropped), fault."""
-        with self._lock:
-            return [dict(c) for c in self._state.calls]
+        return self._calls.entries()
 
     def calls_to(self, endpoint: str) -> list[dict[str, Any]]:
-        return [c for c in self.calls if c["endpoint"] == endpoint]
+        return self._calls.entries(endpoint)
 
     @property
     def balance(self) -> int | float:
@@ -301,42 +245,29 @@ class AuthenticaFake:
     ) -> None:
         """Make the next `count` calls (to `endpoint`, or to any endpoint) misbehave as `mode`.
 
-        Faults queue up in the order they were set. `count=None` keeps the fault until `mode="ok"` clears it.
-        `mode="ok"` clears the pending faults (of `endpoint` only, when given).
+        Faults queue up in the order they were set. `count=None` (or -1) keeps the fault until `mode="ok"` clears
+        it. `mode="ok"` clears the pending faults (of `endpoint` only, when given). `retry_after` (default 30) is
+        the Retry-After of `error_429`; `delay` (default `fault_delay_seconds`) the wait of `timeout` and `slow`.
         """
-        if mode not in FAULT_MODES:
-            raise ValueError(f"unknown fault mode {mode!r}; expected one of {', '.join(FAULT_MODES)}")
-        if endpoint is not None and endpoint not in ENDPOINTS:
-            raise ValueError(f"unknown endpoint {endpoint!r}; expected one of {', '.join(ENDPOINTS)}")
-        if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 0):
-            raise ValueError("count must be a non-negative integer or None")
-        if delay is not None and (not _is_number(delay) or delay < 0):
-            raise ValueError("delay must be a non-negative number of seconds")
-        if retry_after is not None and (not isinstance(retry_after, int) or retry_after < 0):
-            raise ValueError("retry_after must be a non-negative integer")
-        with self._lock:
-            if mode == "ok":
-                self._state.faults = [f for f in self._state.faults if endpoint is not None and f.endpoint != endpoint]
-                return
-            if count == 0:
-                return
-            self._state.faults.append(
-                _Fault(
-                    mode=mode,
-                    remaining=count,
-                    endpoint=endpoint,
-                    delay=delay,
-                    retry_after=30 if retry_after is None else retry_after,
-                )
-            )
+        self._faults.add(
+            mode, count=count, endpoint=endpoint, delay=delay, retry_after=30 if retry_after is None else retry_after
+        )
 
     def clear_faults(self) -> None:
-        self.set_faults("ok")
+        self._faults.clear()
 
     @property
     def faults(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [f.as_dict() for f in self._state.faults]
+        return [
+            {
+                "mode": f.mode,
+                "remaining": f.remaining,
+                "endpoint": f.endpoint,
+                "delay": f.delay,
+                "retry_after": f.retry_after,
+            }
+            for f in self._faults.pending()
+        ]
 
     def configure(self, **changes: Any) -> dict[str, Any]:
         """Change settings at run time, e.g. `configure(rejection_style="200", fixed_code="1234", balance=0)`."""
@@ -369,82 +300,61 @@ class AuthenticaFake:
         """Back to the state it was constructed with: no codes, messages, calls, faults or send history."""
         with self._lock:
             self._state = _State(config=_copy_config(self._initial))
-            wake, self._wake = self._wake, threading.Event()
-        wake.set()  # requests sleeping in a "timeout" fault give up now
+            self._calls.clear()
+            self._faults.clear()
+        self.interrupt_pauses()  # requests sleeping in a "timeout" or "slow" fault give up now
 
     # -- request handling --------------------------------------------------------------------------------------
 
-    def _handle(self, handler: _Handler, method: str) -> None:
-        parts = urlsplit(handler.path)
-        path = parts.path.rstrip("/") or "/"
-        raw = _read_body(handler)
+    def handle(self, request: Request) -> Response:
+        path = request.path.rstrip("/") or "/"
         if path.startswith("/_fake/") or path == "/_fake":
-            self._control(handler, method, path, parts.query, raw)
-        elif path.startswith(API_PREFIX + "/"):
-            self._provider(handler, method, path[len(API_PREFIX) + 1 :], raw)
-        else:
-            _respond(handler, 404, {"message": "Not Found"})
+            return self._control(request, path)
+        if path.startswith(API_PREFIX + "/"):
+            return self._provider(request, path[len(API_PREFIX) + 1 :])
+        return _respond(404, {"message": "Not Found"})
 
-    def _provider(self, handler: _Handler, method: str, endpoint: str, raw: bytes) -> None:
-        headers = {k: v for k, v in handler.headers.items()}
-        call: dict[str, Any] = {
-            "at": self.clock(),
-            "method": method,
-            "path": f"{API_PREFIX}/{endpoint}",
-            "endpoint": endpoint,
-            "headers": {k: (mask_secret(v) if k.lower() == "x-authorization" else v) for k, v in headers.items()},
-            "body": _decode_for_log(raw),
-            "authorized": None,
-            "status": None,
-            "fault": None,
-        }
-        with self._lock:
-            self._state.calls.append(call)
-            fault = self._take_fault(endpoint) if endpoint in ENDPOINTS else None
-            wake = self._wake
-        if fault is not None:
-            call["fault"] = fault.mode
-            if fault.mode == "reset":
-                _drop(handler)
-                return
-            if fault.mode == "timeout":
-                delay = fault.delay if fault.delay is not None else self._state.config.fault_delay_seconds
-                if wake.wait(delay):  # stopped or reset meanwhile: just go away
-                    _drop(handler)
-                    return
-            elif fault.mode == "slow":
-                try:
-                    status, body, extra = self._api(method, endpoint, headers, raw, call)
-                except _Reply as reply:
-                    status, body, extra = reply.status, reply.body, reply.headers
-                call["status"] = status
-                delay = fault.delay if fault.delay is not None else self._state.config.fault_delay_seconds
-                if wake.wait(delay):
-                    _drop(handler)
-                    return
-                _respond(handler, status, body, extra)
-                return
-            else:
-                status, body, extra = _fault_reply(fault)
-                call["status"] = status
-                _respond(handler, status, body, extra)
-                return
+    def _provider(self, request: Request, endpoint: str) -> Response:
+        method, raw = request.method, request.body
+        headers = dict(request.headers.items())
+        call = self._calls.record(
+            {
+                "at": self.clock(),
+                "method": method,
+                "path": f"{API_PREFIX}/{endpoint}",
+                "endpoint": endpoint,
+                "headers": {k: (mask_secret(v) if k.lower() == "x-authorization" else v) for k, v in headers.items()},
+                "body": _decode_for_log(raw),
+                "authorized": None,
+                "status": None,
+                "fault": None,
+            }
+        )
+        fault = self._faults.take(endpoint) if endpoint in ENDPOINTS else None
+        if fault is None:
+            return self._answer(method, endpoint, headers, raw, call)
+        call["fault"] = fault.mode
+        delay = fault.delay if fault.delay is not None else self._state.config.fault_delay_seconds
+        if fault.mode == "reset":
+            return dropped()
+        if fault.mode == "timeout":  # the work is done after the delay: a client that gave up cannot know
+            return dropped() if self.pause(delay) else self._answer(method, endpoint, headers, raw, call)
+        if fault.mode == "slow":  # the work is done at once, the answer comes after the delay
+            response = self._answer(method, endpoint, headers, raw, call)
+            return dropped() if self.pause(delay) else response
+        status, body, extra = _fault_reply(fault)
+        call["status"] = status
+        return _respond(status, body, extra)
+
+    def _answer(
+        self, method: str, endpoint: str, headers: dict[str, str], raw: bytes, call: dict[str, Any]
+    ) -> Response:
         try:
             status, body, extra = self._api(method, endpoint, headers, raw, call)
         except _Reply as reply:
             status, body, extra = reply.status, reply.body, reply.headers
         call["status"] = status
-        _respond(handler, status, body, extra)
-
-    def _take_fault(self, endpoint: str) -> _Fault | None:
-        for fault in self._state.faults:
-            if fault.endpoint in (None, endpoint):
-                if fault.remaining is not None:
-                    fault.remaining -= 1
-                    if fault.remaining <= 0:
-                        self._state.faults.remove(fault)
-                return fault
-        return None
+        return _respond(status, body, extra)
 
     def _api(
         self, method: str, endpoint: str, headers: dict[str, str], raw: bytes, call: dict[str, Any]
@@ -656,20 +566,20 @@ class AuthenticaFake:
 
     # -- /_fake/ ------------------------------------------------------------------------------------------------
 
-    def _control(self, handler: _Handler, method: str, path: str, query: str, raw: bytes) -> None:
+    def _control(self, request: Request, path: str) -> Response:
+        method, raw = request.method, request.body
         route = (method, path)
         try:
             if route == ("GET", "/_fake/health"):
-                _respond(handler, 200, {"ok": True})
-            elif route == ("GET", "/_fake/messages"):
+                return _respond(200, {"ok": True})
+            if route == ("GET", "/_fake/messages"):
                 # parse_qs turns a literal "+" into a space; messages() normalises it back.
-                to = parse_qs(query, keep_blank_values=True).get("to", [""])[0]
-                _respond(handler, 200, {"messages": self.messages(to or None)})
-            elif route == ("GET", "/_fake/calls"):
-                _respond(handler, 200, {"calls": self.calls})
-            elif route == ("GET", "/_fake/faults"):
-                _respond(handler, 200, {"faults": self.faults})
-            elif route == ("POST", "/_fake/faults"):
+                return _respond(200, {"messages": self.messages(request.q("to") or None)})
+            if route == ("GET", "/_fake/calls"):
+                return _respond(200, {"calls": self.calls})
+            if route == ("GET", "/_fake/faults"):
+                return _respond(200, {"faults": self.faults})
+            if route == ("POST", "/_fake/faults"):
                 body = _json_object(raw, strict=True)
                 self.set_faults(
                     str(body.get("mode", "")),
@@ -678,100 +588,41 @@ class AuthenticaFake:
                     delay=body.get("delay"),
                     retry_after=body.get("retry_after"),
                 )
-                _respond(handler, 200, {"faults": self.faults})
-            elif route == ("GET", "/_fake/config"):
-                _respond(handler, 200, {"config": self.config})
-            elif route == ("POST", "/_fake/config"):
-                _respond(handler, 200, {"config": self.configure(**_json_object(raw, strict=True))})
-            elif route == ("POST", "/_fake/reset"):
+                return _respond(200, {"faults": self.faults})
+            if route == ("GET", "/_fake/config"):
+                return _respond(200, {"config": self.config})
+            if route == ("POST", "/_fake/config"):
+                return _respond(200, {"config": self.configure(**_json_object(raw, strict=True))})
+            if route == ("POST", "/_fake/reset"):
                 self.reset()
-                _respond(handler, 200, {"ok": True})
-            else:
-                _respond(handler, 404, {"error": f"no fake control {method} {path}"})
+                return _respond(200, {"ok": True})
+            return _respond(404, {"error": f"no fake control {method} {path}"})
         except (ValueError, TypeError) as exc:
-            _respond(handler, 400, {"error": str(exc)})
+            return _respond(400, {"error": str(exc)})
         except _Reply as reply:
-            _respond(handler, reply.status, reply.body, reply.headers)
+            return _respond(reply.status, reply.body, reply.headers)
 
 
-# -- HTTP plumbing -----------------------------------------------------------------------------------------------
+# -- helpers -----------------------------------------------------------------------------------------------------
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    # socketserver's default listen backlog is 5: a worker sending 16 SMS at once overflowed it, and the dropped
-    # handshakes stalled sends for 1-8 s (SYN/ACK retransmits), some past the client's timeouts.
-    request_queue_size = 128
-    fake: AuthenticaFake
-
-
-class _Server6(_Server):
-    address_family = socket.AF_INET6
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    server_version = "AuthenticaFake/1.0"
-    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stalls
-    sys_version = ""
-
-    def _dispatch(self) -> None:
-        try:
-            self.server.fake._handle(self, self.command)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up (e.g. its read timeout)
-            self.close_connection = True
-        except Exception:  # never let a bug turn into a hung client
-            logger.exception("authentica fake failed handling %s %s", self.command, self.path.split("?")[0])
-            with contextlib.suppress(OSError):
-                _respond(self, 500, {"message": "Server Error (bug in the Authentica fake)"})
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        # No query string: /_fake/messages?to=... carries a phone number.
-        logger.debug("%s %s -> %s", self.command, self.path.split("?")[0], code)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        logger.debug("authentica fake: " + format, *args)
-
-
-def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
-    try:
-        length = int(handler.headers.get("Content-Length") or 0)
-    except ValueError:
-        length = 0
-    return handler.rfile.read(length) if length > 0 else b""
-
-
-def _respond(handler: BaseHTTPRequestHandler, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-    """Send a JSON response, or an HTML one when `body` is a string."""
+def _respond(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer, or an HTML one when `body` is a string."""
     if isinstance(body, str):
-        payload, content_type = body.encode(), "text/html; charset=utf-8"
-    else:
-        payload, content_type = json.dumps(body, ensure_ascii=False).encode(), "application/json"
-    handler.send_response(status)
-    handler.send_header("Content-Type", content_type)
-    handler.send_header("Content-Length", str(len(payload)))
-    for name, value in (headers or {}).items():
-        handler.send_header(name, value)
-    handler.end_headers()
-    handler.wfile.write(payload)
+        return html_response(status, body, headers)
+    return json_response(status, body, headers)
 
 
-def _drop(handler: BaseHTTPRequestHandler) -> None:
-    """Close the connection abruptly (RST) without a response."""
-    handler.close_connection = True
-    with contextlib.suppress(OSError):
-        handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        handler.connection.close()
-
-
-def _fault_reply(fault: _Fault) -> tuple[int, Any, dict[str, str]]:
+def _fault_reply(fault: Fault) -> tuple[int, Any, dict[str, str]]:
     if fault.mode in ("error_500", "error_502", "error_503"):
         status = int(fault.mode[-3:])
         return status, _HTML_ERROR.format(status=status, reason=_REASONS[status]), {}
     if fault.mode == "error_429":
-        return 429, {"message": "Too Many Attempts."}, {"Retry-After": str(fault.retry_after)}
+        return (
+            429,
+            {"message": "Too Many Attempts."},
+            {"Retry-After": str(30 if fault.retry_after is None else fault.retry_after)},
+        )
     if fault.mode == "non_json":
         return 200, "<html><body>Service is being updated</body></html>", {}
     if fault.mode == "success_false":
@@ -902,13 +753,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="do not print sent messages")
     args = parser.parse_args(argv)
 
-    if os.environ.get("MAWID_ENV", "").strip().lower() in ("production", "prod"):
-        print("authentica fake: refusing to start with MAWID_ENV=production", file=sys.stderr)  # noqa: T201
-        return 2
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    try:
-        fake = AuthenticaFake(
+    def make() -> AuthenticaFake:
+        return AuthenticaFake(
             host=args.host,
             port=args.port,
             api_key=args.api_key,
@@ -923,31 +769,14 @@ def main(argv: list[str] | None = None) -> int:
             sender_names=args.sender_names or ("Mawid",),
             echo=not args.quiet,
         )
-        fake.start()
-    except (OSError, ValueError) as exc:
-        print(f"authentica fake: cannot start on {args.host}:{args.port}: {exc}", file=sys.stderr)  # noqa: T201
-        return 1
 
-    stop = threading.Event()
+    def banner(fake: AuthenticaFake) -> str:
+        return (
+            f"Authentica fake listening on {fake.base_url} (API {fake.base_url}{API_PREFIX}, "
+            f"key {mask_secret(fake.api_key) or '****'}, messages at {fake.base_url}/_fake/messages)"
+        )
 
-    def _on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    print(  # noqa: T201
-        f"Authentica fake listening on {fake.base_url} (API {fake.base_url}{API_PREFIX}, "
-        f"key {mask_secret(fake.api_key) or '****'}, messages at {fake.base_url}/_fake/messages)",
-        flush=True,
-    )
-    try:
-        while not stop.wait(0.5):
-            pass
-    finally:
-        fake.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    print("Authentica fake stopped", flush=True)  # noqa: T201
-    return 0
+    return run_until_signalled(make, name="Authentica fake", banner=banner)
 
 
 if __name__ == "__main__":

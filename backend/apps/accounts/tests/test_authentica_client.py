@@ -13,7 +13,7 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from apps.accounts.providers.authentica import AuthenticaClient, _retry_after
+from apps.accounts.providers.authentica import AuthenticaClient
 from apps.accounts.providers.base import (
     MessagingProvider,
     ProviderConfigurationError,
@@ -31,6 +31,7 @@ from apps.accounts.tests.fakes import (  # noqa: F401
     authentica_fake_factory,
 )
 from apps.core.masking import mask_phone
+from apps.core.retry_after import parse_retry_after as _retry_after
 
 PHONE = "+966501234567"
 OTHER_PHONE = "+966559876543"

@@ -442,6 +442,18 @@ def test_ok_clears_faults_and_unknown_modes_are_refused(authentica_fake: Authent
     assert bad_endpoint.status_code == 400
 
 
+def test_until_cleared_is_null_and_minus_one_means_the_same(
+    authentica_fake: AuthenticaFake, http: httpx.Client
+) -> None:
+    for count in (None, -1):
+        control = http.post("/_fake/faults", json={"mode": "error_503", "count": count, "endpoint": "send-otp"})
+
+        assert control.json()["faults"][-1]["remaining"] is None
+        assert [send_otp(http).status_code for _ in range(3)] == [503, 503, 503]
+        authentica_fake.clear_faults()
+        assert send_otp(http).status_code == 200
+
+
 # -- 11. call log, config, reset ---------------------------------------------------------------------------------
 
 
@@ -512,6 +524,26 @@ def test_main_refuses_to_start_in_production(
     assert fake_module.main(["--port", "0"]) != 0
 
     assert "production" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"MAWID_ENV": "production"},
+        {"MAWID_ENV": "prod"},
+        {"DJANGO_SETTINGS_MODULE": "config.settings.production"},  # what the Procfile runs, MAWID_ENV or not
+    ],
+)
+def test_refuses_to_start_in_production_in_process_too(
+    monkeypatch: pytest.MonkeyPatch, environ: dict[str, str]
+) -> None:
+    monkeypatch.delenv("MAWID_ALLOW_FAKE_PROVIDERS", raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+
+    with pytest.raises(RuntimeError, match="production"):
+        AuthenticaFake().start()
+    assert fake_module.main(["--port", "0"]) == 2
 
 
 def test_runs_as_a_process_prints_its_url_and_stops_on_sigterm() -> None:

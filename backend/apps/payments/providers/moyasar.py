@@ -30,7 +30,6 @@ decisions (`moyasar_recovery`). Never the key, never card data, never the reques
 
 from __future__ import annotations
 
-import email.utils
 import functools
 import logging
 import ssl
@@ -42,6 +41,8 @@ from typing import Any, TypedDict
 from urllib.parse import quote
 
 import httpx
+
+from apps.core.retry_after import parse_retry_after
 
 from .base import (
     CAPTURED,
@@ -456,7 +457,7 @@ class MoyasarClient:
         if status == 429:
             log("rate_limited", status, logging.WARNING)
             raise GatewayRateLimited(
-                message or None, retry_after=_retry_after(response.headers.get("Retry-After")), **common
+                message or None, retry_after=parse_retry_after(response.headers.get("Retry-After")), **common
             )
         if status in (401, 403, 405):
             log("auth_error", status, logging.ERROR)
@@ -515,22 +516,6 @@ def _is_used_given_id(err_type: str | None, message: str | None) -> bool:
     if err_type == "used_given_id":
         return True
     return bool(message) and "already created" in (message or "").lower()
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _int(value: Any) -> int:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import threading
 import time
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -589,6 +591,38 @@ def test_rate_limit_carries_retry_after(moyasar_fake: MoyasarFake, moyasar_clien
     assert exc.value.retry_after == 7
     assert exc.value.retryable
     assert moyasar_fake.payments() == []
+
+
+@pytest.mark.parametrize("header", ["inf", "Infinity", "nan", "1e999"])
+def test_a_retry_after_that_is_not_a_number_of_seconds_is_dropped(header: str):
+    """Only a finite wait may leave the client: inf reached `int()` in the API's error handler (a 500)."""
+
+    class TooMany(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b'{"type": "rate_limit_error", "message": "Too many requests"}'
+            self.send_response(429)
+            self.send_header("Retry-After", header)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), TooMany)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    try:
+        with (
+            MoyasarClient(base_url=f"http://127.0.0.1:{server.server_address[1]}/v1", secret_key="sk_test_x") as client,
+            pytest.raises(GatewayRateLimited) as exc,
+        ):
+            client.list_payments()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert exc.value.retry_after is None
 
 
 def test_html_503_on_a_read_is_unavailable_and_not_processed(moyasar_fake: MoyasarFake, moyasar_client: MoyasarClient):

@@ -596,6 +596,18 @@ def test_ambiguous_create_stores_the_payment_but_answers_500(http: httpx.Client,
     assert http.get(f"{moyasar_fake.api_url}/payments/{given_id}", auth=sk(moyasar_fake)).json()["status"] == "paid"
 
 
+@pytest.mark.parametrize("count", [None, -1])
+def test_until_cleared_is_null_as_in_the_authentica_fake_and_minus_one_still_works(
+    http: httpx.Client, moyasar_fake: MoyasarFake, count: int | None
+):
+    ctl = http.post(f"{moyasar_fake.base_url}/_fake/faults", json={"mode": "error_500", "count": count})
+
+    assert ctl.json()["faults"] == [{"mode": "error_500", "endpoint": "all", "count": None, "delay": None, "after": 0}]
+    assert [create(http, moyasar_fake).status_code for _ in range(3)] == [500, 500, 500]
+    moyasar_fake.set_fault("ok")
+    assert create(http, moyasar_fake).status_code == 201
+
+
 def test_bad_fault_requests_are_400(http: httpx.Client, moyasar_fake: MoyasarFake):
     for payload in [{"mode": "explode"}, {"mode": "error_500", "endpoint": "nope"}, {"mode": "error_500", "count": 0}]:
         assert http.post(f"{moyasar_fake.base_url}/_fake/faults", json=payload).status_code == 400
@@ -769,6 +781,32 @@ def test_main_refuses_to_start_in_production(monkeypatch: pytest.MonkeyPatch):
     assert fake_module.main(["--port", "0"]) == 2
     with pytest.raises(RuntimeError, match="production"):
         MoyasarFake().start()
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"MAWID_ENV": "prod"},
+        {"DJANGO_SETTINGS_MODULE": "config.settings.production"},  # what the Procfile runs, MAWID_ENV or not
+    ],
+)
+def test_refuses_every_spelling_of_production(monkeypatch: pytest.MonkeyPatch, environ: dict[str, str]):
+    monkeypatch.delenv("MAWID_ALLOW_FAKE_PROVIDERS", raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+
+    with pytest.raises(RuntimeError, match="production"):
+        MoyasarFake().start()
+    assert fake_module.main(["--port", "0"]) == 2
+
+
+def test_the_benchmarks_may_run_it_under_production_settings(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("MAWID_ENV", raising=False)
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "config.settings.production")
+    monkeypatch.setenv("MAWID_ALLOW_FAKE_PROVIDERS", "1")  # as bench/ sets it
+
+    with MoyasarFake() as fake:
+        assert httpx.get(f"{fake.base_url}/_fake/payments").json() == {"payments": []}
 
 
 def test_main_prints_its_url_and_stops_on_sigterm():
