@@ -4,8 +4,8 @@
 
     .venv/bin/python bench/availability.py [--requests 300] [--skip-server]
 
-It creates its own database (`mawid_bench_availability`) on the server the settings point at (DATABASE_URL,
-or the embedded PostgreSQL), migrates it, fills it, measures, and drops it at the end, even on failure.
+It creates its own database (`mawid_bench_availability`) on the server BENCH_DATABASE_URL or DATABASE_URL names
+(else the embedded PostgreSQL), migrates it, fills it, measures, and drops it at the end, even on failure.
 
 Data: one staff member ("A") working 08:00-13:00 and 14:00-22:00 every day, with 2,000 bookings (confirmed,
 15 minutes each, 33 or 34 a day at random quarter hours of the next 60 days), 30 schedule exceptions (time off and
@@ -37,18 +37,23 @@ import random
 import re
 import secrets
 import statistics
-import subprocess
-import sys
 import time
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from _common import drop_database, free_port, pct, recreate_database, server_url, setup_django
+from _common import (
+    BACKEND,
+    drop_database,
+    free_port,
+    pct,
+    recreate_database,
+    server_url,
+    setup_django,
+    start_gunicorn,
+    stop_process,
+)
 
-REPO = Path(__file__).resolve().parents[1]
-BACKEND = REPO / "backend"
 BENCH_DB = "mawid_bench_availability"
 TZ = ZoneInfo("Asia/Riyadh")
 
@@ -63,10 +68,6 @@ BENCH_ENV = {
     "MAWID_LOG_LEVEL": "WARNING",
     "DATABASE_CONN_MAX_AGE": "60",
 }
-
-
-# --- database -------------------------------------------------------------------------------------------
-
 
 
 # --- data -----------------------------------------------------------------------------------------------
@@ -260,7 +261,6 @@ def parse_timing(header: str) -> dict[str, tuple[float, int | None]]:
     return {name: (float(dur), int(n) if n else None) for name, dur, n in _TIMING.findall(header)}
 
 
-
 class Samples:
     def __init__(self) -> None:
         self.full: list[float] = []
@@ -369,41 +369,16 @@ def check_sources_agree(urls: list[tuple[str, str]]) -> None:
     print("the three busy sources give identical responses")
 
 
-
 def run_server(urls: list[tuple[str, str]], n: int, database_url: str) -> None:
     import httpx
 
     port = free_port()
     env = {**os.environ, **BENCH_ENV, "DATABASE_URL": database_url, "PYTHONPATH": str(BACKEND)}
-    cmd = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "config.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "1",
-        "--worker-class",
-        "sync",
-        "--chdir",
-        str(BACKEND),
-        "--log-level",
-        "warning",
-    ]
-    server = subprocess.Popen(cmd, env=env, cwd=BACKEND)
+    args = ["config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--worker-class", "sync",
+            "--chdir", str(BACKEND), "--log-level", "warning"]  # fmt: skip
+    server = start_gunicorn(args, env, port)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError("gunicorn did not start")
-            time.sleep(0.2)
         print(
             f"\nReal server (gunicorn, 1 sync worker, production settings, httpx over loopback; "
             f"{n} requests each after 20 warm-up; min / median / p95):"
@@ -420,11 +395,7 @@ def run_server(urls: list[tuple[str, str]], n: int, database_url: str) -> None:
                         samples.add(full_ms, response.headers["Server-Timing"], response.json(), len(response.content))
                 print(samples.row(label))
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_process(server)
 
 
 def main() -> None:

@@ -37,7 +37,6 @@ import os
 import secrets
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -54,6 +53,8 @@ from _common import (
     recreate_database,
     server_url,
     setup_django,
+    start_gunicorn,
+    stop_process,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -183,21 +184,7 @@ def start_server(port: int, workers: int, threads: int, database_url: str) -> su
         "MAWID_WEB_THREADS": str(threads),
         "MAWID_GUNICORN_LOG_LEVEL": "warning",
     }
-    cmd = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py"]
-    server = subprocess.Popen(cmd, env=env, cwd=BACKEND)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return server
-        except OSError:
-            pass
-        if time.monotonic() > deadline or server.poll() is not None:
-            server.kill()
-            raise RuntimeError("gunicorn did not start")
-        time.sleep(0.2)
+    return start_gunicorn(["-c", "config/gunicorn.conf.py"], env, port)
 
 
 def run_api(port: int, data: dict, work, *, clients: int, seconds: float, warmup: float) -> dict:
@@ -407,8 +394,7 @@ def main() -> None:
         print(f"(b) raw SQL  {raw['per_second']:8.1f} bookings/s   ({raw['made']} in {total:.0f} s, "
               f"{args.workers} processes)")  # fmt: skip
         contention = run_contention(port, data, today, racers=args.racers, rounds=args.rounds)
-        server.terminate()
-        server.wait(timeout=15)
+        stop_process(server)
         server = None
 
         ratio = api["per_second"] / raw["per_second"] if raw["per_second"] else float("nan")
@@ -433,7 +419,7 @@ def main() -> None:
         assert not [k for k in api["counts"] if k != "201"], api["counts"]
     finally:
         if server is not None:
-            server.kill()
+            stop_process(server)
         try:
             from django.db import connections
 

@@ -6,7 +6,8 @@
     .venv/bin/python bench/load.py --base-url http://127.0.0.1:8000 --authentica-url http://127.0.0.1:8101 --users 10
 
 By default it starts the whole stack itself, on loopback ports of its own, and stops it at the end: a fresh
-database (`mawid_load`, migrated, demo salon seeded), gunicorn with config/gunicorn.conf.py serving config.wsgi
+database (`mawid_load`, migrated, demo salon seeded, dropped at the end; on the server BENCH_DATABASE_URL or
+DATABASE_URL names, else the embedded PostgreSQL), gunicorn with config/gunicorn.conf.py serving config.wsgi
 with production settings (DJANGO_SECURE_SSL_REDIRECT=0), the procrastinate worker, and the Authentica and Moyasar
 fakes. With `--base-url` it drives a server that is already running instead (and `--authentica-url` names the fake
 whose /_fake/messages holds the codes).
@@ -45,18 +46,18 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
-from wsgi_servers import (
+from _common import (
     BIN,
     PY,
     Stack,
+    drop_database,
     free_port,
-    percentile,
+    pct,
     prepare,
     production_env,
     recreate_database,
     say,
     server_url,
-    wait_http,
 )
 
 RIYADH = ZoneInfo("Asia/Riyadh")
@@ -67,6 +68,7 @@ FAKE_KEYS = {
     "MOYASAR_PUBLISHABLE_KEY": "pk_test_fake",
     "MOYASAR_WEBHOOK_SECRET": "fake-webhook-secret",
 }
+LOAD_DB = "mawid_load"  # its own database, made afresh and dropped at the end (when it starts the stack)
 EXPECTED = {"book": {409}, "pay": {409}, "cancel": {409}, "otp_verify": set(), "otp_request": set()}
 
 
@@ -320,8 +322,8 @@ def report(stats: Stats, elapsed: float, args, pay: bool) -> None:
     for name in sorted(stats.latencies, key=lambda k: (k.startswith("("), k)):
         values = stats.latencies[name]
         statuses = dict(sorted(stats.statuses[name].items())) if name in stats.statuses else ""
-        say(f"{name:28} {len(values):6d} {len(values) / elapsed:7.1f} {percentile(values, 0.5) * 1000:10.1f} "
-            f"{percentile(values, 0.95) * 1000:8.1f} {stats.errors.get(name, 0):7d} {stats.refused.get(name, 0):8d}  "
+        say(f"{name:28} {len(values):6d} {len(values) / elapsed:7.1f} {pct(values, 0.5) * 1000:10.1f} "
+            f"{pct(values, 0.95) * 1000:8.1f} {stats.errors.get(name, 0):7d} {stats.refused.get(name, 0):8d}  "
             f"{statuses}")
     say("flows: " + ", ".join(f"{k}={v}" for k, v in sorted(stats.flows.items())))
     for line in stats.samples:
@@ -353,7 +355,7 @@ def server_side(metrics: str) -> None:
 
 def start_stack(args, stack: Stack) -> tuple[str, str, str]:
     workdir = stack.logs
-    database_url = recreate_database(server_url(), "mawid_load")
+    database_url = recreate_database(server_url(), LOAD_DB)
     app_port, authentica_port, moyasar_port = free_port(), free_port(), free_port()
     base_url = f"http://127.0.0.1:{app_port}"
     env = production_env(
@@ -390,12 +392,11 @@ def start_stack(args, stack: Stack) -> tuple[str, str, str]:
                           "--webhook-url", f"{base_url}/api/v1/webhooks/moyasar",
                           "--webhook-secret", env["MOYASAR_WEBHOOK_SECRET"]]),
     ]
-    for name, command in fakes:
-        stack.start(name, command, env)
+    started = {name: stack.start(name, command, env) for name, command in fakes}
     stack.start("worker", [str(PY), "manage.py", "procrastinate", "worker"], env)
     web = stack.start("web", [str(BIN / "gunicorn"), "-c", "config/gunicorn.conf.py"], env)
-    wait_http(authentica_port, "/_fake/health")
-    wait_http(app_port, "/healthz", proc=web)
+    stack.wait_http(started["authentica-fake"], authentica_port, "/_fake/health")
+    stack.wait_http(web, app_port, "/healthz")
     return base_url, f"http://127.0.0.1:{authentica_port}", f"http://127.0.0.1:{moyasar_port}"
 
 
@@ -434,6 +435,8 @@ def main() -> int:
             server_side(httpx.get(f"{base_url}/metrics", timeout=10).text)
     finally:
         stack.stop()
+        if not args.base_url:
+            drop_database(server_url(), LOAD_DB)
     return 0
 
 

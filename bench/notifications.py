@@ -9,8 +9,8 @@
 2. Throughput: messages per second the worker delivers at a given concurrency, with the fake instant and with the
    fake slow (a slow provider makes the worker wait, never the request).
 
-It creates its own database (`mawid_bench_notifications`) on the server the settings point at (DATABASE_URL, or
-the embedded PostgreSQL) and drops it at the end. Only the SMS channel is on (email would go to a local backend).
+It creates its own database (`mawid_bench_notifications`) on the server BENCH_DATABASE_URL or DATABASE_URL names
+(else the embedded PostgreSQL) and drops it at the end. Only the SMS channel is on (email would go to a local backend).
 
     .venv/bin/python bench/notifications.py [--bookings 60] [--concurrency 4,16] [--delay 2] [--messages 400]
 """
@@ -19,73 +19,23 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import statistics
 import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parents[1]
-BACKEND = ROOT / "backend"
-sys.path.insert(0, str(BACKEND))
+from _common import PY, drop_database, pct, recreate_database, server_url, setup_django, start_process, stop_process
+
 # Its own throwaway database; set MAWID_BENCH_DB to run two copies side by side on one server.
 DB_NAME = os.environ.get("MAWID_BENCH_DB", "mawid_bench_notifications")
 RIYADH = ZoneInfo("Asia/Riyadh")
 
 
-def server_url() -> str:
-    if os.environ.get("DATABASE_URL"):
-        return os.environ["DATABASE_URL"]
-    from config.database import embedded_url
-
-    return embedded_url()
-
-
-def admin_connection(url: str):
-    import dj_database_url
-    import psycopg
-
-    cfg = dj_database_url.parse(url)
-    params = {
-        "user": cfg.get("USER") or None,
-        "password": cfg.get("PASSWORD") or None,
-        "host": cfg.get("HOST") or None,
-        "port": cfg.get("PORT") or None,
-        **cfg.get("OPTIONS", {}),  # `?host=/socket/dir&port=...` lands here
-    }
-    return psycopg.connect(dbname="postgres", autocommit=True, **{k: v for k, v in params.items() if v})
-
-
-def bench_url(url: str) -> str:
-    import dj_database_url
-
-    name = dj_database_url.parse(url)["NAME"]
-    head, _, tail = url.partition(f"/{name}")
-    return f"{head}/{DB_NAME}{tail}"
-
-
-def recreate_database(url: str) -> None:
-    with admin_connection(url) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-
-
-def drop_database(url: str) -> None:
-    with admin_connection(url) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
-
-
 def summary(values: list[float]) -> str:
     return (
-        f"median {statistics.median(values):6.1f} ms   p95 {percentile(values, 95):6.1f} ms   "
+        f"median {statistics.median(values):6.1f} ms   p95 {pct(values, 0.95):6.1f} ms   "
         f"mean {statistics.mean(values):6.1f} ms   (n={len(values)})"
     )
 
@@ -103,21 +53,11 @@ class Worker:
         with connection.cursor() as cursor:
             cursor.execute("SELECT coalesce(max(id), 0) FROM procrastinate_workers")
             before = cursor.fetchone()[0]
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "manage.py",
-                "procrastinate",
-                "worker",
-                "--queues",
-                "notifications",
-                "--concurrency",
-                str(self.concurrency),
-            ],
-            cwd=BACKEND,
-            env=os.environ.copy(),
-            start_new_session=True,
-        )
+        self.proc = start_process(
+            [str(PY), "manage.py", "procrastinate", "worker", "--queues", "notifications",
+             "--concurrency", str(self.concurrency)],
+            os.environ.copy(),
+        )  # fmt: skip
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:  # ready once it has registered itself
             with connection.cursor() as cursor:
@@ -128,13 +68,8 @@ class Worker:
         raise RuntimeError("the worker did not start")
 
     def __exit__(self, *exc: object) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        if self.proc is not None:
+            stop_process(self.proc, timeout=30)
 
 
 def main() -> int:
@@ -154,12 +89,11 @@ def main() -> int:
 
     fake = AuthenticaFake(send_cap_per_window=None, balance=10**9).start()
     url = server_url()
-    recreate_database(url)
-    os.environ.update(
+    setup_django(
+        recreate_database(url, DB_NAME),
         {
             "DJANGO_SETTINGS_MODULE": "config.settings.development",
             "DJANGO_DEBUG": "0",
-            "DATABASE_URL": bench_url(url),
             "AUTHENTICA_BASE_URL": fake.base_url,
             "AUTHENTICA_API_KEY": fake.api_key,
             "AUTHENTICA_READ_TIMEOUT": str(max(5.0, args.delay + 3)),  # above the delay: slow sends succeed
@@ -168,12 +102,10 @@ def main() -> int:
             "MAWID_LOG_LEVEL": "ERROR",
             "MAWID_PROCRASTINATE_LOG_LEVEL": "ERROR",
             "MAWID_BOOKINGS_MAX_PER_CUSTOMER_PER_HOUR": "1000000",  # 10 customers make every booking of the run
-        }
+            # persistent connections, as production.py sets
+            "DATABASE_CONN_MAX_AGE": os.environ.get("DATABASE_CONN_MAX_AGE", "60"),
+        },
     )
-    os.environ.setdefault("DATABASE_CONN_MAX_AGE", "60")  # persistent connections, as production.py sets
-    import django
-
-    django.setup()
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection, transaction
@@ -268,7 +200,7 @@ def main() -> int:
             print(f"provider {args.delay:.0f} s per SMS   : {summary(slow)}")
             print(
                 f"ratio slow/instant      : median {statistics.median(slow) / statistics.median(instant):.2f}   "
-                f"p95 {percentile(slow, 95) / percentile(instant, 95):.2f}"
+                f"p95 {pct(slow, 0.95) / pct(instant, 0.95):.2f}"
             )
             print(
                 f"(each booking commits 4 notification rows + 4 jobs: confirmation, staff notice, 2 reminders; "
@@ -355,7 +287,7 @@ def main() -> int:
         connections.close_all()
         fake.stop()
         if not args.keep:
-            drop_database(url)
+            drop_database(url, DB_NAME)
     return 0
 
 

@@ -6,8 +6,8 @@ Moyasar fake answering at once, and the webhook endpoint's throughput.
     .venv/bin/python bench/payments.py [--pays 300] [--webhooks 500] [--seconds 10] [--workers 3] [--clients 8]
                                        [--keep-db]
 
-It creates its own database (`mawid_bench_payments`) on the server the settings point at (DATABASE_URL, or the
-embedded PostgreSQL), migrates and fills it, starts the Moyasar fake in this process (no delays, no faults,
+It creates its own database (`mawid_bench_payments`) on the server BENCH_DATABASE_URL or DATABASE_URL names (else
+the embedded PostgreSQL), migrates and fills it, starts the Moyasar fake in this process (no delays, no faults,
 webhooks off) and gunicorn the way production runs it (`config.wsgi`, production settings, sync workers,
 persistent database connections), measures, and drops the database at the end, even on failure. No job worker
 runs: the numbers are the requests alone (the webhook's work happens later in a job).
@@ -30,17 +30,16 @@ import json
 import os
 import secrets
 import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta
 from datetime import time as dtime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from _common import (
+    BACKEND,
     connect_params,
     drop_database,
     free_port,
@@ -48,10 +47,10 @@ from _common import (
     recreate_database,
     server_url,
     setup_django,
+    start_gunicorn,
+    stop_process,
 )
 
-REPO = Path(__file__).resolve().parents[1]
-BACKEND = REPO / "backend"
 BENCH_DB = "mawid_bench_payments"
 TZ = ZoneInfo("Asia/Riyadh")
 STAFF = 20
@@ -69,10 +68,6 @@ BENCH_ENV = {
     "MOYASAR_LIVE": "0",
     "MAWID_PAYMENTS_CALLBACK_URL": "http://127.0.0.1/payments/return",
 }
-
-
-# --- database -------------------------------------------------------------------------------------------
-
 
 
 # --- data -----------------------------------------------------------------------------------------------
@@ -127,7 +122,6 @@ def seed(bookings: int) -> list[tuple[int, str]]:
 # --- HTTP -----------------------------------------------------------------------------------------------
 
 
-
 def post(port: int, path: str, body: dict, token: str | None = None) -> tuple[int, dict]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     headers = {"Content-Type": "application/json"}
@@ -151,26 +145,12 @@ def start_server(port: int, workers: int, database_url: str, fake) -> subprocess
         "MOYASAR_BASE_URL": fake.api_url, "MOYASAR_SECRET_KEY": fake.secret_key,
         "MOYASAR_PUBLISHABLE_KEY": fake.publishable_key,
     }  # fmt: skip
-    cmd = [
-        sys.executable, "-m", "gunicorn", "config.wsgi:application",
+    args = [
+        "config.wsgi:application",
         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "sync",
         "--backlog", "2048", "--chdir", str(BACKEND), "--log-level", "warning",
     ]  # fmt: skip
-    server = subprocess.Popen(cmd, env=env, cwd=BACKEND)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return server
-        except OSError:
-            pass
-        if time.monotonic() > deadline or server.poll() is not None:
-            server.kill()
-            raise RuntimeError("gunicorn did not start")
-        time.sleep(0.2)
-
+    return start_gunicorn(args, env, port)
 
 
 def summary(name: str, latencies: list[float]) -> str:
@@ -308,11 +288,7 @@ def main() -> None:
             raise RuntimeError("every accepted event must be stored once, with one job")
     finally:
         if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_process(server)
         if fake is not None:
             fake.stop()
         try:

@@ -6,175 +6,43 @@
     .venv/bin/python bench/wsgi_servers.py --only gunicorn-gthread-2x8
 
 Each candidate serves `config.wsgi` with production settings (DJANGO_SECURE_SSL_REDIRECT=0) over its own database
-(`mawid_bench`, migrated and seeded with the demo salon; `BENCH_DATABASE_URL` to use another server, else the
-embedded PostgreSQL). A threaded client with keep-alive connections (reconnecting when the server closes them)
+(`mawid_bench`, migrated and seeded with the demo salon) on the server `BENCH_DATABASE_URL` or `DATABASE_URL`
+names, else the embedded PostgreSQL. A threaded client with keep-alive connections (reconnecting when the server closes them)
 drives GET requests for `--seconds` after a short warm-up, and the script prints requests/s, p50, p95 and p99.
 
 The client runs on the same machine and takes CPU from the server (and so does PostgreSQL): the numbers compare the
-candidates with each other on this machine, they are not a capacity figure. The helpers here (database, environment,
-processes) are shared with bench/load.py.
+candidates with each other on this machine, they are not a capacity figure. p50/p95/p99 are nearest-rank
+percentiles (bench/_common.py `pct`).
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import math
 import os
-import secrets
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BACKEND = ROOT / "backend"
-PY = ROOT / ".venv" / "bin" / "python"
-BIN = PY.parent
-
-
-def say(message: str) -> None:
-    sys.stdout.write(message + "\n")
-    sys.stdout.flush()
-
-
-# --- the stack: database, environment, processes -----------------------------------------------------------------
-
-
-def server_url() -> str:
-    """A URL for the PostgreSQL server to use (any database on it)."""
-    if os.environ.get("BENCH_DATABASE_URL"):
-        return os.environ["BENCH_DATABASE_URL"]
-    code = "from config.database import embedded_url; print(embedded_url())"
-    out = subprocess.run(  # noqa: S603 - our own interpreter and code
-        [str(PY), "-c", code], cwd=BACKEND, check=True, capture_output=True, text=True
-    )
-    return out.stdout.strip().splitlines()[-1]
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urllib.parse.urlsplit(url)
-    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def recreate_database(url: str, name: str) -> str:
-    """Drop and create database `name` on the server of `url`; return its URL."""
-    import psycopg  # from the project's venv
-    from psycopg import sql
-
-    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return with_database(url, name)
-
-
-def production_env(database_url: str, static_root: Path, **extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "MAWID_"))}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.production",
-        DJANGO_SECRET_KEY="bench-" + secrets.token_urlsafe(48),
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-        DJANGO_SECURE_SSL_REDIRECT="0",
-        MAWID_ALLOW_FAKE_PROVIDERS="1",  # production settings against the loopback fakes
-        DJANGO_STATIC_ROOT=str(static_root),
-        DATABASE_URL=database_url,
-        # One client address drives the whole load: lift the per-IP anonymous throttle out of the way.
-        MAWID_THROTTLE_ANON="1000000/min",
-        MAWID_THROTTLE_USER="1000000/min",
-        MAWID_THROTTLE_PAYMENT_RETURN="1000000/min",
-        PYTHONUNBUFFERED="1",
-    )
-    env.update(extra)
-    return env
-
-
-def manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run(  # noqa: S603 - our own manage.py
-        [str(PY), "manage.py", *args], cwd=BACKEND, env=env, check=True, stdout=subprocess.DEVNULL
-    )
-
-
-def prepare(env: dict[str, str]) -> None:
-    manage(env, "migrate", "--noinput", "-v", "0")
-    # seed_demo refuses production settings (made-up people); the bench database is no production database.
-    manage({**env, "DJANGO_SETTINGS_MODULE": "config.settings.development"}, "seed_demo")
-    manage(env, "collectstatic", "--noinput", "-v", "0")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Proc:
-    name: str
-    popen: subprocess.Popen
-    log: Path
-
-
-@dataclass
-class Stack:
-    """Processes started by a bench; `stop()` ends exactly these (each in its own process group)."""
-
-    logs: Path
-    procs: list[Proc] = field(default_factory=list)
-
-    def start(self, name: str, args: list[str], env: dict[str, str]) -> Proc:
-        log = self.logs / f"{name}.log"
-        handle = log.open("w")
-        popen = subprocess.Popen(  # noqa: S603 - our own commands
-            args, cwd=BACKEND, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        proc = Proc(name, popen, log)
-        self.procs.append(proc)
-        return proc
-
-    def stop(self, proc: Proc | None = None) -> None:
-        for p in [proc] if proc else list(reversed(self.procs)):
-            if p.popen.poll() is None:
-                os.killpg(p.popen.pid, signal.SIGTERM)
-                try:
-                    p.popen.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(p.popen.pid, signal.SIGKILL)
-                    p.popen.wait()
-            if p in self.procs:
-                self.procs.remove(p)
-
-
-def wait_http(port: int, path: str = "/healthz", timeout: float = 60.0, proc: Proc | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.popen.poll() is not None:
-            raise RuntimeError(f"{proc.name} exited with {proc.popen.returncode}; see {proc.log}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", path)
-            if conn.getresponse().status < 500:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"nothing answered on 127.0.0.1:{port}{path} within {timeout:.0f}s")
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
+from _common import (
+    BIN,
+    Stack,
+    free_port,
+    pct,
+    prepare,
+    production_env,
+    recreate_database,
+    say,
+    server_url,
+    with_database,
+)
 
 # --- the client ---------------------------------------------------------------------------------------------------
 
@@ -284,7 +152,7 @@ def main() -> int:
                     command[command.index("-b") + 1].rsplit(":", 1)[1])
                 proc = stack.start(name, command, env)
                 try:
-                    wait_http(port, proc=proc)
+                    stack.wait_http(proc, port)
                     drive(port, args.path, args.warmup, args.concurrency)
                     result = drive(port, args.path, args.seconds, args.concurrency)
                 finally:
@@ -312,9 +180,8 @@ def main() -> int:
         for run in runs:
             kinds.update(run.error_kinds)
             kinds.update({f"HTTP {status}": n for status, n in run.statuses.items() if status >= 400})
-        say(f"{name:24} {rps:8.1f} {per_round:>22} {percentile(latencies, 0.5) * 1000:8.1f} "
-            f"{percentile(latencies, 0.95) * 1000:8.1f} {percentile(latencies, 0.99) * 1000:8.1f} {errors:7d}"
-            + (f"  {dict(kinds)}" if kinds else ""))
+        quantiles = "".join(f" {pct(latencies, q) * 1000 if latencies else math.nan:8.1f}" for q in (0.5, 0.95, 0.99))
+        say(f"{name:24} {rps:8.1f} {per_round:>22}{quantiles} {errors:7d}" + (f"  {dict(kinds)}" if kinds else ""))
     if summary:
         best = max(summary, key=lambda row: row[1])
         say(f"\nhighest throughput: {best[0]}; median of all: {statistics.median(r[1] for r in summary):.1f} req/s")
