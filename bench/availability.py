@@ -61,7 +61,8 @@ BENCH_ENV = {
     "MAWID_ALLOW_FAKE_PROVIDERS": "1",  # production settings, loopback fakes
     "MAWID_THROTTLE_ANON": "1000000/min",
     "MAWID_LOG_LEVEL": "WARNING",
-    "DATABASE_CONN_MAX_AGE": "60",
+    "MAWID_DB_CONN_MAX_AGE": "60",
+    "MAWID_DOTENV": "off",  # what is measured is set here, not in a developer's backend/.env
 }
 
 

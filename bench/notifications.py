@@ -168,9 +168,10 @@ def main() -> int:
             "MAWID_LOG_LEVEL": "ERROR",
             "MAWID_PROCRASTINATE_LOG_LEVEL": "ERROR",
             "MAWID_BOOKINGS_MAX_PER_CUSTOMER_PER_HOUR": "1000000",  # 10 customers make every booking of the run
+            "MAWID_DOTENV": "off",  # what is measured is set here, not in a developer's backend/.env
         }
     )
-    os.environ.setdefault("DATABASE_CONN_MAX_AGE", "60")  # persistent connections, as production.py sets
+    os.environ.setdefault("MAWID_DB_CONN_MAX_AGE", "60")  # persistent connections, as production.py sets
     import django
 
     django.setup()
@@ -241,7 +242,7 @@ def main() -> int:
             f"SMS through the Authentica fake at {fake.base_url} (real HTTP); client read timeout "
             f"{settings.AUTHENTICA_READ_TIMEOUT:.0f} s; worker concurrency setting "
             f"MAWID_WORKER_CONCURRENCY={default_concurrency}; {os.cpu_count()} CPUs; "
-            f"DATABASE_CONN_MAX_AGE={settings.DATABASES['default']['CONN_MAX_AGE']}"
+            f"MAWID_DB_CONN_MAX_AGE={settings.DATABASES['default']['CONN_MAX_AGE']}"
         )
 
         # 1. Latency of POST /bookings while the worker sends, provider instant vs provider slow.

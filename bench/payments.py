@@ -64,7 +64,8 @@ BENCH_ENV = {
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
     "MAWID_ALLOW_FAKE_PROVIDERS": "1",  # production settings, loopback fakes
     "MAWID_LOG_LEVEL": "ERROR",
-    "DATABASE_CONN_MAX_AGE": "60",
+    "MAWID_DB_CONN_MAX_AGE": "60",
+    "MAWID_DOTENV": "off",  # what is measured is set here, not in a developer's backend/.env
     "MOYASAR_WEBHOOK_SECRET": WEBHOOK_SECRET,
     "MOYASAR_LIVE": "0",
     "MAWID_PAYMENTS_CALLBACK_URL": "http://127.0.0.1/payments/return",

@@ -6,7 +6,7 @@
     .venv/bin/python bench/wsgi_servers.py --only gunicorn-gthread-2x8
 
 Each candidate serves `config.wsgi` with production settings (DJANGO_SECURE_SSL_REDIRECT=0) over its own database
-(`mawid_bench`, migrated and seeded with the demo salon; `BENCH_DATABASE_URL` to use another server, else the
+(`mawid_bench`, migrated and seeded with the demo salon; `MAWID_BENCH_DATABASE_URL` to use another server, else the
 embedded PostgreSQL). A threaded client with keep-alive connections (reconnecting when the server closes them)
 drives GET requests for `--seconds` after a short warm-up, and the script prints requests/s, p50, p95 and p99.
 
@@ -51,8 +51,13 @@ def say(message: str) -> None:
 
 def server_url() -> str:
     """A URL for the PostgreSQL server to use (any database on it)."""
-    if os.environ.get("BENCH_DATABASE_URL"):
-        return os.environ["BENCH_DATABASE_URL"]
+    if str(BACKEND) not in sys.path:
+        sys.path.insert(0, str(BACKEND))
+    from config.env import env_str  # standard library only
+
+    url = env_str("MAWID_BENCH_DATABASE_URL", "", old=("BENCH_DATABASE_URL",))  # renamed: the old name still works
+    if url:
+        return url
     code = "from config.database import embedded_url; print(embedded_url())"
     out = subprocess.run(  # noqa: S603 - our own interpreter and code
         [str(PY), "-c", code], cwd=BACKEND, check=True, capture_output=True, text=True
@@ -87,6 +92,7 @@ def production_env(database_url: str, static_root: Path, **extra: str) -> dict[s
         MAWID_ALLOW_FAKE_PROVIDERS="1",  # production settings against the loopback fakes
         DJANGO_STATIC_ROOT=str(static_root),
         DATABASE_URL=database_url,
+        MAWID_DOTENV="off",  # what is measured is set here, not in a developer's backend/.env
         # One client address drives the whole load: lift the per-IP anonymous throttle out of the way.
         MAWID_THROTTLE_ANON="1000000/min",
         MAWID_THROTTLE_USER="1000000/min",
