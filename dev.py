@@ -3,6 +3,8 @@
 
 Both install what they need first (a virtualenv in .venv from the pinned requirements.txt; only again when
 requirements.txt changes). With no DATABASE_URL both use the embedded PostgreSQL in .data/postgres.
+`run` reads backend/.env as the settings do (config/env.py; the real environment wins); `test` takes only
+DATABASE_URL from it (tests read no other setting from that file; config/settings/test.py).
 
     python3 dev.py run        migrate, load demo data once, start the app server (gunicorn as in production,
                               reloading on code changes), the job worker and the local Authentica and
@@ -15,6 +17,7 @@ requirements.txt changes). With no DATABASE_URL both use the embedded PostgreSQL
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import signal
 import subprocess
@@ -54,11 +57,19 @@ def manage(*args: str, env: dict[str, str] | None = None, check: bool = True) ->
     return subprocess.run([str(PY), "manage.py", *args], cwd=BACKEND, env=env, check=check)
 
 
-def database_url() -> str:
-    if os.environ.get("DATABASE_URL"):
-        return os.environ["DATABASE_URL"]
+def config_env():
+    """backend/config/env.py, loaded by path: standard library only, so this interpreter (outside the venv) can."""
+    spec = importlib.util.spec_from_file_location("mawid_config_env", BACKEND / "config" / "env.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def database_url(env: dict[str, str]) -> str:
+    if env.get("DATABASE_URL"):
+        return env["DATABASE_URL"]
     code = "from config.database import embedded_url; print(embedded_url())"
-    out = subprocess.run([str(PY), "-c", code], cwd=BACKEND, check=True, capture_output=True, text=True)
+    out = subprocess.run([str(PY), "-c", code], cwd=BACKEND, env=env, check=True, capture_output=True, text=True)
     return out.stdout.strip().splitlines()[-1]
 
 
@@ -108,10 +119,12 @@ def app_server_command(host: str, port: str) -> list[str]:
 def run() -> int:
     install()
     env = dict(os.environ)
+    # backend/.env first, as the settings would read it: the defaults below then only fill what neither sets.
+    config_env().load_dotenv(env)
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.development")
     pid_file = ROOT / ".data" / "postgres" / "postmaster.pid"
-    started_db = not os.environ.get("DATABASE_URL") and not pid_file.exists()
-    env["DATABASE_URL"] = database_url()
+    started_db = not env.get("DATABASE_URL") and not pid_file.exists()
+    env["DATABASE_URL"] = database_url(env)
     host = env.get("MAWID_HOST", "127.0.0.1")
     port = env.get("MAWID_PORT", "8000")
     authentica_port = env.get("MAWID_AUTHENTICA_FAKE_PORT", "8101")
@@ -222,6 +235,15 @@ def run() -> int:
 def test(args: list[str]) -> int:
     install()
     env = dict(os.environ)
+    # Where PostgreSQL is may come from backend/.env; nothing else there reaches the tests (config/settings/test.py).
+    dotenv = config_env()
+    try:
+        values = dotenv.read_dotenv(dotenv.dotenv_path(env))
+    except (OSError, ValueError) as exc:  # reported by `run` and the settings that load the file; tests go on
+        say(f"ignoring backend/.env for the tests: {exc}")
+        values = {}
+    if "DATABASE_URL" not in env and "DATABASE_URL" in values:
+        env["DATABASE_URL"] = values["DATABASE_URL"]
     cmd = [str(PY), "-m", "pytest", *args]
     return subprocess.run(cmd, cwd=BACKEND, env=env, check=False).returncode
 

@@ -1,7 +1,7 @@
 """What every benchmark script shares: where PostgreSQL is, throwaway databases, Django, processes, percentiles.
 
 Each benchmark creates its own database on the server the project uses and drops it at the end, so benchmarks
-never touch development data. The server is named by `BENCH_DATABASE_URL`, else `DATABASE_URL`, else the
+never touch development data. The server is named by `MAWID_BENCH_DATABASE_URL`, else `DATABASE_URL`, else the
 embedded PostgreSQL (started if needed); only the server counts, the database in that URL is replaced.
 
 One definition of each helper lives here (backend/apps/core/tests/test_bench_common.py tests the database URL
@@ -62,9 +62,11 @@ def pct(values: Sequence[float], q: float) -> float:
 
 
 def server_url() -> str:
-    """A URL for the PostgreSQL server to use (any database on it): BENCH_DATABASE_URL, DATABASE_URL, or the
-    embedded server (started if needed)."""
-    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    """A URL for the PostgreSQL server to use (any database on it): MAWID_BENCH_DATABASE_URL (the old name
+    BENCH_DATABASE_URL still works, with a warning), DATABASE_URL, or the embedded server (started if needed)."""
+    from config.env import env_str  # standard library only
+
+    url = env_str("MAWID_BENCH_DATABASE_URL", "", old=("BENCH_DATABASE_URL",)) or os.environ.get("DATABASE_URL")
     if url:
         return url
     from config.database import embedded_url
@@ -142,6 +144,7 @@ def production_env(database_url: str, static_root: Path, **extra: str) -> dict[s
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         DJANGO_SECURE_SSL_REDIRECT="0",
         MAWID_ALLOW_FAKE_PROVIDERS="1",  # production settings against the loopback fakes
+        MAWID_DOTENV="off",  # what is measured is set here, not in a developer's backend/.env
         DJANGO_STATIC_ROOT=str(static_root),
         DATABASE_URL=database_url,
         MAWID_THROTTLE_ANON="1000000/min",

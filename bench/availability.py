@@ -4,7 +4,7 @@
 
     .venv/bin/python bench/availability.py [--requests 300] [--skip-server]
 
-It creates its own database (`mawid_bench_availability`) on the server BENCH_DATABASE_URL or DATABASE_URL names
+It creates its own database (`mawid_bench_availability`) on the server MAWID_BENCH_DATABASE_URL or DATABASE_URL names
 (else the embedded PostgreSQL), migrates it, fills it, measures, and drops it at the end, even on failure.
 
 Data: one staff member ("A") working 08:00-13:00 and 14:00-22:00 every day, with 2,000 bookings (confirmed,
@@ -66,7 +66,8 @@ BENCH_ENV = {
     "MAWID_ALLOW_FAKE_PROVIDERS": "1",  # production settings, loopback fakes
     "MAWID_THROTTLE_ANON": "1000000/min",
     "MAWID_LOG_LEVEL": "WARNING",
-    "DATABASE_CONN_MAX_AGE": "60",
+    "MAWID_DB_CONN_MAX_AGE": "60",
+    "MAWID_DOTENV": "off",  # what is measured is set here, not in a developer's backend/.env
 }
 
 

@@ -9,7 +9,7 @@
 2. Throughput: messages per second the worker delivers at a given concurrency, with the fake instant and with the
    fake slow (a slow provider makes the worker wait, never the request).
 
-It creates its own database (`mawid_bench_notifications`) on the server BENCH_DATABASE_URL or DATABASE_URL names
+It creates its own database (`mawid_bench_notifications`) on the server MAWID_BENCH_DATABASE_URL or DATABASE_URL names
 (else the embedded PostgreSQL) and drops it at the end. Only the SMS channel is on (email would go to a local backend).
 
     .venv/bin/python bench/notifications.py [--bookings 60] [--concurrency 4,16] [--delay 2] [--messages 400]
@@ -103,7 +103,8 @@ def main() -> int:
             "MAWID_PROCRASTINATE_LOG_LEVEL": "ERROR",
             "MAWID_BOOKINGS_MAX_PER_CUSTOMER_PER_HOUR": "1000000",  # 10 customers make every booking of the run
             # persistent connections, as production.py sets
-            "DATABASE_CONN_MAX_AGE": os.environ.get("DATABASE_CONN_MAX_AGE", "60"),
+            "MAWID_DB_CONN_MAX_AGE": os.environ.get("MAWID_DB_CONN_MAX_AGE", "60"),
+            "MAWID_DOTENV": "off",  # what is measured is set here, not in a developer's backend/.env
         },
     )
     from django.conf import settings
@@ -173,7 +174,7 @@ def main() -> int:
             f"SMS through the Authentica fake at {fake.base_url} (real HTTP); client read timeout "
             f"{settings.AUTHENTICA_READ_TIMEOUT:.0f} s; worker concurrency setting "
             f"MAWID_WORKER_CONCURRENCY={default_concurrency}; {os.cpu_count()} CPUs; "
-            f"DATABASE_CONN_MAX_AGE={settings.DATABASES['default']['CONN_MAX_AGE']}"
+            f"MAWID_DB_CONN_MAX_AGE={settings.DATABASES['default']['CONN_MAX_AGE']}"
         )
 
         # 1. Latency of POST /bookings while the worker sends, provider instant vs provider slow.

@@ -6,7 +6,7 @@ Moyasar fake answering at once, and the webhook endpoint's throughput.
     .venv/bin/python bench/payments.py [--pays 300] [--webhooks 500] [--seconds 10] [--workers 3] [--clients 8]
                                        [--keep-db]
 
-It creates its own database (`mawid_bench_payments`) on the server BENCH_DATABASE_URL or DATABASE_URL names (else
+It creates its own database (`mawid_bench_payments`) on the server MAWID_BENCH_DATABASE_URL or DATABASE_URL names (else
 the embedded PostgreSQL), migrates and fills it, starts the Moyasar fake in this process (no delays, no faults,
 webhooks off) and gunicorn the way production runs it (`config.wsgi`, production settings, sync workers,
 persistent database connections), measures, and drops the database at the end, even on failure. No job worker
@@ -63,7 +63,8 @@ BENCH_ENV = {
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
     "MAWID_ALLOW_FAKE_PROVIDERS": "1",  # production settings, loopback fakes
     "MAWID_LOG_LEVEL": "ERROR",
-    "DATABASE_CONN_MAX_AGE": "60",
+    "MAWID_DB_CONN_MAX_AGE": "60",
+    "MAWID_DOTENV": "off",  # what is measured is set here, not in a developer's backend/.env
     "MOYASAR_WEBHOOK_SECRET": WEBHOOK_SECRET,
     "MOYASAR_LIVE": "0",
     "MAWID_PAYMENTS_CALLBACK_URL": "http://127.0.0.1/payments/return",

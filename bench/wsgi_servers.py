@@ -6,7 +6,7 @@
     .venv/bin/python bench/wsgi_servers.py --only gunicorn-gthread-2x8
 
 Each candidate serves `config.wsgi` with production settings (DJANGO_SECURE_SSL_REDIRECT=0) over its own database
-(`mawid_bench`, migrated and seeded with the demo salon) on the server `BENCH_DATABASE_URL` or `DATABASE_URL`
+(`mawid_bench`, migrated and seeded with the demo salon) on the server `MAWID_BENCH_DATABASE_URL` or `DATABASE_URL`
 names, else the embedded PostgreSQL. A threaded client with keep-alive connections (reconnecting when the server closes them)
 drives GET requests for `--seconds` after a short warm-up, and the script prints requests/s, p50, p95 and p99.
 

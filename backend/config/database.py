@@ -15,8 +15,10 @@ from typing import Any
 
 import dj_database_url
 
+from config.env import env_str
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-EMBEDDED_PGDATA = Path(os.environ.get("MAWID_EMBEDDED_PGDATA", REPO_ROOT / ".data" / "postgres"))
+EMBEDDED_PGDATA = Path(env_str("MAWID_EMBEDDED_PGDATA", "") or REPO_ROOT / ".data" / "postgres")
 EMBEDDED_DB_NAME = "mawid"  # also named in the existence check below
 
 
@@ -63,8 +65,8 @@ def stop_embedded() -> None:
 
 
 def database_config(*, conn_max_age: int, conn_health_checks: bool = True) -> dict[str, Any]:
-    url = os.environ.get("DATABASE_URL") or embedded_url()
+    url = env_str("DATABASE_URL", "") or embedded_url()
     config = dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=conn_health_checks)
     config["ENGINE"] = "django.db.backends.postgresql"
-    config["TEST"] = {"NAME": os.environ.get("MAWID_TEST_DATABASE", f"test_{config['NAME']}")}
+    config["TEST"] = {"NAME": env_str("MAWID_TEST_DATABASE", "") or f"test_{config['NAME']}"}
     return config

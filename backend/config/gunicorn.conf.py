@@ -2,7 +2,7 @@
 
 gthread workers: a few processes, each with a few threads, so a request waiting on PostgreSQL or a provider
 doesn't hold a whole process (measured against sync workers and granian in bench/wsgi_servers.py; see
-docs/deploy.md). Every value can be changed from the environment:
+docs/deploy.md). Every value can be changed from the environment or backend/.env (read here too, before the app):
 
     PORT / MAWID_BIND        where to listen (default 0.0.0.0:$PORT, PORT=8000)
     WEB_CONCURRENCY          worker processes (default: CPUs + 1, at least 2, at most 8)
@@ -10,8 +10,11 @@ docs/deploy.md). Every value can be changed from the environment:
     MAWID_WEB_TIMEOUT        seconds before a stuck worker is killed and replaced (default 30)
     MAWID_WEB_MAX_REQUESTS   recycle a process after this many requests (default 0: never)
     MAWID_ACCESS_LOG         1 to log every request to stdout (default off: the proxy logs them)
+    MAWID_GUNICORN_LOG_LEVEL gunicorn's own log level (default info)
     FORWARDED_ALLOW_IPS      proxies whose X-Forwarded-* headers gunicorn trusts (default 127.0.0.1)
     PROMETHEUS_MULTIPROC_DIR /metrics adds up every process (see apps/core/metrics.py)
+
+PORT, WEB_CONCURRENCY and FORWARDED_ALLOW_IPS keep gunicorn's (and the hosting platforms') own names.
 """
 
 from __future__ import annotations
@@ -20,33 +23,32 @@ import os
 import re
 from pathlib import Path
 
+# gunicorn puts its working directory (backend/) on the import path before it reads this file.
+from config.env import env_bool, env_int, env_str, load_dotenv
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    return int(raw) if raw else default
-
+load_dotenv()
 
 wsgi_app = "config.wsgi:application"
-bind = os.environ.get("MAWID_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"  # noqa: S104 - behind a proxy
+bind = env_str("MAWID_BIND") or f"0.0.0.0:{env_str('PORT', '8000')}"  # noqa: S104 - behind a proxy
 worker_class = "gthread"
-workers = _int("WEB_CONCURRENCY", max(2, min(8, (os.cpu_count() or 1) + 1)))
-threads = _int("MAWID_WEB_THREADS", 4)
-timeout = _int("MAWID_WEB_TIMEOUT", 30)
+workers = env_int("WEB_CONCURRENCY", max(2, min(8, (os.cpu_count() or 1) + 1)))
+threads = env_int("MAWID_WEB_THREADS", 4)
+timeout = env_int("MAWID_WEB_TIMEOUT", 30)
 graceful_timeout = 30
 # Seconds an idle keep-alive connection stays open. A proxy reusing upstream connections must drop idle ones sooner
 # (nginx `keepalive_timeout` in the upstream block < 5 s), or a request can race gunicorn's close and fail.
 keepalive = 5
-max_requests = _int("MAWID_WEB_MAX_REQUESTS", 0)
+max_requests = env_int("MAWID_WEB_MAX_REQUESTS", 0)
 max_requests_jitter = max_requests // 10
 backlog = 2048
 # Request line and headers are bounded here; the body by DATA_UPLOAD_MAX_MEMORY_SIZE in Django.
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-accesslog = "-" if os.environ.get("MAWID_ACCESS_LOG", "") in {"1", "true", "yes", "on"} else None
+forwarded_allow_ips = env_str("FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = "-" if env_bool("MAWID_ACCESS_LOG", False) else None
 errorlog = "-"
-loglevel = os.environ.get("MAWID_GUNICORN_LOG_LEVEL", "info")
+loglevel = env_str("MAWID_GUNICORN_LOG_LEVEL", "info")
 if Path("/dev/shm").is_dir():  # noqa: S108 - heartbeat files in memory, not on a possibly slow disk
     worker_tmp_dir = "/dev/shm"  # noqa: S108
 proc_name = "mawid-web"
@@ -69,7 +71,7 @@ def on_starting(server) -> None:
 
     Files of live processes stay: the job worker on the same machine may share the directory.
     """
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    directory = env_str("PROMETHEUS_MULTIPROC_DIR")
     if not directory:
         return
     path = Path(directory)
@@ -81,7 +83,7 @@ def on_starting(server) -> None:
 
 
 def child_exit(server, worker) -> None:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if env_str("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)

@@ -1,4 +1,10 @@
-"""Settings shared by every environment. Values come from the environment (see config/env.py)."""
+"""Settings shared by every environment. Values come from the environment (see config/env.py for the names and
+backend/.env); backend/.env.example lists every variable with its default.
+
+One section per app, in the order of the layers (docs/architecture.md): core and the platform, accounts, catalog,
+bookings, payments, notifications, then the job queue and the admin sign-in, which serve them all. Each section is
+contiguous: a setting an app reads lives in that app's section, and a variable is read once, in one place.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,11 @@ from config.database import database_config
 from config.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parents[2]
+
+# ======================================================================================================================
+# Core and the platform: Django, the database, HTTP, the API framework, logs, metrics (apps.core)
+# ======================================================================================================================
+# `production` also stops the provider fakes and `seed_demo` from starting.
 MAWID_ENV = env_str("MAWID_ENV", "development")
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-insecure-key-change-me-0123456789-abcdefghijklmnopqrstuvwxyz")
@@ -73,9 +84,15 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": database_config(conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))}
+# DATABASE_URL, or the embedded PostgreSQL (config/database.py). Production keeps connections open longer and can
+# pool them (production.py).
+DATABASES = {
+    "default": database_config(conn_max_age=env_int("MAWID_DB_CONN_MAX_AGE", 0, old=("DATABASE_CONN_MAX_AGE",)))
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# In PostgreSQL, shared by every process. Mawid's own limits do not use it (throttles count in core_throttlehit, OTP
+# limits over the challenge rows); it is there for Django and the libraries that want a cache.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -83,18 +100,10 @@ CACHES = {
     }
 }
 
-AUTH_USER_MODEL = "accounts.User"
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
-
 LANGUAGE_CODE = "en"
 LANGUAGES = [("ar", "العربية"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-TIME_ZONE = env_str("MAWID_TIME_ZONE", "Asia/Riyadh")
+TIME_ZONE = env_str("MAWID_TIME_ZONE", "Asia/Riyadh")  # the business's own is in the admin (BusinessSettings)
 USE_I18N = True
 USE_TZ = True
 
@@ -102,11 +111,13 @@ STATIC_URL = "static/"
 FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6.0's default, now (photo URLs typed without a scheme)
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+# Request bodies above this are refused (413).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAWID_MAX_REQUEST_BYTES", 64 * 1024)
 
-PHONENUMBER_DEFAULT_REGION = env_str("MAWID_PHONE_REGION", "SA")
-PHONENUMBER_DB_FORMAT = "E164"
-PHONENUMBER_DEFAULT_FORMAT = "E164"
+# Trust X-Forwarded-For from this many proxies in front of the app (0: use REMOTE_ADDR). apps.core.http.client_ip
+# reads it for the OTP limits and the admin lockout, and DRF's throttles below (NUM_PROXIES) identify clients the
+# same way: left unset, DRF keys anonymous throttles on the whole header, which any client can change.
+MAWID_TRUSTED_PROXY_COUNT = env_int("MAWID_TRUSTED_PROXY_COUNT", 0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
@@ -123,6 +134,7 @@ REST_FRAMEWORK = {
         "user": env_str("MAWID_THROTTLE_USER", "600/min"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "NUM_PROXIES": MAWID_TRUSTED_PROXY_COUNT,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -141,79 +153,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
 }
 
-SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("MAWID_JWT_ACCESS_MINUTES", 15)),
-    "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("MAWID_JWT_REFRESH_DAYS", 30)),
-    "ROTATE_REFRESH_TOKENS": True,
-    "BLACKLIST_AFTER_ROTATION": True,
-    "UPDATE_LAST_LOGIN": True,
-    "SIGNING_KEY": env_str("MAWID_JWT_SIGNING_KEY", "") or SECRET_KEY,
-    "AUTH_HEADER_TYPES": ("Bearer",),
-}
-
-# --- Background jobs (procrastinate over the same PostgreSQL) ---
-PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "jobs"
-# Finished jobs are deleted when they succeed (failed ones stay for the admin); tests keep them to assert on.
-PROCRASTINATE_WORKER_DEFAULTS = {
-    "concurrency": env_int("MAWID_WORKER_CONCURRENCY", 4),
-    "delete_jobs": env_str("MAWID_WORKER_DELETE_JOBS", "successful"),
-}
-# Jobs whose worker stopped sending heartbeats for this long are retried by the periodic sweep.
-MAWID_STALLED_JOB_SECONDS = env_int("MAWID_STALLED_JOB_SECONDS", 300)
-# Base of the exponential backoff (seconds) for jobs that call providers; tests shrink it.
-MAWID_JOB_RETRY_BASE_SECONDS = env_float("MAWID_JOB_RETRY_BASE_SECONDS", 5.0)
-# --- Job plumbing (section owned by jobs; apps/core/jobconnector.py, jobhealth.py) ---
-# A job `doing` for longer than this is stuck whatever its worker's heartbeat: retried by retry_stalled_jobs, shown
-# by /healthz, /metrics and the admin. Per task (task name -> seconds) where the default does not fit.
-MAWID_JOB_MAX_RUNTIME_SECONDS = env_int("MAWID_JOB_MAX_RUNTIME_SECONDS", 1800)
-MAWID_JOB_MAX_RUNTIME_BY_TASK = {
-    "apps.accounts.jobs.otp_deliver": 120,  # a login code lives 5 minutes
-    "apps.notifications.jobs.notification_send": 300,  # one provider call: seconds (connect + read timeouts)
-}
-# Connections in the worker's own pool (fetch, finish, heartbeats); 0 = the worker's concurrency + 4.
-MAWID_WORKER_DB_POOL_SIZE = env_int("MAWID_WORKER_DB_POOL_SIZE", 0)
-
-# --- Accounts: OTP login through Authentica ---
-AUTHENTICA_BASE_URL = env_str("AUTHENTICA_BASE_URL", "http://127.0.0.1:8101")
-AUTHENTICA_API_KEY = env_str("AUTHENTICA_API_KEY", "fake-authentica-key")
-AUTHENTICA_TEMPLATE_ID = env_int("AUTHENTICA_TEMPLATE_ID", 1)
-AUTHENTICA_SENDER_NAME = env_str("AUTHENTICA_SENDER_NAME", "Mawid")
-AUTHENTICA_CONNECT_TIMEOUT = env_float("AUTHENTICA_CONNECT_TIMEOUT", 5.0)
-AUTHENTICA_READ_TIMEOUT = env_float("AUTHENTICA_READ_TIMEOUT", 10.0)
-MESSAGING_PROVIDER_CLASS = env_str("MAWID_MESSAGING_PROVIDER", "apps.accounts.providers.authentica.AuthenticaClient")
-# Codes are made here and only delivered by the provider: length, expiry and attempts are ours.
-OTP_CODE_LENGTH = env_int("MAWID_OTP_CODE_LENGTH", 6)
-OTP_TTL_SECONDS = env_int("MAWID_OTP_TTL_SECONDS", 300)
-OTP_MAX_ATTEMPTS = env_int("MAWID_OTP_MAX_ATTEMPTS", 5)
-# Cooldown per phone and client network; hourly caps per phone (unrecognised clients together) and per network.
-OTP_RESEND_COOLDOWN_SECONDS = env_int("MAWID_OTP_RESEND_COOLDOWN_SECONDS", 60)
-OTP_MAX_PER_PHONE_PER_HOUR = env_int("MAWID_OTP_MAX_PER_PHONE_PER_HOUR", 10)
-OTP_MAX_PER_IP_PER_HOUR = env_int("MAWID_OTP_MAX_PER_IP_PER_HOUR", 20)
-OTP_DELIVERY_MAX_ATTEMPTS = env_int("MAWID_OTP_DELIVERY_MAX_ATTEMPTS", 5)
-OTP_SECRET = env_str("MAWID_OTP_SECRET", "") or SECRET_KEY
-# Trust X-Forwarded-For from this many proxies in front of the app (0: use REMOTE_ADDR).
-MAWID_TRUSTED_PROXY_COUNT = env_int("MAWID_TRUSTED_PROXY_COUNT", 0)
-
-# --- Accounts: OTP abuse limits (section owned by the OTP login; docs/otp.md) ---
-# Codes go only to phone numbers of these countries (ISO 3166 codes, comma-separated; "*" allows every country).
-OTP_ALLOWED_COUNTRIES = [c.upper() for c in env_list("MAWID_OTP_ALLOWED_COUNTRIES", ["SA"])] or ["SA"]
-# Codes sent per rolling hour by the whole site (SMS and WhatsApp); past it requests are refused and an error logged.
-OTP_SMS_BUDGET_PER_HOUR = env_int("MAWID_OTP_SMS_BUDGET_PER_HOUR", 500)
-# Codes one client network (an IPv4 address, an IPv6 /64) may request for one phone per rolling hour.
-OTP_MAX_PER_PHONE_CLIENT_PER_HOUR = env_int("MAWID_OTP_MAX_PER_PHONE_CLIENT_PER_HOUR", 3)
-# Wrong codes per rolling day before verification is refused: for a phone, from every unrecognised client together;
-# for each recognised client (a device token, or a network this phone logged in from) on its own.
-OTP_MAX_FAILURES_PER_DAY = env_int("MAWID_OTP_MAX_FAILURES_PER_DAY", 10)
-# After this many wrong codes in a day, each further try waits BACKOFF_SECONDS, doubling per failure, at most MAX.
-OTP_FAILURE_BACKOFF_FREE = env_int("MAWID_OTP_FAILURE_BACKOFF_FREE", 5)
-OTP_FAILURE_BACKOFF_SECONDS = env_int("MAWID_OTP_FAILURE_BACKOFF_SECONDS", 30)
-OTP_FAILURE_BACKOFF_MAX_SECONDS = env_int("MAWID_OTP_FAILURE_BACKOFF_MAX_SECONDS", 3600)
-# A network that logged a phone in within this many days is recognised for that phone; device tokens last this long.
-OTP_TRUSTED_NETWORK_DAYS = env_int("MAWID_OTP_TRUSTED_NETWORK_DAYS", 30)
-OTP_DEVICE_TOKEN_DAYS = env_int("MAWID_OTP_DEVICE_TOKEN_DAYS", 180)
-# Re-sends of a code after a send that may have delivered it (read timeout, 500/502/504): one login, at most 1+N texts.
-OTP_UNCERTAIN_RETRIES = env_int("MAWID_OTP_UNCERTAIN_RETRIES", 1)
-
+# JSON lines on stdout, with the request id, phone numbers masked.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -233,7 +173,94 @@ LOGGING = {
     },
 }
 
-# --- Payments: Moyasar (section owned by the payments app) ---
+# /metrics (Prometheus): served to loopback only while this is empty; when set, only to `Authorization: Bearer <it>`.
+# Multiprocess mode (gunicorn) is switched on by PROMETHEUS_MULTIPROC_DIR in the environment (docs/deploy.md).
+MAWID_METRICS_TOKEN = env_str("MAWID_METRICS_TOKEN", "")
+
+# ======================================================================================================================
+# Accounts: phone-first users, OTP login through Authentica, JWT (apps.accounts; docs/otp.md)
+# ======================================================================================================================
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = [  # managers' admin passwords; customers have none
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Phone numbers typed without a country code are read in this region; stored and shown as E.164.
+PHONENUMBER_DEFAULT_REGION = env_str("MAWID_PHONE_REGION", "SA")
+PHONENUMBER_DB_FORMAT = "E164"
+PHONENUMBER_DEFAULT_FORMAT = "E164"
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("MAWID_JWT_ACCESS_MINUTES", 15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("MAWID_JWT_REFRESH_DAYS", 30)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "SIGNING_KEY": env_str("MAWID_JWT_SIGNING_KEY", "") or SECRET_KEY,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+
+# Authentica (OTP and SMS). The defaults are the local fake's (`python3 dev.py run` starts it); production refuses them.
+AUTHENTICA_BASE_URL = env_str("AUTHENTICA_BASE_URL", "http://127.0.0.1:8101")
+AUTHENTICA_API_KEY = env_str("AUTHENTICA_API_KEY", "fake-authentica-key")
+AUTHENTICA_TEMPLATE_ID = env_int("AUTHENTICA_TEMPLATE_ID", 1)
+AUTHENTICA_SENDER_NAME = env_str("AUTHENTICA_SENDER_NAME", "Mawid")
+AUTHENTICA_CONNECT_TIMEOUT = env_float("AUTHENTICA_CONNECT_TIMEOUT", 5.0)
+AUTHENTICA_READ_TIMEOUT = env_float("AUTHENTICA_READ_TIMEOUT", 10.0)
+MESSAGING_PROVIDER_CLASS = env_str("MAWID_MESSAGING_PROVIDER", "apps.accounts.providers.authentica.AuthenticaClient")
+
+# Codes are made here and only delivered by the provider: length, expiry and attempts are ours.
+OTP_CODE_LENGTH = env_int("MAWID_OTP_CODE_LENGTH", 6)
+OTP_TTL_SECONDS = env_int("MAWID_OTP_TTL_SECONDS", 300)
+OTP_MAX_ATTEMPTS = env_int("MAWID_OTP_MAX_ATTEMPTS", 5)
+OTP_DELIVERY_MAX_ATTEMPTS = env_int("MAWID_OTP_DELIVERY_MAX_ATTEMPTS", 5)
+# Re-sends of a code after a send that may have delivered it (read timeout, 500/502/504): one login, at most 1+N texts.
+OTP_UNCERTAIN_RETRIES = env_int("MAWID_OTP_UNCERTAIN_RETRIES", 1)
+OTP_SECRET = env_str("MAWID_OTP_SECRET", "") or SECRET_KEY
+
+# Abuse limits. Codes go only to phone numbers of these countries (ISO 3166 codes, comma-separated; "*" allows every
+# country).
+OTP_ALLOWED_COUNTRIES = [c.upper() for c in env_list("MAWID_OTP_ALLOWED_COUNTRIES", ["SA"])] or ["SA"]
+# Codes sent per rolling hour by the whole site (SMS and WhatsApp); past it requests are refused and an error logged.
+OTP_SMS_BUDGET_PER_HOUR = env_int("MAWID_OTP_SMS_BUDGET_PER_HOUR", 500)
+# Cooldown per phone and client network; hourly caps per phone (unrecognised clients together) and per network.
+OTP_RESEND_COOLDOWN_SECONDS = env_int("MAWID_OTP_RESEND_COOLDOWN_SECONDS", 60)
+OTP_MAX_PER_PHONE_PER_HOUR = env_int("MAWID_OTP_MAX_PER_PHONE_PER_HOUR", 10)
+OTP_MAX_PER_IP_PER_HOUR = env_int("MAWID_OTP_MAX_PER_IP_PER_HOUR", 20)
+# Codes one client network (an IPv4 address, an IPv6 /64) may request for one phone per rolling hour.
+OTP_MAX_PER_PHONE_CLIENT_PER_HOUR = env_int("MAWID_OTP_MAX_PER_PHONE_CLIENT_PER_HOUR", 3)
+# Wrong codes per rolling day before verification is refused: for a phone, from every unrecognised client together;
+# for each recognised client (a device token, or a network this phone logged in from) on its own.
+OTP_MAX_FAILURES_PER_DAY = env_int("MAWID_OTP_MAX_FAILURES_PER_DAY", 10)
+# After this many wrong codes in a day, each further try waits BACKOFF_SECONDS, doubling per failure, at most MAX.
+OTP_FAILURE_BACKOFF_FREE = env_int("MAWID_OTP_FAILURE_BACKOFF_FREE", 5)
+OTP_FAILURE_BACKOFF_SECONDS = env_int("MAWID_OTP_FAILURE_BACKOFF_SECONDS", 30)
+OTP_FAILURE_BACKOFF_MAX_SECONDS = env_int("MAWID_OTP_FAILURE_BACKOFF_MAX_SECONDS", 3600)
+# A network that logged a phone in within this many days is recognised for that phone; device tokens last this long.
+OTP_TRUSTED_NETWORK_DAYS = env_int("MAWID_OTP_TRUSTED_NETWORK_DAYS", 30)
+OTP_DEVICE_TOKEN_DAYS = env_int("MAWID_OTP_DEVICE_TOKEN_DAYS", 180)
+
+# ======================================================================================================================
+# Catalog: services, staff, schedules, availability (apps.catalog)
+# ======================================================================================================================
+# Nothing from the environment: slot step, notice, booking horizon, hold time, cancellation cut-off and the
+# per-customer caps are the business's, edited in the admin (catalog.BusinessSettings).
+
+# ======================================================================================================================
+# Bookings (apps.bookings)
+# ======================================================================================================================
+# Bookings one customer (one phone number) may make in any hour, whatever became of them (cancelled and expired
+# ones count): a script cannot book, cancel and book again without end. Past it, POST /bookings answers 429
+# `booking_rate_limited` with Retry-After. The cap on bookings still ahead is BusinessSettings.max_upcoming_per_customer.
+BOOKINGS_MAX_PER_CUSTOMER_PER_HOUR = env_int("MAWID_BOOKINGS_MAX_PER_CUSTOMER_PER_HOUR", 10)
+
+# ======================================================================================================================
+# Payments: Moyasar (apps.payments; docs/payments.md)
+# ======================================================================================================================
+# The defaults are the local fake's (`python3 dev.py run` starts it); production refuses them.
 MOYASAR_BASE_URL = env_str("MOYASAR_BASE_URL", "http://127.0.0.1:8102/v1")
 MOYASAR_SECRET_KEY = env_str("MOYASAR_SECRET_KEY", "sk_test_fake")
 MOYASAR_PUBLISHABLE_KEY = env_str("MOYASAR_PUBLISHABLE_KEY", "pk_test_fake")
@@ -244,11 +271,11 @@ MOYASAR_READ_TIMEOUT = env_float("MOYASAR_READ_TIMEOUT", 20.0)
 # POST /bookings/ID/pay waits at most about twice this for Moyasar (the create, then its lookup by given_id); past
 # that the customer gets the payment pending (202) and a job finds it by its given_id.
 MOYASAR_PAY_TIMEOUT = env_float("MOYASAR_PAY_TIMEOUT", 3.0)
-PAYMENTS_GATEWAY_CLASS = env_str("MAWID_PAYMENTS_GATEWAY", "apps.payments.providers.moyasar.MoyasarClient")
-PAYMENTS_CALLBACK_URL = env_str("MAWID_PAYMENTS_CALLBACK_URL", f"{PUBLIC_BASE_URL}/payments/return")
 # Client retries of an ambiguous create (same given_id, after looking it up) and the pause between them.
 MOYASAR_CREATE_RETRIES = env_int("MOYASAR_CREATE_RETRIES", 2)
 MOYASAR_RETRY_BACKOFF_SECONDS = env_float("MOYASAR_RETRY_BACKOFF_SECONDS", 0.25)
+PAYMENTS_GATEWAY_CLASS = env_str("MAWID_PAYMENTS_GATEWAY", "apps.payments.providers.moyasar.MoyasarClient")
+PAYMENTS_CALLBACK_URL = env_str("MAWID_PAYMENTS_CALLBACK_URL", f"{PUBLIC_BASE_URL}/payments/return")
 # Capture: at the appointment time, or this many days after authorization if that comes first (Moyasar holds an
 # authorization about 7 days, mada 14). PAYMENTS_CAPTURE_IMMEDIATELY captures as soon as the payment is authorized.
 PAYMENTS_CAPTURE_AFTER_DAYS = env_float("MAWID_PAYMENTS_CAPTURE_AFTER_DAYS", 6.0)
@@ -270,9 +297,12 @@ PAYMENTS_JOB_MAX_ATTEMPTS = env_int("MAWID_PAYMENTS_JOB_MAX_ATTEMPTS", 8)
 # The anonymous 3-D Secure return page (GET /payments/return), per client address (DRF rate syntax).
 PAYMENTS_RETURN_THROTTLE = env_str("MAWID_THROTTLE_PAYMENT_RETURN", "30/min")
 
-# --- Notifications (section owned by the notifications app) ---
+# ======================================================================================================================
+# Notifications: SMS and email from domain events (apps.notifications; docs/notifications.md)
+# ======================================================================================================================
 # Channels that carry notifications, by name (see apps/notifications/channels/). Authentica has no WhatsApp
-# messaging API (OTP only), so there is no "whatsapp" channel until a WhatsApp provider is added.
+# messaging API (OTP only), so there is no "whatsapp" channel until a WhatsApp provider is added. SMS goes through
+# the accounts app's provider (the AUTHENTICA_* settings above).
 NOTIFICATIONS_CHANNELS = env_list("MAWID_NOTIFY_CHANNELS", ["sms", "email"])
 # Provider calls per message before it ends `failed` (also the job's retry budget; backoff from
 # MAWID_JOB_RETRY_BASE_SECONDS, doubling, capped at 30 minutes).
@@ -298,17 +328,34 @@ EMAIL_USE_SSL = env_bool("MAWID_EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_float("MAWID_EMAIL_TIMEOUT", 10.0)
 DEFAULT_FROM_EMAIL = env_str("MAWID_EMAIL_FROM", "Mawid <no-reply@mawid.localhost>")
 
-# --- Observability and operations (section owned by ops) ---
+# ======================================================================================================================
+# Jobs: procrastinate on the same PostgreSQL (apps.core's job plumbing: jobconnector.py, jobhealth.py, retry.py)
+# ======================================================================================================================
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "jobs"
 # Request ids ride along into deferred jobs and the worker logs with them (apps/core/jobcontext.py).
 PROCRASTINATE_ON_APP_READY = "apps.core.jobcontext.install"
-# /metrics (Prometheus): served to loopback only while this is empty; when set, only to `Authorization: Bearer <it>`.
-# Multiprocess mode (gunicorn) is switched on by PROMETHEUS_MULTIPROC_DIR in the environment (docs/deploy.md).
-MAWID_METRICS_TOKEN = env_str("MAWID_METRICS_TOKEN", "")
-# DRF throttles identify clients like apps.core.http.client_ip does. Left unset, DRF keys anonymous throttles on the
-# whole X-Forwarded-For header, which any client can change to dodge every limit.
-REST_FRAMEWORK["NUM_PROXIES"] = MAWID_TRUSTED_PROXY_COUNT
+# Finished jobs are deleted when they succeed (failed ones stay for the admin); tests keep them to assert on.
+PROCRASTINATE_WORKER_DEFAULTS = {
+    "concurrency": env_int("MAWID_WORKER_CONCURRENCY", 4),
+    "delete_jobs": env_str("MAWID_WORKER_DELETE_JOBS", "successful"),
+}
+# Connections in the worker's own pool (fetch, finish, heartbeats); 0 = the worker's concurrency + 4.
+MAWID_WORKER_DB_POOL_SIZE = env_int("MAWID_WORKER_DB_POOL_SIZE", 0)
+# Base of the exponential backoff (seconds) for jobs that call providers; tests shrink it.
+MAWID_JOB_RETRY_BASE_SECONDS = env_float("MAWID_JOB_RETRY_BASE_SECONDS", 5.0)
+# Jobs whose worker stopped sending heartbeats for this long are retried by the periodic sweep.
+MAWID_STALLED_JOB_SECONDS = env_int("MAWID_STALLED_JOB_SECONDS", 300)
+# A job `doing` for longer than this is stuck whatever its worker's heartbeat: retried by retry_stalled_jobs, shown
+# by /healthz, /metrics and the admin. Per task (task name -> seconds) where the default does not fit.
+MAWID_JOB_MAX_RUNTIME_SECONDS = env_int("MAWID_JOB_MAX_RUNTIME_SECONDS", 1800)
+MAWID_JOB_MAX_RUNTIME_BY_TASK = {
+    "apps.accounts.jobs.otp_deliver": 120,  # a login code lives 5 minutes
+    "apps.notifications.jobs.notification_send": 300,  # one provider call: seconds (connect + read timeouts)
+}
 
-# --- Admin sign-in: failed passwords lock out (django-axes; section owned by ops, see docs/deploy.md) ---
+# ======================================================================================================================
+# Admin sign-in: failed passwords lock out (django-axes; apps/accounts/admin_lockout.py, docs/deploy.md)
+# ======================================================================================================================
 # The admin login is the only password sign-in (customers use OTP, the API uses JWT). After
 # MAWID_ADMIN_LOGIN_FAILURE_LIMIT failures for one phone number from one client address, that pair is refused for
 # MAWID_ADMIN_LOCKOUT_MINUTES (each refused try restarts the wait); the same manager elsewhere is not affected, so
@@ -330,9 +377,3 @@ AXES_CLIENT_IP_CALLABLE = "apps.accounts.admin_lockout.login_client_ip"  # as th
 AXES_LOCKOUT_CALLABLE = "apps.accounts.admin_lockout.lockout_response"
 AXES_ENABLE_ADMIN = False  # accounts/admin.py registers axes' admins itself, with the safe date drill-down
 AXES_VERBOSE = False  # no startup banner in every process; failures are still logged (number and address masked)
-
-# --- Bookings: per-customer limits (section owned by bookings) ---
-# Bookings one customer (one phone number) may make in any hour, whatever became of them (cancelled and expired
-# ones count): a script cannot book, cancel and book again without end. Past it, POST /bookings answers 429
-# `booking_rate_limited` with Retry-After. The cap on bookings still ahead is BusinessSettings.max_upcoming_per_customer.
-BOOKINGS_MAX_PER_CUSTOMER_PER_HOUR = env_int("MAWID_BOOKINGS_MAX_PER_CUSTOMER_PER_HOUR", 10)

@@ -9,9 +9,13 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_float, env_int, env_list, env_str
+from config.env import env_bool, env_float, env_int, env_list, env_str, load_dotenv
 
-from .base import *  # noqa: F403
+# backend/.env, if the deploy has one, fills in what the environment leaves unset (the environment wins), before
+# base.py reads a variable. A deploy that keeps its variables elsewhere has no such file (or sets MAWID_DOTENV=off).
+load_dotenv()
+
+from .base import *  # noqa: E402, F403
 
 MAWID_ENV = "production"
 DEBUG = False
@@ -89,20 +93,25 @@ def _refuse_development_providers() -> None:
 _refuse_development_providers()
 
 # --- Database ---
-# Persistent connections by default (one per thread of each process). With DATABASE_POOL_MAX_SIZE > 0, each process
+# Persistent connections by default (one per thread of each process). With MAWID_DB_POOL_MAX_SIZE > 0, each process
 # keeps a psycopg pool instead (Django 5.2 `OPTIONS["pool"]`; persistent connections must then be off).
-# Behind PgBouncer in transaction mode set DATABASE_DISABLE_SERVER_SIDE_CURSORS=1 (see docs/deploy.md).
-_pool_max = env_int("DATABASE_POOL_MAX_SIZE", 0)
+# Behind PgBouncer in transaction mode set MAWID_DB_DISABLE_SERVER_SIDE_CURSORS=1 (see docs/deploy.md).
+# These were DATABASE_CONN_MAX_AGE, DATABASE_POOL_* and DATABASE_DISABLE_SERVER_SIDE_CURSORS: still read, with a warning.
+_pool_max = env_int("MAWID_DB_POOL_MAX_SIZE", 0, old=("DATABASE_POOL_MAX_SIZE",))
 if _pool_max > 0:
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {  # noqa: F405
-        "min_size": env_int("DATABASE_POOL_MIN_SIZE", 1),
+        "min_size": env_int("MAWID_DB_POOL_MIN_SIZE", 1, old=("DATABASE_POOL_MIN_SIZE",)),
         "max_size": _pool_max,
-        "timeout": env_float("DATABASE_POOL_TIMEOUT", 10.0),
+        "timeout": env_float("MAWID_DB_POOL_TIMEOUT", 10.0, old=("DATABASE_POOL_TIMEOUT",)),
     }
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)  # noqa: F405
-DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", False)  # noqa: F405
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int(  # noqa: F405
+        "MAWID_DB_CONN_MAX_AGE", 60, old=("DATABASE_CONN_MAX_AGE",)
+    )
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(  # noqa: F405
+    "MAWID_DB_DISABLE_SERVER_SIDE_CURSORS", False, old=("DATABASE_DISABLE_SERVER_SIDE_CURSORS",)
+)
 
 # --- HTTPS (TLS ends at the proxy or load balancer in front, which sets X-Forwarded-Proto) ---
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -113,8 +113,16 @@ def test_connect_params_are_what_libpq_reads(url: str, params: dict[str, str]) -
 def test_the_server_url_prefers_bench_database_url(monkeypatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mawid")
     assert common.server_url() == "postgres://postgres@127.0.0.1:5432/mawid"
-    monkeypatch.setenv("BENCH_DATABASE_URL", "postgres://bench@10.0.0.5:5432/postgres")
+    monkeypatch.setenv("MAWID_BENCH_DATABASE_URL", "postgres://bench@10.0.0.5:5432/postgres")
     assert common.server_url() == "postgres://bench@10.0.0.5:5432/postgres"
+
+
+def test_the_old_bench_database_url_name_still_works(monkeypatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mawid")
+    monkeypatch.delenv("MAWID_BENCH_DATABASE_URL", raising=False)
+    monkeypatch.setenv("BENCH_DATABASE_URL", "postgres://bench@10.0.0.5:5432/postgres")
+    with pytest.warns(DeprecationWarning, match="MAWID_BENCH_DATABASE_URL"):
+        assert common.server_url() == "postgres://bench@10.0.0.5:5432/postgres"
 
 
 # Nearest rank: the ceil(q * n)-th smallest value (the smallest for q = 0).

@@ -95,6 +95,7 @@ def dev_server(transactional_db):
                       f"{database['PORT'] or 5432}/{database['NAME']}"),
         WEB_CONCURRENCY="2",
         MAWID_GUNICORN_LOG_LEVEL="warning",
+        MAWID_DOTENV="off",  # a developer's backend/.env must not change what is tested
     )
     log = (BACKEND.parent / ".data").resolve()
     log.mkdir(exist_ok=True)

@@ -37,7 +37,7 @@ PRINT_SETTINGS = (
 
 def load_production(**overrides: str | None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MAWID_", "AUTHENTICA_", "MOYASAR_"))}
-    env.update(GOOD)
+    env.update(GOOD, MAWID_DOTENV="off")  # a developer's backend/.env must not change the outcome
     for name, value in overrides.items():
         if value is None:
             env.pop(name, None)

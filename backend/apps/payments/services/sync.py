@@ -110,8 +110,9 @@ def _link_and_apply(*, payment_id: int, gp: GatewayPayment, source: str) -> Paym
 
 
 def _with_requested_id(gp: GatewayPayment, requested: str) -> GatewayPayment:
-    """Work around the port's card-data redaction masking digit runs inside some UUIDs (about 1 in 430): when the
-    id Moyasar answered with is the id we asked for, redacted, keep the id we asked for."""
+    """A guard against the port's card-data redaction changing an id: when the id Moyasar answered with is the id we
+    asked for, redacted, keep the id we asked for. The redaction leaves UUIDs alone since it stopped reading digits
+    across their hyphens (`payments/tests/test_redaction.py`), so this does not fire today."""
     if gp.id != requested and redact_card_data(requested) == gp.id:
         return dataclasses.replace(gp, id=requested)
     return gp
