@@ -16,8 +16,9 @@ import pytest
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.bookings.tests.factories import ServiceFactory, StaffFactory, UserFactory
+from apps.accounts.tests.factories import UserFactory
 from apps.catalog.models import BusinessSettings, Service, Staff
+from apps.catalog.tests.factories import ServiceFactory, StaffFactory
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 

@@ -16,9 +16,11 @@ from django.test import Client
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.accounts.tests.factories import UserFactory
 from apps.bookings.models import Booking
-from apps.bookings.tests.factories import BookingFactory, ServiceFactory, StaffFactory, UserFactory
+from apps.bookings.tests.factories import BookingFactory
 from apps.catalog.models import BusinessSettings, ScheduleException, Service, Staff
+from apps.catalog.tests.factories import ServiceFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 

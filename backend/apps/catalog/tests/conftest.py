@@ -73,7 +73,7 @@ def service(business) -> Service:
 
 @pytest.fixture
 def staff(service) -> Staff:
-    member = StaffFactory(display_name="Sara", services=[service])
+    member = StaffFactory(display_name="Sara", services=[service], hours=[])
     give_hours(member, ("09:00", "12:00"), ("13:00", "17:00"))
     return member
 

@@ -12,12 +12,14 @@ import pytest
 from django.db import connection, transaction
 
 from apps.accounts.models import User
+from apps.accounts.tests.factories import UserFactory
 from apps.accounts.tests.fakes import authentica_fake, authentica_fake_factory  # noqa: F401
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_create
-from apps.bookings.tests.factories import BookingFactory, ServiceFactory, StaffFactory, UserFactory
+from apps.bookings.tests.factories import BookingFactory
 from apps.bookings.tests.fixtures import at, day  # noqa: F401
 from apps.catalog.models import BusinessSettings, Service, Staff
+from apps.catalog.tests.factories import ServiceFactory, StaffFactory
 from apps.notifications.models import Notification
 from apps.notifications.services import Plan, notifications_create
 
