@@ -8,7 +8,7 @@ import factory
 from apps.accounts.models import User
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     """A customer by default; `UserFactory(role=User.Role.STAFF)` etc. for the others."""
 
     class Meta:

@@ -13,19 +13,26 @@ from apps.accounts.tests.factories import UserFactory
 from apps.catalog.models import Closure, ScheduleException, Service, Staff, WorkingHours
 
 
-def working_hours(staff: Staff, create: bool, extracted: Sequence[tuple[time, time]] | None, **kwargs: object) -> None:
-    """`StaffFactory(hours=...)`: these spans every day (09:00-17:00 when not given; none for `[]`)."""
+def working_hours(
+    staff: Staff,
+    create: bool,
+    extracted: Sequence[tuple[time, time]] | None,
+    *,
+    weekdays: Sequence[int] = range(7),
+) -> None:
+    """`StaffFactory(hours=...)`: these spans every day (09:00-17:00 when not given; none for `[]`), or on
+    `hours__weekdays=(...)` only."""
     if not create:
         return
     spans = extracted if extracted is not None else [(time(9), time(17))]
     WorkingHours.objects.bulk_create(
         WorkingHours(staff=staff, weekday=day, start_time=start, end_time=end)
-        for day in range(7)
+        for day in weekdays
         for start, end in spans
     )
 
 
-class ServiceFactory(factory.django.DjangoModelFactory):
+class ServiceFactory(factory.django.DjangoModelFactory[Service]):
     class Meta:
         model = Service
 
@@ -38,7 +45,7 @@ class ServiceFactory(factory.django.DjangoModelFactory):
     currency = "SAR"
 
 
-class StaffFactory(factory.django.DjangoModelFactory):
+class StaffFactory(factory.django.DjangoModelFactory[Staff]):
     """A staff member offering `services`, working every day 09:00-17:00 (business time); `hours=[(time(9),
     time(12)), ...]` for other spans every day, `hours=[]` for none (then the test gives its own)."""
 
