@@ -17,14 +17,14 @@ from apps.catalog.tests.fixtures import RIYADH  # noqa: F401 - tests import it f
 
 @pytest.fixture
 def customer(business) -> User:
-    return UserFactory(name="Customer")
+    return UserFactory.create(name="Customer")
 
 
 @pytest.fixture
 def other_customer(business) -> User:
-    return UserFactory(name="Other customer")
+    return UserFactory.create(name="Other customer")
 
 
 @pytest.fixture
 def manager(business) -> User:
-    return UserFactory(role=User.Role.MANAGER, name="Manager", is_staff=True)
+    return UserFactory.create(role=User.Role.MANAGER, name="Manager", is_staff=True)
