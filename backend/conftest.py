@@ -60,3 +60,7 @@ def client_for(user):
 def auth_client():
     """`auth_client(user)` → an APIClient sending that user's access token."""
     return client_for
+
+
+# The salon (business, service, staff, `day`, `at`) for every app's tests: one home, apps/catalog/tests/fixtures.py.
+pytest_plugins = ["apps.catalog.tests.fixtures"]

@@ -1,5 +1,6 @@
-"""Fixtures for bookings tests: one business (Asia/Riyadh), a service, a staff member working 09:00-17:00 daily,
-and `at("10:00")` for a time on a day a few days ahead (well inside the booking window, past minimum notice)."""
+"""Fixtures for bookings tests: the salon's customers and manager, and the events published. The salon itself (one
+business in Asia/Riyadh, a service, a staff member working 09:00-17:00 daily, `at("10:00")` for a time on a day a
+few days ahead) is `apps.catalog.tests.fixtures`, loaded for every test by `backend/conftest.py`."""
 
 from __future__ import annotations
 
@@ -7,18 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from apps.bookings.tests.fixtures import (  # noqa: F401 - fixtures
-    RIYADH,
-    at,
-    business,
-    customer,
-    day,
-    manager,
-    other_customer,
-    other_staff,
-    service,
-    staff,
-)
+from apps.bookings.tests.fixtures import customer, manager, other_customer  # noqa: F401 - fixtures
 from apps.core import events as core_events
 
 

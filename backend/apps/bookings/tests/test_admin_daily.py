@@ -16,41 +16,15 @@ from django.test import Client
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.accounts.tests.factories import UserFactory
 from apps.bookings.models import Booking
-from apps.bookings.tests.factories import BookingFactory, ServiceFactory, StaffFactory, UserFactory
-from apps.catalog.models import BusinessSettings, ScheduleException, Service, Staff
+from apps.bookings.tests.factories import BookingFactory
+from apps.catalog.models import ScheduleException, Staff
 
 pytestmark = pytest.mark.django_db
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 LIST = "/admin/bookings/booking/"
-
-
-@pytest.fixture
-def business(db) -> BusinessSettings:
-    business = BusinessSettings.load()
-    business.timezone = "Asia/Riyadh"
-    business.min_notice_minutes = 120
-    business.max_advance_days = 60
-    business.slot_step_minutes = 15
-    business.require_payment = True
-    business.save()
-    return business
-
-
-@pytest.fixture
-def service(business) -> Service:
-    return ServiceFactory(duration_minutes=30, price_amount=15000)
-
-
-@pytest.fixture
-def staff(service) -> Staff:
-    return StaffFactory(services=[service])  # works every day 09:00-17:00
-
-
-@pytest.fixture
-def other_staff(service) -> Staff:
-    return StaffFactory(services=[service])
 
 
 @pytest.fixture

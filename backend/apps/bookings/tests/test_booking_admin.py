@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from apps.accounts.tests.factories import UserFactory
 from apps.bookings.models import Booking
-from apps.bookings.tests.factories import BookingFactory, UserFactory
+from apps.bookings.tests.factories import BookingFactory
 
 pytestmark = pytest.mark.django_db
 

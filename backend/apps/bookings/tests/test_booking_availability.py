@@ -6,9 +6,11 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
+from apps.accounts.tests.factories import UserFactory
 from apps.bookings.models import Booking
-from apps.bookings.tests.factories import BookingFactory, ServiceFactory, StaffFactory, UserFactory
+from apps.bookings.tests.factories import BookingFactory
 from apps.catalog.models import ScheduleException
+from apps.catalog.tests.factories import ServiceFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 import pytest
 from django.db import IntegrityError, connection, connections, transaction
 
+from apps.accounts.tests.factories import UserFactory
 from apps.bookings.errors import SlotUnavailable
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_reschedule
-from apps.bookings.tests.factories import BookingFactory, UserFactory
+from apps.bookings.tests.factories import BookingFactory
 
 INSERT = """
     INSERT INTO bookings_booking (customer_id, staff_id, service_id, status, start, "end", busy_start, busy_end,

@@ -7,14 +7,16 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from apps.accounts.tests.factories import UserFactory
 from apps.bookings import events
 from apps.bookings.errors import SlotUnavailable, TooManyPendingBookings
 from apps.bookings.models import Booking, BookingStatusChange
 from apps.bookings.services import booking_create
-from apps.bookings.tests.factories import BookingFactory, ServiceFactory, StaffFactory, UserFactory
+from apps.bookings.tests.factories import BookingFactory
 from apps.catalog.busy import booked_time
 from apps.catalog.errors import ServiceNotOffered
 from apps.catalog.models import Closure, ScheduleException
+from apps.catalog.tests.factories import ServiceFactory, StaffFactory
 from apps.core.errors import NotFound, ValidationFailed
 
 pytestmark = pytest.mark.django_db

@@ -9,10 +9,10 @@ import pytest
 from django.utils import timezone
 from procrastinate.contrib.django import app
 
+from apps.accounts.tests.factories import UserFactory
 from apps.bookings.jobs import bookings_expire_holds
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_confirm, booking_create
-from apps.bookings.tests.factories import UserFactory
 from apps.core.testing import run_jobs
 
 

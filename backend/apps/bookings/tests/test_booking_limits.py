@@ -12,12 +12,14 @@ from datetime import datetime, time, timedelta
 import pytest
 import time_machine
 
+from apps.accounts.tests.factories import UserFactory
 from apps.bookings.errors import BookingRateLimited, TooManyPendingBookings, TooManyUpcomingBookings
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_cancel, booking_create
-from apps.bookings.tests.factories import BookingFactory, StaffFactory, UserFactory
+from apps.bookings.tests.factories import BookingFactory
 from apps.bookings.tests.fixtures import RIYADH
 from apps.bookings.tests.test_booking_races import run_together
+from apps.catalog.tests.factories import StaffFactory
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=RIYADH)  # a Tuesday
 DAY = NOW.date() + timedelta(days=3)

@@ -12,12 +12,14 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from apps.accounts.tests.factories import UserFactory
 from apps.bookings.errors import SlotUnavailable, TooManyPendingBookings
 from apps.bookings.models import HOLDING_STATUSES, Booking
 from apps.bookings.services import booking_create, booking_reschedule
-from apps.bookings.tests.factories import BookingFactory, StaffFactory, UserFactory
+from apps.bookings.tests.factories import BookingFactory
 from apps.catalog.models import ScheduleException
 from apps.catalog.services import TimeOffConflictsWithBookings, time_off_create
+from apps.catalog.tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

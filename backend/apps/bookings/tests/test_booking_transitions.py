@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from apps.accounts.tests.factories import UserFactory
 from apps.bookings import events
 from apps.bookings.errors import (
     BookingNotStarted,
@@ -27,7 +28,7 @@ from apps.bookings.services import (
     booking_mark_no_show,
     booking_reschedule,
 )
-from apps.bookings.tests.factories import BookingFactory, UserFactory
+from apps.bookings.tests.factories import BookingFactory
 from apps.core.errors import PermissionDenied
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,11 @@ import pytest
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.accounts.tests.factories import UserFactory
 from apps.bookings.hooks import payment_summary_source
 from apps.bookings.models import Booking
-from apps.bookings.tests.factories import BookingFactory, ServiceFactory, StaffFactory, UserFactory
+from apps.bookings.tests.factories import BookingFactory
+from apps.catalog.tests.factories import ServiceFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/bookings"

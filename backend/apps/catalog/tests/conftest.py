@@ -1,10 +1,11 @@
-"""Catalog fixtures: one business in Asia/Riyadh, a 30-minute service, a staff member working 09:00-12:00 and
-13:00-17:00 every day but Friday, a fixed `NOW`, and `busy`, a stand-in for bookings in `catalog.busy.booked_time`."""
+"""Catalog fixtures: the salon (`apps.catalog.tests.fixtures`: one business in Asia/Riyadh, a 30-minute haircut)
+with its staff member working 09:00-12:00 and 13:00-17:00 every day but Friday, a fixed `NOW`, and `busy`, a stand-in for bookings in `catalog.busy.booked_time`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,8 +13,7 @@ from django.db import connection
 
 from apps.catalog.availability import Interval
 from apps.catalog.busy import booked_time
-from apps.catalog.models import BusinessSettings, Service, Staff, WorkingHours
-from apps.catalog.tests.factories import ServiceFactory, StaffFactory
+from apps.catalog.models import Staff, WorkingHours
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 DAY = date(2026, 12, 1)  # a Tuesday
@@ -55,27 +55,14 @@ def _nothing_booked() -> Iterator[None]:
 
 
 @pytest.fixture
-def business(db) -> BusinessSettings:
-    settings = BusinessSettings.load()
-    settings.timezone = "Asia/Riyadh"
-    settings.currency = "SAR"
-    settings.slot_step_minutes = 15
-    settings.min_notice_minutes = 120
-    settings.max_advance_days = 60
-    settings.save()
-    return settings
-
-
-@pytest.fixture
-def service(business) -> Service:
-    return ServiceFactory(name_en="Haircut", name_ar="قص الشعر", duration_minutes=30, price_amount=15000)
-
-
-@pytest.fixture
-def staff(service) -> Staff:
-    member = StaffFactory(display_name="Sara", services=[service])
-    give_hours(member, ("09:00", "12:00"), ("13:00", "17:00"))
-    return member
+def staff_details() -> dict[str, Any]:
+    """The salon's staff member (`apps.catalog.tests.fixtures`) is Sara, working 09:00-12:00 and 13:00-17:00 every
+    day but Friday."""
+    return {
+        "display_name": "Sara",
+        "hours": [(time(9), time(12)), (time(13), time(17))],
+        "hours__weekdays": (0, 1, 2, 3, 5, 6),
+    }
 
 
 class BusyTable:

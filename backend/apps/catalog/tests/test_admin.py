@@ -8,8 +8,9 @@ import pytest
 from django.test import Client
 
 from apps.accounts.models import User
+from apps.accounts.tests.factories import UserFactory
 from apps.catalog.models import BusinessSettings, ScheduleException, Staff
-from apps.catalog.tests.factories import ClosureFactory, ScheduleExceptionFactory, StaffUserFactory
+from apps.catalog.tests.factories import ClosureFactory, ScheduleExceptionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +42,7 @@ def test_staff_page_edits_hours_and_exceptions_inline(admin, staff):
 
 
 def test_only_staff_role_users_can_be_given_a_profile(admin, make_user, business):
-    staff_user = StaffUserFactory(name="Future staff")
+    staff_user = UserFactory(role=User.Role.STAFF, name="Future staff")
     customer = make_user(role=User.Role.CUSTOMER, name="A customer")
 
     page = admin.get("/admin/catalog/staff/add/").content.decode()
@@ -83,7 +84,7 @@ def test_exception_times_are_entered_in_the_business_time_zone(admin, staff, bus
 
 
 def test_saving_a_staff_member_with_hours(admin, business):
-    user = StaffUserFactory()
+    user = UserFactory(role=User.Role.STAFF)
 
     response = admin.post(
         "/admin/catalog/staff/add/",

@@ -164,7 +164,7 @@ def test_availability_is_four_queries_whatever_the_range(api_client, staff, serv
 
 
 def test_any_staff_availability_shape(api_client, staff, service, day, busy):
-    other = StaffFactory(display_name="Omar", services=[service])
+    other = StaffFactory(display_name="Omar", services=[service], hours=[])
     give_hours(other, ("09:00", "10:00"))
     busy.add(staff, at("09:00", day), at("09:30", day))
 

@@ -53,7 +53,7 @@ def test_whole_day_time_off_that_began_the_day_before_empties_the_day(staff, ser
 
 
 def test_a_closure_empties_its_days_for_everyone(staff, service):
-    other = StaffFactory(services=[service])
+    other = StaffFactory(services=[service], hours=[])
     give_hours(other, ("09:00", "17:00"))
     ClosureFactory(name="Eid", start_date=DAY, end_date=DAY + timedelta(days=1))
 
@@ -197,7 +197,7 @@ def test_slot_is_bookable_agrees_with_the_listed_slots(staff, service, busy):
 
 
 def test_any_staff_lists_each_slot_with_who_is_free(staff, service, busy):
-    other = StaffFactory(services=[service])
+    other = StaffFactory(services=[service], hours=[])
     give_hours(other, ("11:00", "14:00"))
     busy.add(other, at("11:00"), at("11:30"))
 
@@ -286,13 +286,13 @@ def test_any_staff_costs_the_same_for_one_or_fifty_staff(service, business, busy
             selectors.slot_list_any_staff(service=svc, date=DAY, now=NOW)
         return len(ctx.captured_queries)
 
-    first = StaffFactory(services=[service])
+    first = StaffFactory(services=[service], hours=[])
     give_hours(first, ("09:00", "17:00"))
     busy.add(first, at("10:00"), at("11:00"))
     assert count_for_any_staff() == 3
 
     for _ in range(49):
-        member = StaffFactory(services=[service])
+        member = StaffFactory(services=[service], hours=[])
         give_hours(member, ("09:00", "17:00"))
         busy.add(member, at("10:00"), at("11:00"))
     assert count_for_any_staff() == 3

@@ -22,7 +22,7 @@ LATE = ["22:00", "22:30", "23:00"]  # 22:00-23:30
 def night_owl(service, business):
     business.slot_step_minutes = 30
     business.save()
-    member = StaffFactory(services=[service])
+    member = StaffFactory(services=[service], hours=[])
     give_hours(member, ("00:00", "02:00"), ("22:00", "23:30"))  # every day but Friday; DAY is a Tuesday
     return member
 

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection, transaction
 
 from apps.accounts.models import User
+from apps.accounts.tests.factories import UserFactory
 from apps.accounts.tests.fakes import authentica_fake, authentica_fake_factory  # noqa: F401
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_create
-from apps.bookings.tests.factories import BookingFactory, ServiceFactory, StaffFactory, UserFactory
-from apps.bookings.tests.fixtures import at, day  # noqa: F401
-from apps.catalog.models import BusinessSettings, Service, Staff
+from apps.bookings.tests.factories import BookingFactory
 from apps.notifications.models import Notification
 from apps.notifications.services import Plan, notifications_create
 
@@ -26,33 +26,20 @@ SEND = "apps.notifications.jobs.notification_send"
 
 
 @pytest.fixture
-def business(db) -> BusinessSettings:
-    settings = BusinessSettings.load()
-    settings.name = "Salon Noor"
-    settings.timezone = "Asia/Riyadh"
-    settings.slot_step_minutes = 15
-    settings.min_notice_minutes = 120
-    settings.max_advance_days = 60
-    settings.cancellation_cutoff_hours = 24
-    settings.require_payment = False  # bookings are confirmed when made
-    settings.save()
-    return settings
+def business_settings() -> dict[str, Any]:
+    """The salon (`apps.catalog.tests.fixtures`), named, and confirming bookings when made (no payment)."""
+    return {"name": "Salon Noor", "require_payment": False}
 
 
 @pytest.fixture
-def service(business) -> Service:
-    return ServiceFactory(name_en="Haircut", name_ar="قص شعر", duration_minutes=30, price_amount=15000)
-
-
-@pytest.fixture
-def staff(service) -> Staff:
-    return StaffFactory(
-        services=[service],
-        display_name="Noura",
-        user__name="Noura",
-        user__language="en",
-        user__email="noura@salon.example",
-    )
+def staff_details() -> dict[str, Any]:
+    """The salon's staff member speaks English and has an email address."""
+    return {
+        "display_name": "Noura",
+        "user__name": "Noura",
+        "user__language": "en",
+        "user__email": "noura@salon.example",
+    }
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ import pytest
 from django.db import transaction
 
 from apps.accounts.models import User
+from apps.accounts.tests.factories import UserFactory
 from apps.bookings import events as booking_events
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_cancel, booking_confirm, booking_create, booking_reschedule
-from apps.bookings.tests.factories import UserFactory
 from apps.core.events import publish
 from apps.core.testing import job_rows, run_jobs
 from apps.notifications import subscribers

@@ -20,8 +20,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.accounts.models import User
-from apps.bookings.tests.fixtures import at, customer, day, manager, other_customer, service, staff  # noqa: F401
-from apps.catalog.models import BusinessSettings
+from apps.bookings.tests.fixtures import customer, manager, other_customer  # noqa: F401
 from apps.payments.models import Payment
 from apps.payments.providers.fake import MoyasarFake
 from apps.payments.tests.fakes import moyasar_client, moyasar_fake  # noqa: F401
@@ -58,18 +57,10 @@ def fake(moyasar_fake: MoyasarFake, settings) -> MoyasarFake:
 
 
 @pytest.fixture
-def business(db) -> BusinessSettings:
-    settings = BusinessSettings.load()
-    settings.timezone = "Asia/Riyadh"
-    settings.slot_step_minutes = 15
-    settings.min_notice_minutes = 120
-    settings.max_advance_days = 60
-    settings.hold_minutes = 10
-    settings.cancellation_cutoff_hours = 24
-    settings.require_payment = True
-    settings.max_pending_per_customer = 5
-    settings.save()
-    return settings
+def business_settings() -> dict[str, Any]:
+    """The salon (`apps.catalog.tests.fixtures`: payment required, 10-minute hold, 24-hour cut-off), allowing more
+    unpaid bookings per customer."""
+    return {"max_pending_per_customer": 5}
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from apps.accounts.models import User
-from apps.bookings.tests.factories import UserFactory
+from apps.accounts.tests.factories import UserFactory
 from apps.core.testing import job_rows, run_jobs
 from apps.payments.models import Payment, Refund
 from apps.payments.tests.conftest import client_for, fake_payment, make_capture_due
