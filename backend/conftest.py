@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+pytest_plugins = ["apps.core.testclock"]
+
+
 @pytest.fixture(autouse=True)
 def _empty_job_queue(request, django_db_blocker):
     """Transactional tests run the real worker: start each with an empty queue (flush leaves job rows)."""
