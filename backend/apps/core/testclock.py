@@ -9,8 +9,11 @@ test database's `now()` is moved by the same amount (see `install_database_clock
 come due in PostgreSQL when they would in production. Tests that need one particular moment still pin their own
 with `time_machine.travel(...)`, which nests inside this one.
 
-Unset (the default), nothing moves and the suite runs on the real clock. `.ci/run` runs the date-sensitive part
-of the suite once for each day of the coming week this way.
+`--week` (or MAWID_TEST_WEEK=1) runs every selected test once for each of the next seven days, each day at
+another Riyadh hour (WEEK_HOURS), in one session and on one test database: `.ci/week` runs the date-sensitive
+part of the suite this way.
+
+Unset (the default), nothing moves and the suite runs on the real clock. See docs/testing.md.
 """
 
 from __future__ import annotations
@@ -63,6 +66,21 @@ def destination(today: str | None, time_of_day: str | None, real_now: datetime) 
     return datetime.combine(day, wall, tzinfo=RIYADH)
 
 
+# One Riyadh wall time for each day of `--week`: just past midnight; 23:50 and 00:10 UTC; either side of 10:00,
+# when tomorrow's first slot falls inside a 24-hour cut-off; the evening; just before midnight.
+WEEK_HOURS = ("00:10", "02:50", "03:10", "09:55", "10:05", "21:00", "23:50")
+
+
+def _travel(target: datetime) -> tuple[time_machine.travel, Shift]:
+    traveller = time_machine.travel(target.astimezone(UTC), tick=True)  # UTC: leave the TZ variable alone
+    traveller.start()
+    # The travelling clock starts ticking at its first reading: read it, then the real one, so the offset is exact
+    # to a few microseconds (the database's clock a hair behind Python's: a job is never due before its time).
+    moved_ns = time.time_ns()
+    real_ns = time_machine.escape_hatch.time.time_ns()
+    return traveller, Shift(destination=target, offset=timedelta(microseconds=(moved_ns - real_ns) // 1000))
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mawid clock")
     group.addoption(
@@ -73,6 +91,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--time-of-day", default=os.environ.get("MAWID_TEST_TIME") or None,
         help="run as if the Riyadh wall time were HH:MM at the start (env MAWID_TEST_TIME)",
     )
+    group.addoption(
+        "--week", action="store_true", default=os.environ.get("MAWID_TEST_WEEK", "") not in ("", "0"),
+        help="run each test on each of the next 7 days, each at another Riyadh hour (env MAWID_TEST_WEEK=1)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -81,13 +103,9 @@ def pytest_configure(config: pytest.Config) -> None:
     target = destination(config.getoption("today"), config.getoption("time_of_day"), real_now)
     if target is None:
         return
-    _traveller = time_machine.travel(target.astimezone(UTC), tick=True)  # UTC: leave the TZ variable alone
-    _traveller.start()
-    # The travelling clock starts ticking at its first reading: read it, then the real one, so the offset is exact
-    # to a few microseconds (the database's clock a hair behind Python's: a job is never due before its time).
-    moved_ns = time.time_ns()
-    real_ns = time_machine.escape_hatch.time.time_ns()
-    _shift = Shift(destination=target, offset=timedelta(microseconds=(moved_ns - real_ns) // 1000))
+    if config.getoption("week"):
+        raise pytest.UsageError("--week moves the clock itself: leave out --today / --time-of-day")
+    _traveller, _shift = _travel(target)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -179,7 +197,45 @@ def _database_clock(request: pytest.FixtureRequest):
         remove_database_clock(connection)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.config.getoption("week") and "_week_day" in metafunc.fixturenames:
+        metafunc.parametrize(
+            "_week_day", range(1, 8), indirect=True, scope="session", ids=lambda n: f"+{n}d-{WEEK_HOURS[n - 1]}"
+        )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _week_day(request: pytest.FixtureRequest):
+    """With --week: the clock (Python's and the test database's) on day `param` of the next seven, at its hour."""
+    global _shift, _traveller  # noqa: PLW0603
+    n = getattr(request, "param", None)
+    if n is None:
+        yield
+        return
+    request.getfixturevalue("django_db_setup")
+    blocker = request.getfixturevalue("django_db_blocker")
+    from django.db import connection
+
+    target = destination(f"+{n}", WEEK_HOURS[n - 1], datetime.now(RIYADH))
+    _traveller, _shift = _travel(target)
+    with blocker.unblock():
+        install_database_clock(connection, _shift.offset)
+        # Each day starts like a session of its own: transactional tests leave committed job rows behind (flush
+        # does not empty procrastinate's tables), which the next day's non-transactional tests would see.
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE procrastinate_jobs, procrastinate_periodic_defers RESTART IDENTITY CASCADE")
+    try:
+        yield
+    finally:
+        with blocker.unblock():
+            remove_database_clock(connection)
+        _traveller.stop()
+        _shift = _traveller = None
+
+
 def pytest_report_header(config: pytest.Config) -> str:
+    if config.getoption("week"):
+        return f"mawid clock: each test on each of the next 7 days, at {', '.join(WEEK_HOURS)} Asia/Riyadh"
     if _shift is None:
         return "mawid clock: real"
     d = _shift.destination
