@@ -71,6 +71,15 @@ def destination(today: str | None, time_of_day: str | None, real_now: datetime) 
 WEEK_HOURS = ("00:10", "02:50", "03:10", "09:55", "10:05", "21:00", "23:50")
 
 
+def around_the_week(first_day: date) -> list[datetime]:
+    """Seven Riyadh moments: each day of the week from `first_day`, at the WEEK_HOURS hour of its place in it
+    (for a pinned test that must hold on every day, at every hour: `parametrize("now", around_the_week(...))`)."""
+    return [
+        datetime.combine(first_day + timedelta(days=n), wall_time.fromisoformat(hour), tzinfo=RIYADH)
+        for n, hour in enumerate(WEEK_HOURS)
+    ]
+
+
 def _travel(target: datetime) -> tuple[time_machine.travel, Shift]:
     traveller = time_machine.travel(target.astimezone(UTC), tick=True)  # UTC: leave the TZ variable alone
     traveller.start()
