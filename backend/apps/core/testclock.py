@@ -44,11 +44,6 @@ _shift: Shift | None = None
 _traveller: time_machine.travel | None = None
 
 
-def shift() -> Shift | None:
-    """The session's clock shift, or None when the suite runs on the real clock."""
-    return _shift
-
-
 def parse_today(value: str, real_today: date) -> date:
     value = value.strip()
     if re.fullmatch(r"[+-]\d+", value):
