@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+pytest_plugins = ["apps.core.testclock"]
+
 
 @pytest.fixture(autouse=True)
 def _empty_job_queue(request, django_db_blocker):
@@ -60,6 +62,22 @@ def client_for(user):
 def auth_client():
     """`auth_client(user)` → an APIClient sending that user's access token."""
     return client_for
+
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, and at the end of the run a check that nothing but the main connection is
+    still open on it: a leaked connection (a worker's thread, a pool, a server thread) would make dropping the
+    database wait 5 s and then fail with "being accessed by other users". Leftovers are named, closed, and fail the run.
+    """
+    yield
+    from apps.core.testing import other_database_sessions
+
+    with django_db_blocker.unblock():
+        leaked = other_database_sessions(wait=2.0, terminate=True)
+    if leaked:
+        pytest.fail(f"connections to the test database left open at the end of the run: {leaked}", pytrace=False)
 
 
 # The salon (business, service, staff, `day`, `at`) for every app's tests: one home, apps/catalog/tests/fixtures.py.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import time
 
-from django.db import connection
+from asgiref.sync import SyncToAsync
+from django.db import connection, connections
 from procrastinate.contrib.django import app
 
 
@@ -44,20 +45,54 @@ def run_jobs(*, queues: list[str] | None = None, timeout: float = 10.0, concurre
     `django_db(transaction=True)` tests.
     """
     deadline = time.monotonic() + timeout
+    try:
+        while True:
+            with app.replace_connector(app.connector.get_worker_connector()) as worker_app:
+                worker_app.run_worker(
+                    queues=queues, wait=False, install_signal_handlers=False, listen_notify=False,
+                    concurrency=concurrency, delete_jobs="never",
+                )
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'"
+                    " AND scheduled_at < now() + interval '30 seconds'"
+                    " AND (%s::varchar[] IS NULL OR queue_name = ANY(%s::varchar[]))",
+                    [queues, queues],
+                )
+                remaining = cursor.fetchone()[0]
+            if remaining == 0 or time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
+    finally:
+        close_worker_thread_connections()
+
+
+def close_worker_thread_connections() -> None:
+    """Close the Django connection the worker opened from asgiref's shared sync thread.
+
+    The worker's periodic deferrer defers through the tasks' own app, whose connector is procrastinate's Django
+    connector: it runs Django's connection in `sync_to_async`'s one long-lived thread-sensitive thread, which
+    outlives the worker, and so would that connection (until the end of the run, where it kept the test database
+    from being dropped).
+    """
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+
+
+def other_database_sessions(*, wait: float = 0.0, terminate: bool = False) -> list[dict]:
+    """Sessions on this connection's database other than this one (waiting up to `wait` seconds for them to go);
+    `terminate` ends those still there."""
+    deadline = time.monotonic() + wait
     while True:
-        with app.replace_connector(app.connector.get_worker_connector()) as worker_app:
-            worker_app.run_worker(
-                queues=queues, wait=False, install_signal_handlers=False, listen_notify=False,
-                concurrency=concurrency, delete_jobs="never",
-            )
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'"
-                " AND scheduled_at < now() + interval '30 seconds'"
-                " AND (%s::varchar[] IS NULL OR queue_name = ANY(%s::varchar[]))",
-                [queues, queues],
+                "SELECT pid, application_name, state, backend_start, left(query, 200) AS last_query"
+                " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND backend_type = 'client backend'"
             )
-            remaining = cursor.fetchone()[0]
-        if remaining == 0 or time.monotonic() > deadline:
-            return
+            columns = [c[0] for c in cursor.description]
+            rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+            if not rows or time.monotonic() >= deadline:
+                if rows and terminate:
+                    cursor.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", [[r["pid"] for r in rows]])
+                return rows
         time.sleep(0.05)

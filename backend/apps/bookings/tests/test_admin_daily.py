@@ -1,6 +1,7 @@
 """The admin as the managers' daily tool: today's bookings, phone search, status changes through the services
 (recorded with the admin user as the actor), errors as messages, staff members limited to their own bookings,
-time off that cannot land on a booking, and the admin (and the API's errors) in Arabic."""
+time off that cannot land on a booking, and the admin (and the API's errors) in Arabic. The clock is pinned
+(`now`); the day filters run at seven moments of a week."""
 
 from __future__ import annotations
 
@@ -20,11 +21,26 @@ from apps.accounts.tests.factories import UserFactory
 from apps.bookings.models import Booking
 from apps.bookings.tests.factories import BookingFactory
 from apps.catalog.models import ScheduleException, Staff
+from apps.core.testclock import around_the_week
 
 pytestmark = pytest.mark.django_db
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 LIST = "/admin/bookings/booking/"
+NOW = datetime(2026, 12, 3, 10, 0, tzinfo=RIYADH)  # a Thursday morning
+# The day filters are about the calendar: they run on each day of a week, each at another hour (around midnight
+# in Riyadh and in UTC too).
+AROUND_THE_WEEK = pytest.mark.parametrize(
+    "now", around_the_week(NOW.date()), indirect=True, ids=lambda moment: f"{moment:%a-%H%M}"
+)
+
+
+@pytest.fixture(autouse=True)
+def now(request, time_machine) -> datetime:
+    """The module's clock (ticking): NOW, or the moment a test parametrizes `now` with."""
+    moment = getattr(request, "param", NOW)
+    time_machine.move_to(moment, tick=True)
+    return moment
 
 
 @pytest.fixture
@@ -58,8 +74,8 @@ def local(day: date, hhmm: str) -> datetime:
 
 
 @pytest.fixture
-def today() -> date:
-    return timezone.now().astimezone(RIYADH).date()
+def today(now) -> date:
+    return now.astimezone(RIYADH).date()
 
 
 @pytest.fixture
@@ -84,6 +100,7 @@ def act(client: Client, action: str, *bookings: Booking):
 # --- finding bookings ---------------------------------------------------------------------------------------
 
 
+@AROUND_THE_WEEK
 def test_the_when_filter_shows_the_bookings_of_the_business_day(manager_client, staff, service, today):
     yesterday = BookingFactory(staff=staff, service=service, start=local(today - timedelta(days=1), "12:00"))
     early = BookingFactory(staff=staff, service=service, start=local(today, "00:30"))
@@ -97,6 +114,7 @@ def test_the_when_filter_shows_the_bookings_of_the_business_day(manager_client, 
     assert set(listed(manager_client.get(LIST))) == {yesterday.pk, early.pk, late.pk, tomorrow.pk}
 
 
+@AROUND_THE_WEEK
 def test_the_when_filter_uses_the_business_time_zone(manager_client, business, staff, service):
     business.timezone = "Pacific/Honolulu"  # 13 hours behind the server's Asia/Riyadh
     business.save()
@@ -111,6 +129,7 @@ def test_the_when_filter_uses_the_business_time_zone(manager_client, business, s
     assert listed(manager_client.get(LIST, {"when": "tomorrow"})) == [next_morning.pk]
 
 
+@AROUND_THE_WEEK
 def test_the_week_and_next_7_days_filters(manager_client, staff, service, today):
     soon = BookingFactory(staff=staff, service=service, start=timezone.now() + timedelta(days=2))
     far = BookingFactory(staff=staff, service=service, start=timezone.now() + timedelta(days=9))

@@ -1,10 +1,11 @@
-"""Availability through the HTTP API: shapes per API.md, offsets, bad input. Real clock: the dates are a week
-ahead of today, well inside the booking window and past the minimum notice."""
+"""Availability through the HTTP API: shapes per API.md, offsets, bad input. The clock is pinned (`now`) to a
+Thursday morning; the dates are a week ahead of it, well inside the booking window and past the minimum notice.
+A test that must hold on every day of the week asks for `now` on each of them (`EVERY_DAY_OF_A_WEEK`)."""
 
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -16,12 +17,26 @@ from apps.catalog.tests.factories import ClosureFactory, ScheduleExceptionFactor
 pytestmark = pytest.mark.django_db
 
 
+NOW = datetime(2026, 12, 3, 10, 0, tzinfo=RIYADH)  # a Thursday: `day` is the next one, and the day after it a Friday
+EVERY_DAY_OF_A_WEEK = pytest.mark.parametrize(
+    "now", [NOW + timedelta(days=n) for n in range(7)], indirect=True, ids=lambda moment: f"{moment:%a}"
+)
+
+
+@pytest.fixture(autouse=True)
+def now(request, time_machine) -> datetime:
+    """The module's clock: NOW, or the moment a test parametrizes `now` with."""
+    moment = getattr(request, "param", NOW)
+    time_machine.move_to(moment, tick=True)
+    return moment
+
+
 def today() -> date:
     return timezone.now().astimezone(RIYADH).date()
 
 
 @pytest.fixture
-def day() -> date:
+def day(now) -> date:
     """A working day a week or so ahead (never a Friday, the fixture staff member's day off)."""
     day = today() + timedelta(days=7)
     return day + timedelta(days=1) if day.weekday() == 4 else day
@@ -59,10 +74,13 @@ def test_date_to_defaults_to_date_from_and_date_from_to_today(api_client, staff,
     assert (no_dates["date_from"], no_dates["date_to"]) == (today().isoformat(), today().isoformat())
 
 
+@EVERY_DAY_OF_A_WEEK
 def test_a_range_is_searched_whole_and_exceptions_show(api_client, staff, service, day):
+    week = [day + timedelta(days=i) for i in range(7)]  # the range searched
+    friday = next(d for d in week if d.weekday() == 4)  # the staff member's day off; never `day` itself
+    closed = next(d for d in week[1:] if d != friday)  # a closure on the Friday would hide its extra hours
     ScheduleExceptionFactory(staff=staff, start=at("09:00", day), end=at("12:00", day))
-    ClosureFactory(start_date=day + timedelta(days=1), end_date=day + timedelta(days=1))
-    friday = next(day + timedelta(days=i) for i in range(7) if (day + timedelta(days=i)).weekday() == 4)
+    ClosureFactory(start_date=closed, end_date=closed)
     ScheduleExceptionFactory(
         staff=staff, kind=ScheduleException.Kind.EXTRA_HOURS, start=at("18:00", friday), end=at("19:00", friday)
     )
@@ -73,7 +91,7 @@ def test_a_range_is_searched_whole_and_exceptions_show(api_client, staff, servic
 
     dates = [s["start"][:10] for s in body["slots"]]
     assert body["slots"][0]["start"] == f"{day}T13:00:00+03:00"  # the morning was taken off
-    assert (day + timedelta(days=1)).isoformat() not in dates  # closed
+    assert sorted(set(dates)) == [d.isoformat() for d in week if d != closed]  # the Friday by its extra hours
     assert [s["start"][11:16] for s in body["slots"] if s["start"].startswith(friday.isoformat())] == [
         "18:00",
         "18:15",

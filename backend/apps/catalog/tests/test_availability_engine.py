@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from apps.catalog.availability import (
@@ -111,7 +111,7 @@ def reference_slots(schedule: StaffSchedule, rules: SlotRules, date_from: date, 
         mark(work, interval.start, interval.end, 0)
     for interval in schedule.busy:
         mark(busy, interval.start, interval.end, 1)
-    earliest = rules.now + rules.min_notice
+    earliest = rules.now.astimezone(UTC) + rules.min_notice  # real time: `aware + timedelta` would add wall time
     slots = []
     for start in reference_candidates(first, last, rules):
         a = minute(start - rules.buffer_before) - origin
@@ -213,8 +213,24 @@ def widened(slot: Interval, rules: SlotRules) -> Interval:
 # --- properties ---------------------------------------------------------------------------------------------------
 
 
+NEW_YORK = ZoneInfo("America/New_York")
+# Found by the property below: the notice runs across New York's jump forward (2026-03-08 02:00 -> 03:00), so it
+# ends at 04:00 EDT in real time, though the wall clock reads 03:00 after adding 19 h 15 min to 07:45.
+NOTICE_ACROSS_A_JUMP_FORWARD = (
+    StaffSchedule(weekly=(WeeklyHours(6, time(0), time(2, 55)), WeeklyHours(6, time(2, 55), time(3, 5)))),
+    SlotRules(
+        duration=5 * MIN, buffer_before=timedelta(0), buffer_after=timedelta(0), step=5 * MIN,
+        now=datetime(2026, 3, 7, 7, 45, tzinfo=NEW_YORK), min_notice=timedelta(hours=19, minutes=15),
+        max_advance_days=60, tz=NEW_YORK,
+    ),
+    date(2026, 3, 8),
+    date(2026, 3, 8),
+)
+
+
 @THOROUGH
 @given(scenarios())
+@example(NOTICE_ACROSS_A_JUMP_FORWARD)
 def test_slots_are_exactly_those_of_a_brute_force_reference(scenario):
     schedule, rules, date_from, date_to = scenario
 
