@@ -21,9 +21,9 @@ from apps.bookings import services
 from apps.bookings.errors import SlotUnavailable
 from apps.bookings.hooks import payment_summaries
 from apps.bookings.models import Booking
-from apps.bookings.selectors import booking_get_for_user, booking_list_for_user, booking_overlaps
+from apps.bookings.selectors import booking_get_for_user, booking_list_for_user, booking_request_get
 from apps.catalog.models import BusinessSettings
-from apps.catalog.selectors import ServiceMissing, StaffMissing, business_settings, staff_service_get_active
+from apps.catalog.selectors import ServiceMissing, StaffMissing, business_settings
 from apps.core.fields import BoundedDateField, BoundedDateTimeField
 from apps.core.idempotency import idempotent
 from apps.core.money import MoneySerializer
@@ -132,19 +132,18 @@ class BookingListCreateApi(APIView):
         notes = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
         def validate(self, attrs: dict) -> dict:
-            # The early check, for fast feedback before anyone queues for the staff lock. `booking_create`
-            # decides again under the lock; this one only saves work.
+            # The early check, for fast feedback before anyone queues for the locks: one query brings the staff
+            # member, the service, the business settings and whether the slot is plainly taken. `booking_create`
+            # decides again under the locks; this one only saves work.
             try:
-                staff, service = staff_service_get_active(staff_id=attrs["staff"], service_id=attrs["service"])
+                request = booking_request_get(staff_id=attrs["staff"], service_id=attrs["service"], start=attrs["start"])
             except StaffMissing as exc:
                 raise serializers.ValidationError({"staff": [_("No such staff member.")]}) from exc
             except ServiceMissing as exc:
                 raise serializers.ValidationError({"service": [_("No such service.")]}) from exc
-            start = attrs["start"]
-            busy_start, busy_end = start - service.buffer_before, start + service.duration + service.buffer_after
-            if booking_overlaps(staff_id=staff.pk, busy_start=busy_start, busy_end=busy_end):
+            if request.taken:
                 raise SlotUnavailable()
-            return {**attrs, "staff": staff, "service": service}
+            return {**attrs, "staff": request.staff, "service": request.service, "business": request.business}
 
     @extend_schema(
         operation_id="bookings_list",
@@ -189,7 +188,7 @@ class BookingListCreateApi(APIView):
         s = self.InputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         data = s.validated_data
-        business = business_settings()
+        business = data["business"]
         booking = services.booking_create(
             customer=request.user,
             staff_id=data["staff"].pk,
@@ -198,7 +197,9 @@ class BookingListCreateApi(APIView):
             notes=data["notes"],
             business=business,
         )
-        return _render(booking, status=201, business=business)
+        # A booking just made has no payment: payments are made for a booking that exists (POST /payments), so
+        # there is nothing to look up.
+        return Response(BookingSerializer(booking, context={"tz": business.tz, "payments": {}}).data, status=201)
 
 
 class BookingDetailApi(APIView):
