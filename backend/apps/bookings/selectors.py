@@ -6,10 +6,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection, models
+from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -21,30 +21,9 @@ from apps.catalog.errors import ServiceNotOffered
 from apps.catalog.models import BusinessSettings, Service, Staff
 from apps.catalog.selectors import business_settings, service_get_active, staff_get_active
 from apps.core.errors import NotFound
+from apps.core.rows import model_columns, model_from_row, model_width
 
-M = TypeVar("M", bound=models.Model)
 S = Booking.Status
-
-
-# --- raw rows into model instances (the booking path's queries are written in SQL: compiling them with the ORM
-# costs more CPU than running them) ----------------------------------------------------------------------------
-
-
-def model_columns(model: type[models.Model], alias: str) -> str:
-    """Every concrete column of `model`, in field order, qualified by `alias`: the SELECT list `model_from_row`
-    reads back."""
-    return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
-
-
-@cache
-def _attnames(model: type[models.Model]) -> list[str]:
-    return [field.attname for field in model._meta.concrete_fields]
-
-
-def model_from_row(model: type[M], row: Sequence[Any]) -> M:
-    """A model instance from the columns `model_columns` selected (the start of `row`), as the ORM would load it."""
-    names = _attnames(model)
-    return model.from_db(connection.alias, names, row[: len(names)])
 
 
 def _holding(
@@ -151,7 +130,7 @@ def booking_request_get(*, staff_id: int, service_id: int, start: datetime) -> B
         staff_get_active(staff_id)
         service_get_active(service_id)
         raise ServiceNotOffered()
-    n_staff, n_service = len(Staff._meta.concrete_fields), len(Service._meta.concrete_fields)
+    n_staff, n_service = model_width(Staff), model_width(Service)
     staff = model_from_row(Staff, row)
     service = model_from_row(Service, row[n_staff:])
     staff.__dict__["_offers_service"] = {service.pk: True}  # see catalog.selectors.staff_offers_service

@@ -46,8 +46,6 @@ from apps.bookings.selectors import (
     booking_overlaps,
     customer_counts_params,
     customer_counts_sql,
-    model_columns,
-    model_from_row,
 )
 from apps.catalog.busy import busy_source
 from apps.catalog.errors import ServiceNotOffered
@@ -56,6 +54,7 @@ from apps.catalog.selectors import business_settings, slot_is_bookable, staff_of
 from apps.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from apps.core.events import publish
 from apps.core.fields import OUT_OF_RANGE, datetime_in_range
+from apps.core.rows import model_columns, model_from_row, model_width
 
 logger = logging.getLogger("mawid.bookings")
 
@@ -220,7 +219,7 @@ def _locked_staff_row(staff_id: int, params: dict[str, Any], *, with_counts: boo
         row = cursor.fetchone()
     if row is None:
         raise NotFound()
-    n = len(Staff._meta.concrete_fields)
+    n = model_width(Staff)
     staff = model_from_row(Staff, row)
     staff.service_ids = row[n]  # type: ignore[attr-defined] # read by catalog's staff_offers_service
     return staff, row[n + 1 :]
