@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
+import psycopg
 from django.conf import settings as django_settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -116,7 +117,7 @@ def _check_customer_limits(
 ) -> None:
     """The per-customer limits of a new booking. `counts` were read under the customer's row lock, which every
     new booking of that customer takes first, so that concurrent requests cannot all pass the count and exceed a
-    limit (see `_lock_staff` for why they may come with the staff lock statement).
+    limit (see `_lock_customer_and_staff` for why they may come with the staff lock statement).
 
     - `max_pending_per_customer` unpaid holds (when payment is required): `TooManyPendingBookings` (409);
     - `max_upcoming_per_customer` bookings still ahead, paid or not: `TooManyUpcomingBookings` (409), so that
@@ -158,14 +159,7 @@ def _record(
     )
 
 
-_LOCK_CUSTOMER_SQL = f'SELECT 1 FROM "{User._meta.db_table}" WHERE id = %s FOR NO KEY UPDATE'  # noqa: S608
-
-
-def _lock_customer(customer_id: int) -> None:
-    """Lock the customer's user row: serialises one customer's new bookings, so that the per-customer limits hold
-    under concurrency. Taken first (the lock order), in a statement of its own: see `_lock_staff_and_count`."""
-    with connection.cursor() as cursor:
-        cursor.execute(_LOCK_CUSTOMER_SQL, [customer_id])
+_LOCK_CUSTOMER_SQL = f'SELECT 1 FROM "{User._meta.db_table}" WHERE id = %(customer)s FOR NO KEY UPDATE'  # noqa: S608
 
 
 @cache
@@ -195,27 +189,41 @@ def _lock_staff(staff_id: int) -> Staff:
     return staff
 
 
-def _lock_staff_and_count(*, staff_id: int, customer_id: int, now: datetime) -> tuple[Staff, CustomerBookingCounts]:
-    """`_lock_staff`, and in the same statement the counts of the per-customer limits (`customer_counts_sql`) of
-    a customer whose row lock this transaction already holds (`_lock_customer`, an earlier statement): a round
-    trip less.
+def _lock_customer_and_staff(
+    *, customer_id: int, staff_id: int, now: datetime
+) -> tuple[Staff, CustomerBookingCounts]:
+    """Lock the customer's user row, then the staff row (`_lock_staff`), and count the customer's bookings for
+    the per-customer limits (`customer_counts_sql`): two statements sent in one round trip.
 
-    That is safe although a statement that waits for a lock reads every other row as it was when the statement
-    started (READ COMMITTED re-reads only the locked row after the wait): this statement starts after the
-    customer lock was granted, and a customer's bookings are made only under that lock, which we hold, so the
-    counts cannot grow while we wait for the staff member. (Bookings that end, expire or get paid meanwhile only
-    make the counts err on the safe side, as they did when the counts were read before the staff lock.) What
-    decides the slot (the staff member's time off and bookings) is read by the statements that follow, after
-    the wait.
+    The customer lock serialises one customer's new bookings, so that concurrent requests cannot all pass the
+    count and exceed a limit. It is a statement of its own, and the counts ride on the next one, the staff lock:
+    a statement that waits for a lock reads every other row as it was when the statement started (READ
+    COMMITTED re-reads only the locked row after the wait), and this one starts after the customer lock was
+    granted. A customer's bookings are made only under that lock, which we hold, so the counts cannot grow while
+    we wait for the staff member. (Bookings that end, expire or get paid meanwhile only make the counts err on
+    the safe side, as they did when the counts were read before the staff lock.) What decides the slot (the
+    staff member's time off and bookings) is read by the statements that follow, after the wait.
     """
     params = {"staff": staff_id, **customer_counts_params(customer_id=customer_id, now=now)}
-    staff, rest = _locked_staff_row(staff_id, params, with_counts=True)
+    staff, rest = _locked_staff_row(staff_id, params, with_counts=True, lock_customer_first=True)
     return staff, CustomerBookingCounts.from_row(rest)
 
 
-def _locked_staff_row(staff_id: int, params: dict[str, Any], *, with_counts: bool) -> tuple[Staff, Sequence[Any]]:
+def _locked_staff_row(
+    staff_id: int, params: dict[str, Any], *, with_counts: bool, lock_customer_first: bool = False
+) -> tuple[Staff, Sequence[Any]]:
+    sql = _lock_staff_sql(with_counts=with_counts)
     with connection.cursor() as cursor:
-        cursor.execute(_lock_staff_sql(with_counts=with_counts), params)
+        if lock_customer_first and isinstance(cursor.cursor, psycopg.ClientCursor):
+            # Both statements in one message (the simple query protocol, which client-side binding uses): a
+            # round trip less. The server runs them one after the other, each planned and given its snapshot
+            # when it starts, exactly as if the second were sent after the first one's answer.
+            cursor.execute(f"{_LOCK_CUSTOMER_SQL};\n{sql}", params)
+            cursor.nextset()
+        else:
+            if lock_customer_first:
+                cursor.execute(_LOCK_CUSTOMER_SQL, params)
+            cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         raise NotFound()
@@ -332,8 +340,8 @@ def booking_create(
     try:
         with transaction.atomic():
             if enforce_customer_limits:
-                _lock_customer(customer.pk)  # the lock order: the customer, then the staff member
-                staff, counts = _lock_staff_and_count(staff_id=staff_id, customer_id=customer.pk, now=now)
+                # The lock order: the customer, then the staff member.
+                staff, counts = _lock_customer_and_staff(customer_id=customer.pk, staff_id=staff_id, now=now)
                 _check_customer_limits(
                     customer=customer, counts=counts, now=now, business=settings, needs_payment=needs_payment
                 )

@@ -9,13 +9,14 @@ The path, in order (docs/booking-path.md lists the SQL):
  2. the throttle's counter, one upsert             (throttling)
  3. the early check: staff member, service, business settings and "is it plainly taken?", in one query, no lock
     -- BEGIN --
- 4. the customer's row lock
+ 4. the customer's row lock                        } one message, one round trip
  5. the staff member's row lock, with their services and the customer's booking counts (the limits)
  6. weekly hours, time off and closures            (after the lock: time off is written under it)
  7. the time bookings hold                         (after the lock: bookings are written under it)
  8. the booking and its audit row, one INSERT
     -- COMMIT --
-and no payment lookup for the response: a booking just made has none.
+and no payment lookup for the response: a booking just made has none. 8 statements, 9 round trips with BEGIN
+and COMMIT (Django's per-request connection health check costs none: config/postgresql/base.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from apps.bookings.models import Booking, BookingStatusChange
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/bookings"
 MAX_STATEMENTS = 8
+MAX_ROUND_TRIPS = 7  # without BEGIN and COMMIT (in a test: the SAVEPOINT and its RELEASE)
 _TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "BEGIN", "COMMIT", "ROLLBACK")
 
 
@@ -45,9 +47,16 @@ def _numbered(sql: list[str]) -> str:
 
 
 def _post(client, body):
+    """The response, and each SQL text sent (one message may carry several statements: see `_statements`)."""
     with CaptureQueriesContext(connection) as queries:
         response = client.post(URL, body, format="json")
     return response, [q["sql"] for q in queries.captured_queries]
+
+
+def _statements(sent: list[str]) -> list[str]:
+    """The statements in what was sent: messages split where a statement ends a line (enough for these tests,
+    whose values hold no such thing)."""
+    return [part for sql in sent for part in sql.split(";\n")]
 
 
 def test_a_booking_costs_at_most_eight_statements_in_one_transaction(auth_client, customer, staff, service, at):
@@ -57,8 +66,10 @@ def test_a_booking_costs_at_most_eight_statements_in_one_transaction(auth_client
     response, sql = _post(client, {"staff": staff.pk, "service": service.pk, "start": at("10:00").isoformat()})
 
     assert response.status_code == 201, response.json()
-    statements = [s for s in sql if not _is_transaction_control(s)]
-    assert len(statements) <= MAX_STATEMENTS, _numbered(sql)
+    sent = [s for s in sql if not _is_transaction_control(s)]
+    statements = _statements(sent)
+    assert len(statements) <= MAX_STATEMENTS, _numbered(statements)
+    assert len(sent) <= MAX_ROUND_TRIPS, _numbered(sent)
     # One transaction (a savepoint here, as the test runs inside a transaction of its own), and nothing else
     # rolled back or nested.
     assert [s.split()[0] for s in sql if _is_transaction_control(s)] == ["SAVEPOINT", "RELEASE"], _numbered(sql)
@@ -92,5 +103,24 @@ def test_a_refused_booking_rolls_back_and_costs_no_more(auth_client, customer, s
 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "too_many_pending_bookings"
-    assert len([s for s in sql if not _is_transaction_control(s)]) <= MAX_STATEMENTS - 3, _numbered(sql)
+    assert len(_statements([s for s in sql if not _is_transaction_control(s)])) <= MAX_STATEMENTS - 3, _numbered(sql)
     assert Booking.objects.count() == 1
+
+
+def test_with_server_side_binding_the_locks_go_one_by_one(auth_client, customer, staff, service, at, monkeypatch):
+    """Two statements in one message need client-side binding (Django's default); with the `server_side_binding`
+    option the service sends them one after the other instead, and the booking is made all the same."""
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.ensure_connection()
+    monkeypatch.setattr(connection.connection, "cursor_factory", ServerBindingCursor)
+    with connection.cursor() as cursor:
+        assert isinstance(cursor.cursor, ServerBindingCursor)
+
+    response, sql = _post(auth_client(customer), {"staff": staff.pk, "service": service.pk, "start": at("10:00").isoformat()})
+
+    assert response.status_code == 201, response.json()
+    locks = [s for s in sql if _is_lock(s)]
+    assert len(locks) == 2
+    assert '"accounts_user"' in locks[0]
+    assert '"catalog_staff"' in locks[1]
