@@ -124,3 +124,53 @@ def test_with_server_side_binding_the_locks_go_one_by_one(auth_client, customer,
     assert len(locks) == 2
     assert '"accounts_user"' in locks[0]
     assert '"catalog_staff"' in locks[1]
+
+
+def test_an_idempotency_key_costs_two_statements_more(auth_client, customer, staff, service, at):
+    """The key is claimed by one committed statement before the work (a new key: no transaction, no lock) and
+    the answer is stored by one more after it; a replay answers from the stored row."""
+    client = auth_client(customer)
+    body = {"staff": staff.pk, "service": service.pk, "start": at("10:00").isoformat()}
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="key-1")
+    sql = [q["sql"] for q in queries.captured_queries]
+
+    assert response.status_code == 201, response.json()
+    statements = _statements([s for s in sql if not _is_transaction_control(s)])
+    assert len(statements) <= MAX_STATEMENTS + 2, _numbered(statements)
+    assert [s.split()[0] for s in sql if _is_transaction_control(s)] == ["SAVEPOINT", "RELEASE"], _numbered(sql)
+    replay = client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="key-1")
+    assert replay.status_code == 201
+    assert replay["Idempotent-Replayed"] == "true"
+    assert replay.json() == response.json()
+    assert Booking.objects.count() == 1
+
+
+def test_a_key_in_flight_is_409_and_a_stale_claim_is_taken_over(auth_client, customer, staff, service, at):
+    """A key seen before still takes the locked path: another request with it still at work is told to retry;
+    a claim left behind by a request that died is taken over."""
+    from django.utils import timezone
+
+    from apps.core.idempotency import IN_FLIGHT_TIMEOUT
+    from apps.core.models import IdempotencyRecord
+
+    client = auth_client(customer)
+    body = {"staff": staff.pk, "service": service.pk, "start": at("10:00").isoformat()}
+    first = client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="key-2")
+    record = IdempotencyRecord.objects.get(key="key-2")
+    IdempotencyRecord.objects.filter(pk=record.pk).update(completed_at=None, status_code=None, response_body=None)
+
+    in_flight = client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="key-2")
+
+    assert first.status_code == 201
+    assert in_flight.status_code == 409
+    assert in_flight.json()["error"]["code"] == "idempotency_key_in_flight"
+
+    IdempotencyRecord.objects.filter(pk=record.pk).update(created_at=timezone.now() - IN_FLIGHT_TIMEOUT * 2)
+    later = {"staff": staff.pk, "service": service.pk, "start": at("11:00").isoformat()}
+    taken_over = client.post(URL, later, format="json", HTTP_IDEMPOTENCY_KEY="key-2")
+
+    assert taken_over.status_code == 201, taken_over.json()
+    assert IdempotencyRecord.objects.get(key="key-2").completed_at is not None
+    assert Booking.objects.count() == 2
