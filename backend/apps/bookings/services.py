@@ -185,7 +185,7 @@ def _lock_staff(staff_id: int) -> Staff:
     ahead, so a writer that skipped the lock cannot deadlock with us. The row comes with `service_ids` (the
     active services they offer) so that the checks need no more queries.
     """
-    staff, _rest = _locked_staff_row(staff_id, {"staff": staff_id}, with_counts=False)
+    staff, _rest = _locked_staff_row({"staff": staff_id}, with_counts=False)
     return staff
 
 
@@ -205,12 +205,12 @@ def _lock_customer_and_staff(
     staff member's time off and bookings) is read by the statements that follow, after the wait.
     """
     params = {"staff": staff_id, **customer_counts_params(customer_id=customer_id, now=now)}
-    staff, rest = _locked_staff_row(staff_id, params, with_counts=True, lock_customer_first=True)
+    staff, rest = _locked_staff_row(params, with_counts=True, lock_customer_first=True)
     return staff, CustomerBookingCounts.from_row(rest)
 
 
 def _locked_staff_row(
-    staff_id: int, params: dict[str, Any], *, with_counts: bool, lock_customer_first: bool = False
+    params: dict[str, Any], *, with_counts: bool, lock_customer_first: bool = False
 ) -> tuple[Staff, Sequence[Any]]:
     sql = _lock_staff_sql(with_counts=with_counts)
     with connection.cursor() as cursor:
