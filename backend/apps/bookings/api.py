@@ -5,7 +5,7 @@ Times leave in the business time zone (`2026-12-01T09:00:00+03:00`); times comin
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
@@ -21,9 +21,9 @@ from apps.bookings import services
 from apps.bookings.errors import SlotUnavailable
 from apps.bookings.hooks import payment_summaries
 from apps.bookings.models import Booking
-from apps.bookings.selectors import booking_get_for_user, booking_list_for_user, booking_overlaps
+from apps.bookings.selectors import booking_get_for_user, booking_list_for_user, booking_request_get
 from apps.catalog.models import BusinessSettings
-from apps.catalog.selectors import ServiceMissing, StaffMissing, business_settings, staff_service_get_active
+from apps.catalog.selectors import ServiceMissing, StaffMissing, business_settings
 from apps.core.fields import BoundedDateField, BoundedDateTimeField
 from apps.core.idempotency import idempotent
 from apps.core.money import MoneySerializer
@@ -87,6 +87,32 @@ class BookingSerializer(serializers.Serializer):
     created_at = OffsetDateTimeField()
     updated_at = OffsetDateTimeField()
 
+    def to_representation(self, instance: Booking) -> dict[str, Any]:
+        """What the fields above make of a booking, written out. The fields document the shape (OpenAPI); building
+        them for each serializer (DRF deep-copies every declared field) cost a booking request more CPU than
+        its JSON. `test_bookings_api` checks that this agrees with DRF's field-by-field rendering."""
+        tz = self.context.get("tz")
+        return {
+            "id": instance.pk,
+            "status": instance.status,
+            "customer": instance.customer_id,
+            "staff": instance.staff_id,
+            "service": instance.service_id,
+            "start": _when(instance.start, tz),
+            "end": _when(instance.end, tz),
+            "price": instance.price.as_dict(),
+            "notes": instance.notes,
+            "hold_expires_at": _when(instance.hold_expires_at, tz),
+            "payment": self.context.get("payments", {}).get(instance.pk),
+            "cancel_reason": instance.cancel_reason,
+            "created_at": _when(instance.created_at, tz),
+            "updated_at": _when(instance.updated_at, tz),
+        }
+
+
+def _when(value: datetime | None, tz: tzinfo | None) -> str | None:
+    return None if value is None else (value.astimezone(tz) if tz else value).isoformat()
+
 
 @extend_schema_serializer(component_name="PaginatedBookingList")
 class BookingPageSerializer(serializers.Serializer):
@@ -132,19 +158,18 @@ class BookingListCreateApi(APIView):
         notes = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
         def validate(self, attrs: dict) -> dict:
-            # The early check, for fast feedback before anyone queues for the staff lock. `booking_create`
-            # decides again under the lock; this one only saves work.
+            # The early check, for fast feedback before anyone queues for the locks: one query brings the staff
+            # member, the service, the business settings and whether the slot is plainly taken. `booking_create`
+            # decides again under the locks; this one only saves work.
             try:
-                staff, service = staff_service_get_active(staff_id=attrs["staff"], service_id=attrs["service"])
+                request = booking_request_get(staff_id=attrs["staff"], service_id=attrs["service"], start=attrs["start"])
             except StaffMissing as exc:
                 raise serializers.ValidationError({"staff": [_("No such staff member.")]}) from exc
             except ServiceMissing as exc:
                 raise serializers.ValidationError({"service": [_("No such service.")]}) from exc
-            start = attrs["start"]
-            busy_start, busy_end = start - service.buffer_before, start + service.duration + service.buffer_after
-            if booking_overlaps(staff_id=staff.pk, busy_start=busy_start, busy_end=busy_end):
+            if request.taken:
                 raise SlotUnavailable()
-            return {**attrs, "staff": staff, "service": service}
+            return {**attrs, "staff": request.staff, "service": request.service, "business": request.business}
 
     @extend_schema(
         operation_id="bookings_list",
@@ -189,7 +214,7 @@ class BookingListCreateApi(APIView):
         s = self.InputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         data = s.validated_data
-        business = business_settings()
+        business = data["business"]
         booking = services.booking_create(
             customer=request.user,
             staff_id=data["staff"].pk,
@@ -198,7 +223,9 @@ class BookingListCreateApi(APIView):
             notes=data["notes"],
             business=business,
         )
-        return _render(booking, status=201, business=business)
+        # A booking just made has no payment: payments are made for a booking that exists (POST /payments), so
+        # there is nothing to look up.
+        return Response(BookingSerializer(booking, context={"tz": business.tz, "payments": {}}).data, status=201)
 
 
 class BookingDetailApi(APIView):

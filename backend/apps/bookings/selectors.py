@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Count, F, Min, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.bookings.models import HOLDING_STATUSES, Booking, TsTzRange
 from apps.catalog.availability import Interval
 from apps.catalog.busy import busy_from_rows
+from apps.catalog.errors import ServiceNotOffered
+from apps.catalog.models import BusinessSettings, Service, Staff
+from apps.catalog.selectors import business_settings, service_get_active, staff_get_active
 from apps.core.errors import NotFound
+from apps.core.rows import model_columns, model_from_row, model_width
+
+S = Booking.Status
 
 
 def _holding(
@@ -73,6 +81,65 @@ def booking_overlaps(
     ).exists()
 
 
+@dataclass(frozen=True, slots=True)
+class BookingRequest:
+    """What a new booking request needs before it queues for any lock (see `booking_request_get`)."""
+
+    staff: Staff  # active, with `service_ids` unknown (the locked re-check loads them)
+    service: Service  # active, offered by `staff`
+    business: BusinessSettings
+    taken: bool  # a booking holding time overlaps the request (widened by the service's buffers), as of now
+
+
+@cache
+def _request_sql() -> str:
+    """The staff member, the service they offer, the business settings and whether the slot is taken: one row,
+    or none when the staff member or the service is unknown or inactive, or the service is not offered."""
+    link, staff, service = Staff.services.through._meta.db_table, Staff._meta.db_table, Service._meta.db_table
+    business, booking = BusinessSettings._meta.db_table, Booking._meta.db_table
+    holding = ", ".join(f"'{status}'" for status in sorted(HOLDING_STATUSES))
+    # The overlap test is the exclusion constraint's own (same range, same condition): its GiST index answers it.
+    return f"""
+        SELECT {model_columns(Staff, "st")}, {model_columns(Service, "sv")}, {model_columns(BusinessSettings, "bs")},
+               EXISTS (SELECT 1 FROM "{booking}" b
+                        WHERE b.staff_id = st.id AND b.status IN ({holding})
+                          AND tstzrange(b.busy_start, b.busy_end, '[)') && tstzrange(
+                                %(start)s - make_interval(mins => sv.buffer_before_minutes),
+                                %(start)s + make_interval(mins => sv.duration_minutes + sv.buffer_after_minutes),
+                                '[)'))
+          FROM "{link}" l
+          JOIN "{staff}" st ON st.id = l.staff_id AND st.is_active
+          JOIN "{service}" sv ON sv.id = l.service_id AND sv.is_active
+          LEFT JOIN "{business}" bs ON bs.id = 1
+         WHERE l.staff_id = %(staff)s AND l.service_id = %(service)s
+         LIMIT 1
+    """  # noqa: S608 - only the models' table and column names and constants go into the text
+
+
+def booking_request_get(*, staff_id: int, service_id: int, start: datetime) -> BookingRequest:
+    """The early check of a new booking, in one query: the active staff member, the active service they offer,
+    the business settings, and whether a booking holding time already overlaps `start` (the time the service
+    would hold, buffers included). Nothing is locked: `booking_create` decides again under the locks.
+
+    `StaffMissing` / `ServiceMissing` (404) for an unknown or inactive one, `ServiceNotOffered` (400) when the
+    staff member does not offer the service.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_request_sql(), {"staff": staff_id, "service": service_id, "start": start})
+        row = cursor.fetchone()
+    if row is None:
+        staff_get_active(staff_id)
+        service_get_active(service_id)
+        raise ServiceNotOffered()
+    n_staff, n_service = model_width(Staff), model_width(Service)
+    staff = model_from_row(Staff, row)
+    service = model_from_row(Service, row[n_staff:])
+    staff.__dict__["_offers_service"] = {service.pk: True}  # see catalog.selectors.staff_offers_service
+    business_row = row[n_staff + n_service : -1]
+    business = business_settings() if business_row[0] is None else model_from_row(BusinessSettings, business_row)
+    return BookingRequest(staff=staff, service=service, business=business, taken=bool(row[-1]))
+
+
 def booking_count_pending(*, customer_id: int, now: datetime) -> int:
     """The customer's unpaid bookings whose hold still runs."""
     return Booking.objects.filter(
@@ -80,31 +147,48 @@ def booking_count_pending(*, customer_id: int, now: datetime) -> int:
     ).count()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CustomerBookingCounts:
     pending: int  # unpaid bookings whose hold still runs
     upcoming: int  # bookings still ahead that hold their time: confirmed, or unpaid with a running hold
     last_hour: int  # bookings made since an hour before `now`, whatever became of them
     oldest_in_last_hour: datetime | None  # when the first of those was made
 
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> CustomerBookingCounts:
+        """From the four columns of `customer_counts_sql`, in order."""
+        pending, upcoming, last_hour, oldest = row
+        return cls(pending, upcoming, last_hour, oldest)
+
+
+@cache
+def customer_counts_sql() -> str:
+    """A query of one row, `(pending, upcoming, last_hour, oldest_in_last_hour)`, for the customer
+    `%(customer)s` at `%(now)s` (`%(hour_ago)s` = now - 1 hour): what the per-customer limits of `booking_create`
+    look at. The booking service runs it inside its staff lock statement (see there why that is safe); the
+    customer's index (customer, created_at) and the pending index answer it."""
+    table, pending, confirmed = Booking._meta.db_table, S.PENDING_PAYMENT.value, S.CONFIRMED.value
+    live_hold = f"(status = '{pending}' AND hold_expires_at > %(now)s)"
+    upcoming = f"((status = '{confirmed}' OR {live_hold}) AND start > %(now)s)"
+    recent = "created_at > %(hour_ago)s"
+    return f"""
+        SELECT count(*) FILTER (WHERE {live_hold}), count(*) FILTER (WHERE {upcoming}),
+               count(*) FILTER (WHERE {recent}), min(created_at) FILTER (WHERE {recent})
+          FROM "{table}"
+         WHERE customer_id = %(customer)s AND ({live_hold} OR {upcoming} OR {recent})
+    """  # noqa: S608 - only the model's table name and status constants go into the text
+
+
+def customer_counts_params(*, customer_id: int, now: datetime) -> dict[str, Any]:
+    return {"customer": customer_id, "now": now, "hour_ago": now - timedelta(hours=1)}
+
 
 def booking_customer_counts(*, customer_id: int, now: datetime) -> CustomerBookingCounts:
     """What the per-customer limits of `booking_create` look at, in one query (the customer's index)."""
-    hour_ago = now - timedelta(hours=1)
-    live_hold = Q(status=Booking.Status.PENDING_PAYMENT, hold_expires_at__gt=now)
-    upcoming = (Q(status=Booking.Status.CONFIRMED) | live_hold) & Q(start__gt=now)
-    recent = Q(created_at__gt=hour_ago)
-    row = (
-        Booking.objects.filter(customer_id=customer_id)
-        .filter(live_hold | upcoming | recent)
-        .aggregate(
-            pending=Count("pk", filter=live_hold),
-            upcoming=Count("pk", filter=upcoming),
-            last_hour=Count("pk", filter=recent),
-            oldest=Min("created_at", filter=recent),
-        )
-    )
-    return CustomerBookingCounts(row["pending"], row["upcoming"], row["last_hour"], row["oldest"])
+    with connection.cursor() as cursor:
+        cursor.execute(customer_counts_sql(), customer_counts_params(customer_id=customer_id, now=now))
+        row = cursor.fetchone()
+    return CustomerBookingCounts.from_row(row)
 
 
 def booking_ids_due_for_expiry(*, now: datetime, limit: int = 500) -> list[int]:

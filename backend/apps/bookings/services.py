@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
+import psycopg
 from django.conf import settings as django_settings
-from django.contrib.postgres.expressions import ArraySubquery
-from django.db import IntegrityError, transaction
-from django.db.models import OuterRef
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -38,10 +40,12 @@ from apps.bookings.errors import (
 )
 from apps.bookings.models import RESCHEDULABLE_STATUSES, Booking, BookingStatusChange, can_transition
 from apps.bookings.selectors import (
+    CustomerBookingCounts,
     booking_busy_intervals,
-    booking_customer_counts,
     booking_ids_due_for_expiry,
     booking_is_run_by,
+    customer_counts_params,
+    customer_counts_sql,
 )
 from apps.catalog.errors import ServiceNotOffered
 from apps.catalog.models import BusinessSettings, Service, Staff
@@ -49,6 +53,7 @@ from apps.catalog.selectors import business_settings, slot_is_bookable, staff_of
 from apps.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from apps.core.events import publish
 from apps.core.fields import OUT_OF_RANGE, datetime_in_range
+from apps.core.rows import model_columns, model_from_row, model_width
 
 logger = logging.getLogger("mawid.bookings")
 
@@ -104,9 +109,12 @@ def _check_slot(
         raise SlotUnavailable()
 
 
-def _check_customer_limits(*, customer: User, now: datetime, business: BusinessSettings, needs_payment: bool) -> None:
-    """The per-customer limits of a new booking. Called under the customer's row lock, which every new booking
-    of that customer takes first, so that concurrent requests cannot all pass the count and exceed a limit.
+def _check_customer_limits(
+    *, customer: User, counts: CustomerBookingCounts, now: datetime, business: BusinessSettings, needs_payment: bool
+) -> None:
+    """The per-customer limits of a new booking. `counts` were read under the customer's row lock, which every
+    new booking of that customer takes first, so that concurrent requests cannot all pass the count and exceed a
+    limit (see `_lock_customer_and_staff` for why they may come with the staff lock statement).
 
     - `max_pending_per_customer` unpaid holds (when payment is required): `TooManyPendingBookings` (409);
     - `max_upcoming_per_customer` bookings still ahead, paid or not: `TooManyUpcomingBookings` (409), so that
@@ -114,7 +122,6 @@ def _check_customer_limits(*, customer: User, now: datetime, business: BusinessS
     - `BOOKINGS_MAX_PER_CUSTOMER_PER_HOUR` bookings made in the last hour, cancelled and expired ones included:
       `BookingRateLimited` (429, Retry-After: until the oldest of them is an hour old).
     """
-    counts = booking_customer_counts(customer_id=customer.pk, now=now)
     if needs_payment and counts.pending >= business.max_pending_per_customer:
         raise TooManyPendingBookings()
     if counts.upcoming >= business.max_upcoming_per_customer:
@@ -149,6 +156,23 @@ def _record(
     )
 
 
+_LOCK_CUSTOMER_SQL = f'SELECT 1 FROM "{User._meta.db_table}" WHERE id = %(customer)s FOR NO KEY UPDATE'  # noqa: S608
+
+
+@cache
+def _lock_staff_sql(*, with_counts: bool) -> str:
+    staffing, service = Staff.services.through._meta.db_table, Service._meta.db_table
+    counts = f"CROSS JOIN LATERAL ({customer_counts_sql()}) counts" if with_counts else ""
+    return f"""
+        SELECT {model_columns(Staff, "st")},
+               ARRAY(SELECT l.service_id FROM "{staffing}" l JOIN "{service}" sv ON sv.id = l.service_id
+                      WHERE l.staff_id = st.id AND sv.is_active) {", counts.*" if with_counts else ""}
+          FROM "{Staff._meta.db_table}" st {counts}
+         WHERE st.id = %(staff)s
+           FOR NO KEY UPDATE OF st
+    """  # noqa: S608 - only the models' table and column names go into the text
+
+
 def _lock_staff(staff_id: int) -> Staff:
     """Lock the staff row: every booking decision for one staff member queues here.
 
@@ -158,13 +182,94 @@ def _lock_staff(staff_id: int) -> Staff:
     ahead, so a writer that skipped the lock cannot deadlock with us. The row comes with `service_ids` (the
     active services they offer) so that the checks need no more queries.
     """
-    offered = ArraySubquery(
-        Staff.services.through.objects.filter(staff_id=OuterRef("pk"), service__is_active=True).values("service_id")
-    )
-    try:
-        return Staff.objects.select_for_update(no_key=True, of=("self",)).annotate(service_ids=offered).get(pk=staff_id)
-    except Staff.DoesNotExist as exc:
-        raise NotFound() from exc
+    staff, _rest = _locked_staff_row({"staff": staff_id}, with_counts=False)
+    return staff
+
+
+def _lock_customer_and_staff(
+    *, customer_id: int, staff_id: int, now: datetime
+) -> tuple[Staff, CustomerBookingCounts]:
+    """Lock the customer's user row, then the staff row (`_lock_staff`), and count the customer's bookings for
+    the per-customer limits (`customer_counts_sql`): two statements sent in one round trip.
+
+    The customer lock serialises one customer's new bookings, so that concurrent requests cannot all pass the
+    count and exceed a limit. It is a statement of its own, and the counts ride on the next one, the staff lock:
+    a statement that waits for a lock reads every other row as it was when the statement started (READ
+    COMMITTED re-reads only the locked row after the wait), and this one starts after the customer lock was
+    granted. A customer's bookings are made only under that lock, which we hold, so the counts cannot grow while
+    we wait for the staff member. (Bookings that end, expire or get paid meanwhile only make the counts err on
+    the safe side, as they did when the counts were read before the staff lock.) What decides the slot (the
+    staff member's time off and bookings) is read by the statements that follow, after the wait.
+    """
+    params = {"staff": staff_id, **customer_counts_params(customer_id=customer_id, now=now)}
+    staff, rest = _locked_staff_row(params, with_counts=True, lock_customer_first=True)
+    return staff, CustomerBookingCounts.from_row(rest)
+
+
+def _locked_staff_row(
+    params: dict[str, Any], *, with_counts: bool, lock_customer_first: bool = False
+) -> tuple[Staff, Sequence[Any]]:
+    sql = _lock_staff_sql(with_counts=with_counts)
+    with connection.cursor() as cursor:
+        if lock_customer_first and isinstance(cursor.cursor, psycopg.ClientCursor):
+            # Both statements in one message (the simple query protocol, which client-side binding uses): a
+            # round trip less. The server runs them one after the other, each planned and given its snapshot
+            # when it starts, exactly as if the second were sent after the first one's answer.
+            cursor.execute(f"{_LOCK_CUSTOMER_SQL};\n{sql}", params)
+            cursor.nextset()
+        else:
+            if lock_customer_first:
+                cursor.execute(_LOCK_CUSTOMER_SQL, params)
+            cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound()
+    n = model_width(Staff)
+    staff = model_from_row(Staff, row)
+    staff.service_ids = row[n]  # type: ignore[attr-defined] # read by catalog's staff_offers_service
+    return staff, row[n + 1 :]
+
+
+@cache
+def _create_sql() -> str:
+    """The booking and its first audit row in one statement (a data-modifying CTE). The audit row takes the new
+    booking's id from the CTE; every other value is a parameter, booking's fields first (see `_insert_created`)."""
+    booking_fields, history_fields = _insert_fields(Booking), _insert_fields(BookingStatusChange)
+    history_values = ", ".join("b.id" if f.attname == "booking_id" else "%s" for f in history_fields)
+    return f"""
+        WITH b AS (INSERT INTO "{Booking._meta.db_table}" ({_column_list(booking_fields)})
+                   VALUES ({", ".join(["%s"] * len(booking_fields))}) RETURNING id),
+             h AS (INSERT INTO "{BookingStatusChange._meta.db_table}" ({_column_list(history_fields)})
+                   SELECT {history_values} FROM b)
+        SELECT id FROM b
+    """  # noqa: S608 - only the models' table and column names go into the text
+
+
+@cache
+def _insert_fields(model: type[Booking] | type[BookingStatusChange]) -> list[Any]:
+    return [field for field in model._meta.concrete_fields if not field.primary_key]
+
+
+def _column_list(fields: list[Any]) -> str:
+    return ", ".join(f'"{field.column}"' for field in fields)
+
+
+def _insert_created(booking: Booking, *, actor: User | None) -> None:
+    """Insert a new `booking` and the audit row of its creation in one round trip, the way `save()` and `_record`
+    would (every field's `pre_save` and database preparation: `created_at`, `updated_at`). An overlap refused by
+    the exclusion constraint raises `IntegrityError` as `save()` would."""
+    entry = BookingStatusChange(booking=booking, from_status="", to_status=booking.status, actor=actor)
+    params = [f.get_db_prep_save(f.pre_save(booking, True), connection) for f in _insert_fields(Booking)]
+    params += [
+        f.get_db_prep_save(f.pre_save(entry, True), connection)
+        for f in _insert_fields(BookingStatusChange)
+        if f.attname != "booking_id"
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_create_sql(), params)
+        (booking.pk,) = cursor.fetchone()
+    booking._state.adding = False
+    booking._state.db = connection.alias
 
 
 def _lock_booking(booking_id: int) -> Booking:
@@ -232,13 +337,16 @@ def booking_create(
     try:
         with transaction.atomic():
             if enforce_customer_limits:
-                # Serialises one customer's bookings so that the per-customer limits hold under concurrency.
-                User.objects.select_for_update(no_key=True).filter(pk=customer.pk).values_list("pk").first()
-                _check_customer_limits(customer=customer, now=now, business=settings, needs_payment=needs_payment)
-            staff = _lock_staff(staff_id)  # one lock, taken late
+                # The lock order: the customer, then the staff member.
+                staff, counts = _lock_customer_and_staff(customer_id=customer.pk, staff_id=staff_id, now=now)
+                _check_customer_limits(
+                    customer=customer, counts=counts, now=now, business=settings, needs_payment=needs_payment
+                )
+            else:
+                staff = _lock_staff(staff_id)
             _check_slot(staff=staff, service=service, start=start, now=now, business=settings)
             end = start + service.duration
-            booking = Booking.objects.create(
+            booking = Booking(
                 customer=customer,
                 staff=staff,
                 service=service,
@@ -252,7 +360,7 @@ def booking_create(
                 notes=notes,
                 hold_expires_at=now + settings.hold_duration if needs_payment else None,
             )
-            _record(booking, from_status="", actor=customer)
+            _insert_created(booking, actor=customer)  # the booking and its audit row: one round trip
             publish(events.BookingCreated(booking_id=booking.pk))
             if booking.status == S.CONFIRMED:
                 publish(events.BookingConfirmed(booking_id=booking.pk))

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -35,9 +35,25 @@ def _request_hash(request: Request, kwargs: dict[str, Any]) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+_CLAIM_SQL = f"""
+    INSERT INTO "{IdempotencyRecord._meta.db_table}" (user_id, key, scope, request_hash, created_at)
+    VALUES (%s, %s, %s, %s, %s)
+    ON CONFLICT ON CONSTRAINT idempotency_unique_user_key DO NOTHING
+    RETURNING id
+"""  # noqa: S608 - only the model's table name goes into the text
+
+
 def _claim(*, request: Request, key: str, scope: str, request_hash: str) -> IdempotencyRecord | None:
-    """Claim the key; returns None when we own it now, or the earlier record."""
+    """Claim the key; returns None when we own it now, or the earlier record.
+
+    A new key (the usual case) is claimed by one statement, committed at once: the row exists before the work
+    starts. A key seen before takes the locked path below (replay it, or take over a stale claim).
+    """
     now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_SQL, [request.user.pk, key, scope, request_hash, now])
+        if cursor.fetchone() is not None:
+            return None
     with transaction.atomic():
         existing = (
             IdempotencyRecord.objects.select_for_update().filter(user=request.user, key=key).first()

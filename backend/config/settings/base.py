@@ -120,7 +120,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAWID_MAX_REQUEST_BYTES", 64 * 1024)
 MAWID_TRUSTED_PROXY_COUNT = env_int("MAWID_TRUSTED_PROXY_COUNT", 0)
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    # simplejwt's, with the user loaded by a query written once (apps/accounts/authentication.py).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["apps.accounts.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["apps.core.parsers.JSONParser"],  # DRF's, plus deep nesting refused as a 400
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -49,4 +49,9 @@ def test_a_free_slot_goes_on_to_the_locked_path(auth_client, customer, staff, se
         response = client.post(URL, body, format="json")
 
     assert response.status_code == 201
-    assert len([q for q in queries.captured_queries if _is_lock(q["sql"])]) == 2  # customer, then staff
+    # Customer, then staff: two statements, sent in one message (so split what was sent into statements).
+    statements = [part for q in queries.captured_queries for part in q["sql"].split(";\n")]
+    locks = [sql for sql in statements if _is_lock(sql)]
+    assert len(locks) == 2
+    assert '"accounts_user"' in locks[0]
+    assert '"catalog_staff"' in locks[1]

@@ -364,3 +364,31 @@ def test_illegal_transitions_answer_409(auth_client, customer, staff, service, a
 
     assert (cancel.status_code, move.status_code) == (409, 409)
     assert cancel.json()["error"]["code"] == move.json()["error"]["code"] == "invalid_transition"
+
+
+# --- the representation -------------------------------------------------------------------------------------
+
+
+def test_the_written_out_representation_agrees_with_drf_s_field_by_field_one(staff, service, at, business):
+    """`BookingSerializer.to_representation` writes the JSON out instead of building its fields for every
+    booking; it must say exactly what the declared fields (the documented shape) would."""
+    from rest_framework import serializers
+
+    from apps.bookings.api import BookingSerializer
+
+    held = BookingFactory(staff=staff, service=service, start=at("10:00"), status=S.PENDING_PAYMENT, notes="hi")
+    held.hold_expires_at = held.start - timedelta(hours=1)
+    cancelled = BookingFactory(staff=staff, service=service, start=at("11:00"), status=S.CANCELLED)
+    cancelled.cancel_reason = "رحلة"
+    confirmed = BookingFactory(staff=staff, service=service, start=at("12:00"))
+    contexts = [
+        {"tz": business.tz, "payments": {held.pk: {"status": "initiated"}}},
+        {"tz": None, "payments": {}},
+        {},
+    ]
+    for booking in (held, cancelled, confirmed):
+        for context in contexts:
+            serializer = BookingSerializer(booking, context=context)
+            by_fields = serializers.Serializer.to_representation(serializer, booking)
+            assert serializer.data == by_fields, (booking, context)
+    assert set(BookingSerializer(held, context=contexts[0]).data) == set(BookingSerializer().fields)
