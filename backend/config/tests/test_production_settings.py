@@ -14,19 +14,11 @@ from pathlib import Path
 
 import pytest
 
-BACKEND = Path(__file__).resolve().parents[3]
+from config.tests.environments import PRODUCTION
 
-GOOD = {
-    "DATABASE_URL": "postgres://mawid:secret@db.example.com:5432/mawid",
-    "DJANGO_SECRET_KEY": "prod-" + "k3y" * 20,
-    "DJANGO_ALLOWED_HOSTS": "mawid.example.com",
-    "AUTHENTICA_BASE_URL": "https://api.authentica.sa",
-    "AUTHENTICA_API_KEY": "live-authentica-key-0123456789",
-    "MOYASAR_BASE_URL": "https://api.moyasar.com/v1",
-    "MOYASAR_SECRET_KEY": "sk_live_0123456789abcdef",
-    "MOYASAR_PUBLISHABLE_KEY": "pk_live_0123456789abcdef",
-    "MOYASAR_WEBHOOK_SECRET": "whsec-0123456789abcdef",
-}
+BACKEND = Path(__file__).resolve().parents[2]
+
+GOOD = PRODUCTION  # a production environment that loads: real-looking keys, no loopback
 
 PRINT_SETTINGS = (
     "import json, config.settings.production as s; "
