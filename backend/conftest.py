@@ -81,4 +81,4 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 # The salon (business, service, staff, `day`, `at`) for every app's tests: one home, apps/catalog/tests/fixtures.py.
-pytest_plugins = ["apps.catalog.tests.fixtures"]
+pytest_plugins += ["apps.catalog.tests.fixtures"]
