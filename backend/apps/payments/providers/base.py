@@ -297,7 +297,8 @@ _PAN_KEYS = frozenset({"number", "pan", "card_number", "cardnumber", "card_no"})
 _PAN_RE = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
 
 
-def _luhn_ok(digits: str) -> bool:
+def luhn_ok(digits: str) -> bool:
+    """The Luhn checksum of a card number (digits only): the test the redaction and the fake's card check share."""
     total = 0
     for i, ch in enumerate(reversed(digits)):
         d = int(ch)
@@ -321,7 +322,7 @@ def mask_card_number(value: object) -> str:
 def _mask_pans_in_text(text: str) -> str:
     def repl(m: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", m.group(0))
-        if 13 <= len(digits) <= 19 and _luhn_ok(digits):
+        if 13 <= len(digits) <= 19 and luhn_ok(digits):
             return mask_card_number(digits)
         return m.group(0)
 

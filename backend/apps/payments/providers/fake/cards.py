@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from apps.payments.providers.base import luhn_ok
+
 from .http import as_int
 
 MINOR_UNITS = {"BHD": 3, "JOD": 3, "KWD": 3, "OMR": 3, "TND": 3, "JPY": 0, "KRW": 0}
@@ -61,25 +63,13 @@ def card_behaviour(number: str) -> CardBehaviour:
     return TEST_CARDS.get(number) or CardBehaviour(_brand_for(number), "INVALID CARD", "14", approved=False)
 
 
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
 def check_card(src: Mapping[str, Any], errors: dict[str, list[str]], *, prefix: str, now: datetime) -> str:
     """Validate name, number, month, year (not expired at `now`) and CVC into `errors`; the bare card number."""
     name = src.get("name")
     if not isinstance(name, str) or len(name.split()) < 2:
         errors[prefix + "name"] = ["must be a first and last name"]
     number = re.sub(r"[\s-]", "", str(src.get("number") or ""))
-    if not re.fullmatch(r"\d{12,19}", number) or not _luhn_ok(number):
+    if not re.fullmatch(r"\d{12,19}", number) or not luhn_ok(number):
         errors[prefix + "number"] = ["is invalid"]
     month = as_int(src.get("month"), True)
     year = as_int(src.get("year"), True)
