@@ -14,6 +14,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
@@ -91,8 +92,11 @@ def dev_server(transactional_db):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MAWID_", "PROMETHEUS_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.development",
-        DATABASE_URL=(f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST'] or '127.0.0.1'}:"
-                      f"{database['PORT'] or 5432}/{database['NAME']}"),
+        # host and port as query parameters: the embedded server's host is a socket directory (and comes in OPTIONS)
+        DATABASE_URL=f"postgres://{database['USER']}:{database['PASSWORD']}@/{database['NAME']}?" + urlencode({
+            "host": database["HOST"] or database["OPTIONS"].get("host") or "127.0.0.1",
+            "port": database["PORT"] or database["OPTIONS"].get("port") or 5432,
+        }),
         WEB_CONCURRENCY="2",
         MAWID_GUNICORN_LOG_LEVEL="warning",
         MAWID_DOTENV="off",  # a developer's backend/.env must not change what is tested
