@@ -8,6 +8,16 @@ pytest_plugins = ["apps.core.testclock"]
 
 
 @pytest.fixture(autouse=True)
+def _platform_scope():
+    """Test bodies are platform code (they read any business's rows to check them); a request made through the
+    test client still gets its surface's business scope from the middleware (apps/core/scoping.py)."""
+    from apps.core.scoping import platform
+
+    with platform():
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _empty_job_queue(request, django_db_blocker):
     """Transactional tests run the real worker: start each with an empty queue (flush leaves job rows)."""
     marker = request.node.get_closest_marker("django_db")
@@ -34,7 +44,13 @@ def make_user(db):
     def make(*, role: str = "customer", phone: str | None = None, **extra):
         n = next(counter)
         phone = phone or f"+9665{n:08d}"
-        return User.objects.create_user(phone=phone, role=role, name=extra.pop("name", f"User {n}"), **extra)
+        user = User.objects.create_user(phone=phone, role=role, name=extra.pop("name", f"User {n}"), **extra)
+        if role == "manager":  # a manager of the salon (the first business), as before there were several
+            from apps.catalog.models import Membership
+            from apps.catalog.tests.factories import default_business
+
+            Membership.objects.create(business=default_business(), user=user, role=Membership.Role.MANAGER)
+        return user
 
     return make
 
@@ -45,7 +61,8 @@ def customer(make_user):
 
 
 @pytest.fixture
-def manager(make_user):
+def manager(make_user, business):
+    """A manager of the salon (`business`): admin access, and a manager membership of it."""
     return make_user(role="manager", name="Manager", is_staff=True)
 
 

@@ -33,7 +33,9 @@ GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     MANAGERS: {
         "accounts.user": ("view", "add", "change"),
         "accounts.otpchallenge": ("view",),
-        "catalog.businesssettings": ("view", "change"),
+        "catalog.business": ("view", "change"),
+        "catalog.branch": _ALL,
+        "catalog.membership": _ALL,
         "catalog.service": _ALL,
         "catalog.staff": _ALL,
         "catalog.workinghours": _ALL,

@@ -29,7 +29,7 @@ from apps.accounts.admin import ManagerAccessMixin, is_manager, phone_search_pre
 from apps.bookings import services
 from apps.bookings.models import Booking, BookingStatusChange
 from apps.catalog.admin import BusinessTimeZoneMixin, rendered
-from apps.catalog.models import BusinessSettings
+from apps.catalog.selectors import business_tz_for
 from apps.core.admin_dates import SafeDateHierarchyMixin
 from apps.core.errors import DomainError
 from apps.core.registry import Hooks
@@ -73,7 +73,7 @@ class WhenFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        tz = BusinessSettings.load().tz
+        tz = business_tz_for(request.user)
         now = timezone.now()
         today = now.astimezone(tz).date()
 
@@ -278,7 +278,7 @@ class BookingAdmin(SafeDateHierarchyMixin, ManagerAccessMixin, BusinessTimeZoneM
     def reschedule_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Ask for the new local date and time, then move the booking with `booking_reschedule`."""
         booking = self._booking_or_404(request, object_id)
-        tz = BusinessSettings.load().tz
+        tz = booking.business.tz
         with timezone.override(tz):
             local = timezone.localtime(booking.start)
             form = RescheduleForm(
@@ -338,7 +338,7 @@ class BookingAdmin(SafeDateHierarchyMixin, ManagerAccessMixin, BusinessTimeZoneM
             )
             return None
         bookings = list(queryset.select_related("staff", "service", "customer").order_by("start"))
-        with timezone.override(BusinessSettings.load().tz):
+        with timezone.override(business_tz_for(request.user)):
             return rendered(
                 self._page(
                     request,

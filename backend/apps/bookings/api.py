@@ -22,8 +22,8 @@ from apps.bookings.errors import SlotUnavailable
 from apps.bookings.hooks import payment_summaries
 from apps.bookings.models import Booking
 from apps.bookings.selectors import booking_get_for_user, booking_list_for_user, booking_request_get
-from apps.catalog.models import BusinessSettings
-from apps.catalog.selectors import ServiceMissing, StaffMissing, business_settings
+from apps.catalog.models import Business
+from apps.catalog.selectors import ServiceMissing, StaffMissing
 from apps.core.fields import BoundedDateField, BoundedDateTimeField
 from apps.core.idempotency import idempotent
 from apps.core.money import MoneySerializer
@@ -34,7 +34,12 @@ from apps.core.pagination import Pagination
 
 class OffsetDateTimeField(BoundedDateTimeField):
     """In: ISO 8601 with a UTC offset (a naive time is refused), between 1970 and 9000 (so that adding a duration
-    cannot overflow). Out: in the business time zone (`context["tz"]`)."""
+    cannot overflow). Out: in the time zone `context["tz"]`, else the booking's business's."""
+
+    def get_attribute(self, instance: Any) -> Any:
+        business = getattr(instance, "business", None)
+        self._row_tz = getattr(business, "tz", None)
+        return super().get_attribute(instance)
 
     def to_internal_value(self, value: Any) -> datetime:
         if isinstance(value, str):
@@ -49,7 +54,7 @@ class OffsetDateTimeField(BoundedDateTimeField):
     def to_representation(self, value: datetime | None) -> str | None:
         if value is None:
             return None
-        tz = self.context.get("tz")
+        tz = self.context.get("tz") or getattr(self, "_row_tz", None)
         return (value.astimezone(tz) if tz else value).isoformat()
 
 
@@ -71,6 +76,8 @@ class PaymentSummaryField(serializers.Field):
 
 class BookingSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    business = serializers.IntegerField(source="business_id", help_text="The business it is with.")
+    branch = serializers.IntegerField(source="branch_id", allow_null=True, help_text="The branch it is at.")
     status = serializers.ChoiceField(choices=Booking.Status.choices)
     customer = serializers.IntegerField(source="customer_id", help_text="The customer's user id.")
     staff = serializers.IntegerField(source="staff_id")
@@ -79,6 +86,7 @@ class BookingSerializer(serializers.Serializer):
     end = OffsetDateTimeField()
     price = MoneySerializer()
     notes = serializers.CharField()
+    customer_address = serializers.CharField(help_text="Where a home service is given (empty otherwise).")
     hold_expires_at = OffsetDateTimeField(
         allow_null=True, help_text="While `pending_payment`: the slot is held until then, unless paid."
     )
@@ -91,9 +99,11 @@ class BookingSerializer(serializers.Serializer):
         """What the fields above make of a booking, written out. The fields document the shape (OpenAPI); building
         them for each serializer (DRF deep-copies every declared field) cost a booking request more CPU than
         its JSON. `test_bookings_api` checks that this agrees with DRF's field-by-field rendering."""
-        tz = self.context.get("tz")
+        tz = self.context.get("tz") or instance.business.tz
         return {
             "id": instance.pk,
+            "business": instance.business_id,
+            "branch": instance.branch_id,
             "status": instance.status,
             "customer": instance.customer_id,
             "staff": instance.staff_id,
@@ -102,6 +112,7 @@ class BookingSerializer(serializers.Serializer):
             "end": _when(instance.end, tz),
             "price": instance.price.as_dict(),
             "notes": instance.notes,
+            "customer_address": instance.customer_address,
             "hold_expires_at": _when(instance.hold_expires_at, tz),
             "payment": self.context.get("payments", {}).get(instance.pk),
             "cancel_reason": instance.cancel_reason,
@@ -122,13 +133,16 @@ class BookingPageSerializer(serializers.Serializer):
     results = BookingSerializer(many=True)
 
 
-def _context(bookings: list[Booking], *, business: BusinessSettings | None = None) -> dict[str, Any]:
-    """What the representation needs for a page of bookings: the business time zone, the payments (one query)."""
-    tz = (business or business_settings()).tz
+def _context(bookings: list[Booking], *, business: Business | None = None) -> dict[str, Any]:
+    """What the representation needs for a page of bookings: the payments (one query), and the time zone when
+    they are all one business's (otherwise each booking is shown in its business's)."""
+    if business is None and len({b.business_id for b in bookings}) == 1:
+        business = bookings[0].business
+    tz = business.tz if business is not None else None
     return {"tz": tz, "payments": payment_summaries([b.pk for b in bookings])}
 
 
-def _render(booking: Booking, *, status: int = 200, business: BusinessSettings | None = None) -> Response:
+def _render(booking: Booking, *, status: int = 200, business: Business | None = None) -> Response:
     return Response(BookingSerializer(booking, context=_context([booking], business=business)).data, status=status)
 
 
@@ -194,18 +208,16 @@ class BookingListCreateApi(APIView):
         f = self.FilterSerializer(data=params)
         f.is_valid(raise_exception=True)
         filters = f.validated_data
-        settings = business_settings()
         qs = booking_list_for_user(
             user=request.user,
             status=filters.get("status") or None,
             staff_id=filters.get("staff"),
             date_from=filters.get("date_from"),
             date_to=filters.get("date_to"),
-            tz=settings.tz,
         )
         paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self) or []
-        context = {"tz": settings.tz, "payments": payment_summaries([b.pk for b in page])}
+        context = _context(list(page))
         return paginator.get_paginated_response(BookingSerializer(page, many=True, context=context).data)
 
     @extend_schema(operation_id="bookings_create", request=InputSerializer, responses={201: BookingSerializer})

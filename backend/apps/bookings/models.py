@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.utils.translation import gettext_lazy as _
 
-from apps.catalog.models import Service, Staff
+from apps.catalog.models import Branch, Business, BusinessOwned, Service, Staff
 from apps.core.money import Money
 
 
@@ -30,7 +30,7 @@ class TsTzRange(Func):
         super().__init__(lower, upper, models.Value(bounds), **extra)
 
 
-class Booking(models.Model):
+class Booking(BusinessOwned):
     class Status(models.TextChoices):
         PENDING_PAYMENT = "pending_payment", _("Pending payment")
         CONFIRMED = "confirmed", _("Confirmed")
@@ -39,6 +39,12 @@ class Booking(models.Model):
         NO_SHOW = "no_show", _("No-show")
         EXPIRED = "expired", _("Expired")
 
+    business = models.ForeignKey(
+        Business, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("business")
+    )
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("branch"), null=True, blank=True
+    )
     customer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("customer")
     )
@@ -54,10 +60,15 @@ class Booking(models.Model):
     price_amount = models.PositiveIntegerField(_("price (minor units)"))
     currency = models.CharField(_("currency"), max_length=3, default="SAR")
     notes = models.TextField(_("notes"), blank=True, max_length=1000)
+    customer_address = models.CharField(
+        _("customer's address"), max_length=500, blank=True, help_text=_("Where a home service is given.")
+    )
     hold_expires_at = models.DateTimeField(_("hold expires at"), null=True, blank=True)
     cancel_reason = models.CharField(_("cancellation reason"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    business_parent = "staff"
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -65,11 +76,13 @@ class Booking(models.Model):
         verbose_name_plural = _("bookings")
         constraints = [
             # The last line against double booking: two bookings that hold time never overlap for one staff
-            # member, whatever code (or SQL) wrote them. Touching is fine ('[)' bounds).
+            # member, whatever code (or SQL) wrote them. Touching is fine ('[)' bounds). The business leads, so
+            # the constraint is per business (and survives distribution by business on Citus: docs/scaling.md).
             ExclusionConstraint(
                 name="booking_no_overlap",
                 index_type="gist",
                 expressions=[
+                    (F("business"), RangeOperators.EQUAL),
                     (F("staff"), RangeOperators.EQUAL),
                     (TsTzRange(F("busy_start"), F("busy_end")), RangeOperators.OVERLAPS),
                 ],
@@ -89,6 +102,8 @@ class Booking(models.Model):
             models.Index(fields=["customer", "-created_at"], name="booking_customer_created_idx"),
             models.Index(fields=["staff", "-created_at"], name="booking_staff_created_idx"),
             models.Index(fields=["staff", "start"], name="booking_staff_start_idx"),
+            # A business's day (the manager API, the calendar) and its ledger.
+            models.Index(fields=["business", "start"], name="booking_business_start_idx"),
             # The expiry job (holds that ran out) and the pending limit (a customer's live holds).
             models.Index(
                 fields=["hold_expires_at"], name="booking_pending_hold_idx", condition=Q(status="pending_payment")
@@ -135,8 +150,10 @@ def can_transition(from_status: str, to_status: str) -> bool:
     return to_status in TRANSITIONS.get(from_status, frozenset())
 
 
-class BookingStatusChange(models.Model):
+class BookingStatusChange(BusinessOwned):
     """The audit trail: every status change and every reschedule, who did it, when and why."""
+
+    business_parent = "booking"
 
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="history", verbose_name=_("booking"))
     from_status = models.CharField(

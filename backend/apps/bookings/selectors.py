@@ -18,8 +18,8 @@ from apps.bookings.models import HOLDING_STATUSES, Booking, TsTzRange
 from apps.catalog.availability import Interval
 from apps.catalog.busy import busy_from_rows
 from apps.catalog.errors import ServiceNotOffered
-from apps.catalog.models import BusinessSettings, Service, Staff
-from apps.catalog.selectors import business_settings, service_get_active, staff_get_active
+from apps.catalog.models import Business, Service, Staff
+from apps.catalog.selectors import business_ids_run_by, service_get_active, staff_get_active, user_manages
 from apps.core.errors import NotFound
 from apps.core.rows import model_columns, model_from_row, model_width
 
@@ -87,7 +87,7 @@ class BookingRequest:
 
     staff: Staff  # active, with `service_ids` unknown (the locked re-check loads them)
     service: Service  # active, offered by `staff`
-    business: BusinessSettings
+    business: Business
     taken: bool  # a booking holding time overlaps the request (widened by the service's buffers), as of now
 
 
@@ -96,13 +96,13 @@ def _request_sql() -> str:
     """The staff member, the service they offer, the business settings and whether the slot is taken: one row,
     or none when the staff member or the service is unknown or inactive, or the service is not offered."""
     link, staff, service = Staff.services.through._meta.db_table, Staff._meta.db_table, Service._meta.db_table
-    business, booking = BusinessSettings._meta.db_table, Booking._meta.db_table
+    business, booking = Business._meta.db_table, Booking._meta.db_table
     holding = ", ".join(f"'{status}'" for status in sorted(HOLDING_STATUSES))
     # The overlap test is the exclusion constraint's own (same range, same condition): its GiST index answers it.
     return f"""
-        SELECT {model_columns(Staff, "st")}, {model_columns(Service, "sv")}, {model_columns(BusinessSettings, "bs")},
+        SELECT {model_columns(Staff, "st")}, {model_columns(Service, "sv")}, {model_columns(Business, "bs")},
                EXISTS (SELECT 1 FROM "{booking}" b
-                        WHERE b.staff_id = st.id AND b.status IN ({holding})
+                        WHERE b.business_id = st.business_id AND b.staff_id = st.id AND b.status IN ({holding})
                           AND tstzrange(b.busy_start, b.busy_end, '[)') && tstzrange(
                                 %(start)s - make_interval(mins => sv.buffer_before_minutes),
                                 %(start)s + make_interval(mins => sv.duration_minutes + sv.buffer_after_minutes),
@@ -110,7 +110,7 @@ def _request_sql() -> str:
           FROM "{link}" l
           JOIN "{staff}" st ON st.id = l.staff_id AND st.is_active
           JOIN "{service}" sv ON sv.id = l.service_id AND sv.is_active
-          LEFT JOIN "{business}" bs ON bs.id = 1
+          JOIN "{business}" bs ON bs.id = sv.business_id AND bs.id = st.business_id AND bs.is_active
          WHERE l.staff_id = %(staff)s AND l.service_id = %(service)s
          LIMIT 1
     """  # noqa: S608 - only the models' table and column names and constants go into the text
@@ -136,7 +136,7 @@ def booking_request_get(*, staff_id: int, service_id: int, start: datetime) -> B
     service = model_from_row(Service, row[n_staff:])
     staff.__dict__["_offers_service"] = {service.pk: True}  # see catalog.selectors.staff_offers_service
     business_row = row[n_staff + n_service : -1]
-    business = business_settings() if business_row[0] is None else model_from_row(BusinessSettings, business_row)
+    business = model_from_row(Business, business_row)
     return BookingRequest(staff=staff, service=service, business=business, taken=bool(row[-1]))
 
 
@@ -164,12 +164,14 @@ class CustomerBookingCounts:
 @cache
 def customer_counts_sql() -> str:
     """A query of one row, `(pending, upcoming, last_hour, oldest_in_last_hour)`, for the customer
-    `%(customer)s` at `%(now)s` (`%(hour_ago)s` = now - 1 hour): what the per-customer limits of `booking_create`
+    `%(customer)s` at business `%(business)s` at `%(now)s` (`%(hour_ago)s` = now - 1 hour): what the per-customer limits of `booking_create`
     look at. The booking service runs it inside its staff lock statement (see there why that is safe); the
     customer's index (customer, created_at) and the pending index answer it."""
     table, pending, confirmed = Booking._meta.db_table, S.PENDING_PAYMENT.value, S.CONFIRMED.value
-    live_hold = f"(status = '{pending}' AND hold_expires_at > %(now)s)"
-    upcoming = f"((status = '{confirmed}' OR {live_hold}) AND start > %(now)s)"
+    # The pending and upcoming caps are each business's policy over its own bookings; the hourly rate is the
+    # platform's, over all of them.
+    live_hold = f"(status = '{pending}' AND hold_expires_at > %(now)s AND business_id = %(business)s)"
+    upcoming = f"((status = '{confirmed}' OR {live_hold}) AND start > %(now)s AND business_id = %(business)s)"
     recent = "created_at > %(hour_ago)s"
     return f"""
         SELECT count(*) FILTER (WHERE {live_hold}), count(*) FILTER (WHERE {upcoming}),
@@ -179,14 +181,16 @@ def customer_counts_sql() -> str:
     """  # noqa: S608 - only the model's table name and status constants go into the text
 
 
-def customer_counts_params(*, customer_id: int, now: datetime) -> dict[str, Any]:
-    return {"customer": customer_id, "now": now, "hour_ago": now - timedelta(hours=1)}
+def customer_counts_params(*, customer_id: int, business_id: int, now: datetime) -> dict[str, Any]:
+    return {"customer": customer_id, "business": business_id, "now": now, "hour_ago": now - timedelta(hours=1)}
 
 
-def booking_customer_counts(*, customer_id: int, now: datetime) -> CustomerBookingCounts:
+def booking_customer_counts(*, customer_id: int, business_id: int, now: datetime) -> CustomerBookingCounts:
     """What the per-customer limits of `booking_create` look at, in one query (the customer's index)."""
     with connection.cursor() as cursor:
-        cursor.execute(customer_counts_sql(), customer_counts_params(customer_id=customer_id, now=now))
+        cursor.execute(
+            customer_counts_sql(), customer_counts_params(customer_id=customer_id, business_id=business_id, now=now)
+        )
         row = cursor.fetchone()
     return CustomerBookingCounts.from_row(row)
 
@@ -201,12 +205,14 @@ def booking_ids_due_for_expiry(*, now: datetime, limit: int = 500) -> list[int]:
 
 
 def _visible_to(user: User) -> Q | None:
-    """None: everything (managers). A customer sees theirs; a staff member also the bookings with them."""
-    if user.is_manager:
+    """None: everything (platform operators). Anyone sees the bookings they made (at every business); a staff
+    member also the bookings with them; an owner or manager every booking of the businesses they run."""
+    if user.is_superuser:
         return None
-    visible = Q(customer_id=user.pk)
-    if user.is_staff_member:
-        visible |= Q(staff__user_id=user.pk)
+    visible = Q(customer_id=user.pk) | Q(staff__user_id=user.pk)
+    managed = business_ids_run_by(user)
+    if managed:
+        visible |= Q(business_id__in=managed)
     return visible
 
 
@@ -224,7 +230,7 @@ def booking_list_for_user(
     `date_from` / `date_to` are local dates (in `tz`) of the booking's start, both inclusive.
     """
     tz = tz or timezone.get_default_timezone()
-    qs = Booking.objects.select_related("staff", "service", "customer").order_by("-created_at", "-id")
+    qs = Booking.objects.select_related("staff", "service", "customer", "business").order_by("-created_at", "-id")
     visible = _visible_to(user)
     if visible is not None:
         qs = qs.filter(visible)
@@ -241,7 +247,7 @@ def booking_list_for_user(
 
 def booking_get_for_user(*, user: User, booking_id: int) -> Booking:
     """The booking if `user` may see it; `NotFound` otherwise (also when it exists but is someone else's)."""
-    qs = Booking.objects.select_related("staff", "service", "customer").filter(pk=booking_id)
+    qs = Booking.objects.select_related("staff", "service", "customer", "business").filter(pk=booking_id)
     visible = _visible_to(user)
     if visible is not None:
         qs = qs.filter(visible)
@@ -252,5 +258,6 @@ def booking_get_for_user(*, user: User, booking_id: int) -> Booking:
 
 
 def booking_is_run_by(*, booking: Booking, user: User) -> bool:
-    """Whether `user` acts for the business on this booking: a manager, or the staff member it is with."""
-    return user.is_manager or (user.is_staff_member and booking.staff.user_id == user.pk)
+    """Whether `user` acts for the business on this booking: a platform operator, an owner or manager of its
+    business, or the staff member it is with."""
+    return user_manages(user, booking.business_id) or booking.staff.user_id == user.pk

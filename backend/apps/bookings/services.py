@@ -48,8 +48,8 @@ from apps.bookings.selectors import (
     customer_counts_sql,
 )
 from apps.catalog.errors import ServiceNotOffered
-from apps.catalog.models import BusinessSettings, Service, Staff
-from apps.catalog.selectors import business_settings, slot_is_bookable, staff_offers_service
+from apps.catalog.models import Business, Service, Staff
+from apps.catalog.selectors import slot_is_bookable, staff_offers_service
 from apps.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from apps.core.events import publish
 from apps.core.fields import OUT_OF_RANGE, datetime_in_range
@@ -83,7 +83,7 @@ def _check_slot(
     service: Service,
     start: datetime,
     now: datetime,
-    business: BusinessSettings,
+    business: Business,
     exclude_booking_id: int | None = None,
 ) -> None:
     """Every rule a new time must pass. Called under the staff row lock, so nothing changes under our feet.
@@ -110,7 +110,7 @@ def _check_slot(
 
 
 def _check_customer_limits(
-    *, customer: User, counts: CustomerBookingCounts, now: datetime, business: BusinessSettings, needs_payment: bool
+    *, customer: User, counts: CustomerBookingCounts, now: datetime, business: Business, needs_payment: bool
 ) -> None:
     """The per-customer limits of a new booking. `counts` were read under the customer's row lock, which every
     new booking of that customer takes first, so that concurrent requests cannot all pass the count and exceed a
@@ -145,6 +145,7 @@ def _record(
     moved = old_start is not None
     BookingStatusChange.objects.create(
         booking=booking,
+        business_id=booking.business_id,
         from_status=from_status,
         to_status=booking.status,
         actor=actor,
@@ -187,7 +188,7 @@ def _lock_staff(staff_id: int) -> Staff:
 
 
 def _lock_customer_and_staff(
-    *, customer_id: int, staff_id: int, now: datetime
+    *, customer_id: int, staff_id: int, business_id: int, now: datetime
 ) -> tuple[Staff, CustomerBookingCounts]:
     """Lock the customer's user row, then the staff row (`_lock_staff`), and count the customer's bookings for
     the per-customer limits (`customer_counts_sql`): two statements sent in one round trip.
@@ -201,7 +202,7 @@ def _lock_customer_and_staff(
     the safe side, as they did when the counts were read before the staff lock.) What decides the slot (the
     staff member's time off and bookings) is read by the statements that follow, after the wait.
     """
-    params = {"staff": staff_id, **customer_counts_params(customer_id=customer_id, now=now)}
+    params = {"staff": staff_id, **customer_counts_params(customer_id=customer_id, business_id=business_id, now=now)}
     staff, rest = _locked_staff_row(params, with_counts=True, lock_customer_first=True)
     return staff, CustomerBookingCounts.from_row(rest)
 
@@ -258,7 +259,9 @@ def _insert_created(booking: Booking, *, actor: User | None) -> None:
     """Insert a new `booking` and the audit row of its creation in one round trip, the way `save()` and `_record`
     would (every field's `pre_save` and database preparation: `created_at`, `updated_at`). An overlap refused by
     the exclusion constraint raises `IntegrityError` as `save()` would."""
-    entry = BookingStatusChange(booking=booking, from_status="", to_status=booking.status, actor=actor)
+    entry = BookingStatusChange(
+        booking=booking, business_id=booking.business_id, from_status="", to_status=booking.status, actor=actor
+    )
     params = [f.get_db_prep_save(f.pre_save(booking, True), connection) for f in _insert_fields(Booking)]
     params += [
         f.get_db_prep_save(f.pre_save(entry, True), connection)
@@ -275,7 +278,11 @@ def _insert_created(booking: Booking, *, actor: User | None) -> None:
 def _lock_booking(booking_id: int) -> Booking:
     try:
         # `of=("self",)`: lock the booking only, not the rows joined in for reading.
-        return Booking.objects.select_for_update(of=("self",)).select_related("staff", "service").get(pk=booking_id)
+        return (
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("staff", "service", "business")
+            .get(pk=booking_id)
+        )
     except Booking.DoesNotExist as exc:
         raise NotFound() from exc
 
@@ -301,7 +308,7 @@ def _change_status(
     return True
 
 
-def _before_cutoff(booking: Booking, *, settings: BusinessSettings, now: datetime) -> bool:
+def _before_cutoff(booking: Booking, *, settings: Business, now: datetime) -> bool:
     return now < booking.start - settings.cancellation_cutoff
 
 
@@ -315,8 +322,9 @@ def booking_create(
     service: Service,
     start: datetime,
     notes: str = "",
+    customer_address: str = "",
     now: datetime | None = None,
-    business: BusinessSettings | None = None,
+    business: Business | None = None,
     enforce_customer_limits: bool = True,
 ) -> Booking:
     """Book `service` with staff member `staff_id` at `start` for `customer`.
@@ -332,21 +340,33 @@ def booking_create(
     if not service.is_active:
         raise NotFound()
     now = now or timezone.now()
-    settings = business or business_settings()
+    # The business's policies as they are now: the caller's copy when it has one (the API's early check loads
+    # it), else read afresh (one query).
+    settings = (
+        business
+        if business is not None and business.pk == service.business_id
+        else Business.objects.get(pk=service.business_id)
+    )
     needs_payment = settings.require_payment
     try:
         with transaction.atomic():
             if enforce_customer_limits:
                 # The lock order: the customer, then the staff member.
-                staff, counts = _lock_customer_and_staff(customer_id=customer.pk, staff_id=staff_id, now=now)
+                staff, counts = _lock_customer_and_staff(
+                    customer_id=customer.pk, staff_id=staff_id, business_id=service.business_id, now=now
+                )
                 _check_customer_limits(
                     customer=customer, counts=counts, now=now, business=settings, needs_payment=needs_payment
                 )
             else:
                 staff = _lock_staff(staff_id)
             _check_slot(staff=staff, service=service, start=start, now=now, business=settings)
+            if staff.business_id != service.business_id:
+                raise ServiceNotOffered()
             end = start + service.duration
             booking = Booking(
+                business_id=service.business_id,
+                branch_id=staff.branch_id,
                 customer=customer,
                 staff=staff,
                 service=service,
@@ -358,6 +378,7 @@ def booking_create(
                 price_amount=service.price_amount,
                 currency=service.currency,
                 notes=notes,
+                customer_address=customer_address,
                 hold_expires_at=now + settings.hold_duration if needs_payment else None,
             )
             _insert_created(booking, actor=customer)  # the booking and its audit row: one round trip
@@ -383,7 +404,6 @@ def booking_reschedule(
     """
     _require_aware(start)
     now = now or timezone.now()
-    settings = business_settings()
     staff_id = Booking.objects.filter(pk=booking_id).values_list("staff_id", flat=True).first()
     if staff_id is None:
         raise NotFound()
@@ -393,6 +413,7 @@ def booking_reschedule(
             booking = _lock_booking(booking_id)
             if booking.status not in RESCHEDULABLE_STATUSES:
                 raise InvalidTransition(current_status=booking.status, action="reschedule")
+            settings = booking.business
             by_business = actor is None or booking_is_run_by(booking=booking, user=actor)
             if actor is not None and not by_business:
                 if actor.pk != booking.customer_id:
@@ -486,8 +507,8 @@ def booking_cancel(*, booking_id: int, actor: User | None, reason: str = "", now
     a cancelled booking; `InvalidTransition` from any other final status.
     """
     now = now or timezone.now()
-    settings = business_settings()
     booking = _lock_booking(booking_id)
+    settings = booking.business
     if booking.status == S.CANCELLED:
         return booking
     by_business = actor is None or booking_is_run_by(booking=booking, user=actor)

@@ -16,17 +16,18 @@ from django import forms
 from django.contrib import admin
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponseRedirect
-from django.urls import reverse
+from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.admin import ManagerAccessMixin, is_manager
 from apps.accounts.models import User
 from apps.catalog.busy import busy_intervals
-from apps.catalog.models import BusinessSettings, Closure, ScheduleException, Service, Staff, WorkingHours
+from apps.catalog.models import Business, Closure, ScheduleException, Service, Staff, WorkingHours
+from apps.catalog.selectors import business_tz_for
 from apps.catalog.services import time_off_create
 from apps.core.admin_dates import SafeDateHierarchyMixin
+from apps.core.scoping import ScopedModelChoiceField
 
 
 def rendered(response):
@@ -41,11 +42,11 @@ class BusinessTimeZoneMixin:
     rendered inside the override too: a form shows its times in the zone it reads them back in."""
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
-        with timezone.override(BusinessSettings.load().tz):
+        with timezone.override(business_tz_for(request.user)):
             return rendered(super().changelist_view(request, extra_context))  # type: ignore[misc]
 
     def changeform_view(self, request: HttpRequest, object_id=None, form_url="", extra_context=None):
-        with timezone.override(BusinessSettings.load().tz):
+        with timezone.override(business_tz_for(request.user)):
             return rendered(super().changeform_view(request, object_id, form_url, extra_context))  # type: ignore[misc]
 
 
@@ -55,6 +56,8 @@ class TimeOffForm(forms.ModelForm):
     class Meta:
         model = ScheduleException
         fields = ["staff", "kind", "start", "end", "reason"]
+        # The admin gives the real choices per request, in the user's business scope; at import there is none.
+        field_classes = {"staff": ScopedModelChoiceField}
 
     def clean(self):
         data = super().clean()
@@ -91,12 +94,34 @@ def _save_exception(obj: ScheduleException) -> ScheduleException:
     return obj
 
 
-@admin.register(BusinessSettings)
-class BusinessSettingsAdmin(ManagerAccessMixin, admin.ModelAdmin):
-    """A singleton: one row, never added twice, never deleted; the list goes straight to it."""
-
+@admin.register(Business)
+class BusinessAdmin(ManagerAccessMixin, admin.ModelAdmin):
+    list_display = ["name_en", "name_ar", "slug", "category", "is_active", "is_listed"]
+    list_filter = ["category", "is_active", "is_listed"]
+    search_fields = ["name_en", "name_ar", "slug"]
+    prepopulated_fields = {"slug": ["name_en"]}
     fieldsets = [
-        (None, {"fields": ["name", "timezone", "currency"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "slug",
+                    "name_en",
+                    "name_ar",
+                    "description_en",
+                    "description_ar",
+                    "category",
+                    "contact_phone",
+                    "logo_url",
+                    "vat_number",
+                    "is_active",
+                    "is_listed",
+                ]
+            },
+        ),
+        (_("Home services"), {"fields": ["serves_at_home", "service_area"]}),
+        (_("Messages and money"), {"fields": ["sender_name", "commission_bps"]}),
+        (_("Time"), {"fields": ["timezone", "currency"]}),
         (_("Availability"), {"fields": ["slot_step_minutes", "min_notice_minutes", "max_advance_days"]}),
         (
             _("Bookings"),
@@ -112,15 +137,8 @@ class BusinessSettingsAdmin(ManagerAccessMixin, admin.ModelAdmin):
         ),
     ]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return not BusinessSettings.objects.exists()
-
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
-
-    def changelist_view(self, request: HttpRequest, extra_context=None):
-        settings = BusinessSettings.load()
-        return HttpResponseRedirect(reverse("admin:catalog_businesssettings_change", args=[settings.pk]))
 
 
 @admin.register(Service)

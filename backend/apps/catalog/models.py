@@ -1,17 +1,20 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.timezone import now
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.money import Money
+from apps.core.scoping import BusinessScopedManager
 
 
 def _validate_timezone(value: str) -> None:
@@ -19,10 +22,52 @@ def _validate_timezone(value: str) -> None:
         raise ValidationError(_("Unknown time zone."))
 
 
-class BusinessSettings(models.Model):
-    """The one business of this deployment. Use `BusinessSettings.load()`."""
+class Business(models.Model):
+    """A business on the platform (a salon, a barber, a clinic ...): its public profile and its own booking
+    policies. Everything it owns (branches, services, staff, bookings, payments, messages) carries its id."""
 
-    name = models.CharField(_("business name"), max_length=200, default="Mawid")
+    class Category(models.TextChoices):
+        SALON = "salon", _("Salon")
+        BARBER = "barber", _("Barber")
+        SPA = "spa", _("Spa")
+        CLINIC = "clinic", _("Clinic")
+        DENTAL = "dental", _("Dental")
+        HOME_SERVICES = "home_services", _("Home services")
+        FITNESS = "fitness", _("Fitness")
+        OTHER = "other", _("Other")
+
+    slug = models.SlugField(_("address (slug)"), max_length=60, unique=True, help_text=_("Its page: /b/SLUG"))
+    name_en = models.CharField(_("name (English)"), max_length=200, default="Mawid")
+    name_ar = models.CharField(_("name (Arabic)"), max_length=200, blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    description_ar = models.TextField(_("description (Arabic)"), blank=True)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices, default=Category.SALON)
+    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    logo_url = models.URLField(_("logo URL"), blank=True)
+    vat_number = models.CharField(
+        _("VAT registration number"),
+        max_length=15,
+        blank=True,
+        validators=[RegexValidator(r"^3\d{13}3$", _("A Saudi VAT number is 15 digits, starting and ending with 3."))],
+    )
+    is_active = models.BooleanField(_("active"), default=True, help_text=_("Off: nobody can book it."))
+    is_listed = models.BooleanField(_("listed"), default=True, help_text=_("Shown in search results."))
+    sender_name = models.CharField(
+        _("message sender name"), max_length=11, blank=True, help_text=_("The SMS sender customers see (blank: Mawid's).")
+    )
+    commission_bps = models.PositiveIntegerField(
+        _("platform commission (basis points)"),
+        default=0,
+        validators=[MaxValueValidator(10_000)],
+        help_text=_("250 = 2.5% of each payment."),
+    )
+    serves_at_home = models.BooleanField(
+        _("serves at the customer's address"), default=False, help_text=_("Bookings record the customer's address.")
+    )
+    service_area = models.JSONField(_("service area (cities)"), default=list, blank=True)
+    # Normalized names and cities (catalog.search.normalize), kept by save(): what `q` matches.
+    search_text = models.TextField(editable=False, default="")
+
     timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Riyadh", validators=[_validate_timezone])
     currency = models.CharField(_("currency"), max_length=3, default="SAR")
     slot_step_minutes = models.PositiveSmallIntegerField(
@@ -53,22 +98,31 @@ class BusinessSettings(models.Model):
             "can take a whole day of slots."
         ),
     )
+    created_at = models.DateTimeField(_("created at"), default=now)
 
     class Meta:
-        verbose_name = _("business settings")
-        verbose_name_plural = _("business settings")
+        ordering = ["name_en", "id"]
+        verbose_name = _("business")
+        verbose_name_plural = _("businesses")
 
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs) -> None:
-        self.pk = 1
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from apps.catalog.search import normalize
+
+        self.search_text = normalize(" ".join([self.name_ar, self.name_en, self.slug]))
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
         super().save(*args, **kwargs)
 
-    @classmethod
-    def load(cls) -> BusinessSettings:
-        obj, _created = cls.objects.get_or_create(pk=1)
-        return obj
+    @property
+    def name(self) -> str:
+        return _localized(self.name_ar, self.name_en)
+
+    @property
+    def description(self) -> str:
+        return _localized(self.description_ar, self.description_en)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -91,7 +145,115 @@ class BusinessSettings(models.Model):
         return timedelta(hours=self.cancellation_cutoff_hours)
 
 
-class Service(models.Model):
+def _localized(arabic: str, english: str) -> str:
+    return arabic if (get_language() or "en").startswith("ar") and arabic else english
+
+
+class BusinessOwned(models.Model):
+    """A row that belongs to one business: `business_id` on the row itself (the tenant key, and the distribution
+    key on Citus: docs/scaling.md), queries scoped to it (`apps.core.scoping`). `business_parent` names the field
+    whose business a new row takes when none is given."""
+
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="+", verbose_name=_("business"))
+
+    objects = BusinessScopedManager()
+    business_parent: str | None = None
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.business_id is None and self.business_parent:
+            parent = getattr(self, self.business_parent, None)
+            if parent is not None and parent.business_id is not None:
+                self.business_id = parent.business_id
+                if kwargs.get("update_fields") is not None:
+                    kwargs["update_fields"] = {*kwargs["update_fields"], "business"}
+        super().save(*args, **kwargs)
+
+
+class Branch(BusinessOwned):
+    """A location of a business: where its staff work and its walk-in customers come."""
+
+    business = models.ForeignKey(
+        Business, on_delete=models.CASCADE, related_name="branches", verbose_name=_("business")
+    )
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    district = models.CharField(_("district"), max_length=100, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    latitude = models.FloatField(
+        _("latitude"), null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        _("longitude"), null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    display_order = models.PositiveIntegerField(_("display order"), default=0)
+
+    class Meta:
+        ordering = ["display_order", "id"]
+        verbose_name = _("branch")
+        verbose_name_plural = _("branches")
+        indexes = [models.Index(fields=["business", "display_order"], name="branch_business_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return _localized(self.name_ar, self.name_en)
+
+    @property
+    def map_url(self) -> str:
+        if self.latitude is None or self.longitude is None:
+            return ""
+        return f"https://maps.google.com/?q={self.latitude:.6f},{self.longitude:.6f}"
+
+
+class Membership(BusinessOwned):
+    """A person's role at one business: owner, manager or staff. The same person is a customer everywhere."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        MANAGER = "manager", _("Manager")
+        STAFF = "staff", _("Staff")
+
+    business = models.ForeignKey(
+        Business, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("business")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("person")
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(_("since"), default=now)
+
+    class Meta:
+        ordering = ["business", "role", "id"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [models.UniqueConstraint(fields=["business", "user"], name="membership_unique_business_user")]
+        indexes = [models.Index(fields=["user"], name="membership_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} @ {self.business_id}"
+
+    @property
+    def manages(self) -> bool:
+        return self.role in (self.Role.OWNER, self.Role.MANAGER)
+
+
+class Service(BusinessOwned):
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="services", verbose_name=_("business"))
+    branches = models.ManyToManyField(
+        Branch,
+        related_name="services",
+        blank=True,
+        verbose_name=_("branches"),
+        help_text=_("Where it is offered; none chosen: at every branch."),
+    )
     name_en = models.CharField(_("name (English)"), max_length=200)
     name_ar = models.CharField(_("name (Arabic)"), max_length=200)
     description_en = models.TextField(_("description (English)"), blank=True)
@@ -110,6 +272,7 @@ class Service(models.Model):
         ordering = ["display_order", "id"]
         verbose_name = _("service")
         verbose_name_plural = _("services")
+        indexes = [models.Index(fields=["business", "display_order"], name="service_business_idx")]
 
     def __str__(self) -> str:
         return self.name
@@ -140,8 +303,15 @@ class Service(models.Model):
         return Money(self.price_amount, self.currency)
 
 
-class Staff(models.Model):
-    """A staff member's public profile; the person behind it is a user with the `staff` role."""
+class Staff(BusinessOwned):
+    """A staff member's public profile at one branch of a business; the person behind it has a staff membership
+    of that business."""
+
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="staff", verbose_name=_("business"))
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="staff", verbose_name=_("branch")
+    )
+    business_parent = "branch"
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff_profile", verbose_name=_("user")
@@ -157,12 +327,13 @@ class Staff(models.Model):
         ordering = ["display_order", "id"]
         verbose_name = _("staff member")
         verbose_name_plural = _("staff")
+        indexes = [models.Index(fields=["business", "display_order"], name="staff_business_idx")]
 
     def __str__(self) -> str:
         return self.display_name
 
 
-class WorkingHours(models.Model):
+class WorkingHours(BusinessOwned):
     """One weekly working interval in local wall-clock time. Several per day: a lunch break is a gap."""
 
     class Weekday(models.IntegerChoices):
@@ -175,6 +346,7 @@ class WorkingHours(models.Model):
         SUNDAY = 6, _("Sunday")
 
     staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="working_hours")
+    business_parent = "staff"
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
     start_time = models.TimeField(_("from"))
     end_time = models.TimeField(_("to"))
@@ -191,7 +363,7 @@ class WorkingHours(models.Model):
         return f"{self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
 
 
-class ScheduleException(models.Model):
+class ScheduleException(BusinessOwned):
     """A dated change to one staff member's schedule: time off, or extra working hours."""
 
     class Kind(models.TextChoices):
@@ -199,6 +371,7 @@ class ScheduleException(models.Model):
         EXTRA_HOURS = "extra_hours", _("Extra working hours")
 
     staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="exceptions")
+    business_parent = "staff"
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.TIME_OFF)
     start = models.DateTimeField(_("from"))
     end = models.DateTimeField(_("to"))
@@ -215,8 +388,20 @@ class ScheduleException(models.Model):
         return f"{self.get_kind_display()} {self.start:%Y-%m-%d %H:%M}"
 
 
-class Closure(models.Model):
-    """The business is closed for everyone (Eid, national day), whole local days from `start_date` to `end_date`."""
+class Closure(BusinessOwned):
+    """The business (or one branch of it) is closed for everyone (Eid, national day), whole local days from
+    `start_date` to `end_date`. A closure with no branch applies to every branch."""
+
+    branch = models.ForeignKey(
+        Branch,
+        on_delete=models.CASCADE,
+        related_name="closures",
+        null=True,
+        blank=True,
+        verbose_name=_("branch"),
+        help_text=_("Empty: the whole business."),
+    )
+    business_parent = "branch"
 
     name = models.CharField(_("name"), max_length=200)
     start_date = models.DateField(_("first day"))
@@ -226,6 +411,7 @@ class Closure(models.Model):
         ordering = ["start_date"]
         verbose_name = _("closure")
         verbose_name_plural = _("closures")
+        indexes = [models.Index(fields=["business", "end_date"], name="closure_business_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="closure_end_not_before_start")
         ]

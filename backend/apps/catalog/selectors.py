@@ -3,7 +3,7 @@
 Availability is computed by the pure engine in `apps.catalog.availability`; the selectors below only load what
 it needs, in a fixed number of queries whatever the range or the number of bookings:
 
-* `business_settings()`                          1 query
+* `business_default()`                           1 query
 * `staff_service_get_active()`                   1 query (staff + service + "offers it", on the happy path)
 * `staff_schedules()`                            2 queries: weekly hours, exceptions and closures in one
                                                  UNION ALL, plus the time bookings hold (`catalog.busy`)
@@ -48,7 +48,8 @@ from apps.catalog.availability import (
 )
 from apps.catalog.busy import BusySource, busy_intervals
 from apps.catalog.errors import InvalidDateRange, ServiceMissing, ServiceNotOffered, StaffMissing
-from apps.catalog.models import BusinessSettings, Closure, ScheduleException, Service, Staff, WorkingHours
+from apps.catalog.models import Business, Closure, Membership, ScheduleException, Service, Staff, WorkingHours
+from apps.core.scoping import platform
 
 # Public lists are plain JSON arrays (the catalog of one business is small) but never unbounded.
 LIST_LIMIT = 500
@@ -66,8 +67,12 @@ _Staffing = Staff.services.through  # the staff <-> service link table
 # --- catalog ----------------------------------------------------------------------------------------------
 
 
-def business_settings() -> BusinessSettings:
-    return BusinessSettings.load()
+def business_default() -> Business | None:
+    """The business the single-business paths (`/api/v1/services`, `/staff`, `/availability`) answer for: the
+    only active business of this deployment; None when there are none or several (those paths then need the
+    business: `/api/v1/businesses/SLUG/...`)."""
+    found = list(Business.objects.filter(is_active=True).order_by("pk")[:2])
+    return found[0] if len(found) == 1 else None
 
 
 def _service_ids_of(staff_ref: OuterRef) -> ArraySubquery:
@@ -89,11 +94,19 @@ def _staff_ids_of(service_ref: OuterRef) -> ArraySubquery:
 
 
 def _active_services() -> QuerySet[Service]:
-    return Service.objects.filter(is_active=True).annotate(staff_ids=_staff_ids_of(OuterRef("pk")))
+    return (
+        Service.objects.filter(is_active=True)
+        .select_related("business")
+        .annotate(staff_ids=_staff_ids_of(OuterRef("pk")))
+    )
 
 
 def _active_staff() -> QuerySet[Staff]:
-    return Staff.objects.filter(is_active=True).annotate(service_ids=_service_ids_of(OuterRef("pk")))
+    return (
+        Staff.objects.filter(is_active=True)
+        .select_related("business")
+        .annotate(service_ids=_service_ids_of(OuterRef("pk")))
+    )
 
 
 def service_list() -> QuerySet[Service]:
@@ -157,7 +170,7 @@ def staff_service_get_active(*, staff_id: int, service_id: int) -> tuple[Staff, 
         _Staffing.objects.filter(
             staff_id=staff_id, service_id=service_id, staff__is_active=True, service__is_active=True
         )
-        .select_related("staff", "service")
+        .select_related("staff", "service", "service__business")
         .first()
     )
     if link is None:
@@ -191,9 +204,11 @@ _WEEKLY, _CLOSURE = "weekly", "closure"
 def _schedule_sql() -> str:
     """Weekly hours, the exceptions overlapping [start, end) and the closures overlapping the local dates
     [first, last], as rows `(kind, staff_id, weekday, from_time, to_time, from, to, first_day, last_day)`:
-    three small tables in one round trip. Raw SQL on purpose: compiling this UNION with the ORM costs more
+    three small tables in one round trip. A closure is the staff member's when it closes their whole business or
+    their branch. Raw SQL on purpose: compiling this UNION with the ORM costs more
     CPU than running it."""
     hours, exceptions, closures = WorkingHours._meta.db_table, ScheduleException._meta.db_table, Closure._meta.db_table
+    staff = Staff._meta.db_table
     # Only constants and the models' table names go into the text; every value is a query parameter.
     return f"""
         SELECT '{_WEEKLY}', staff_id, weekday, start_time, end_time,
@@ -203,8 +218,10 @@ def _schedule_sql() -> str:
         SELECT kind, staff_id, NULL, NULL, NULL, "start", "end", NULL, NULL
           FROM "{exceptions}" WHERE staff_id = ANY(%(staff_ids)s) AND "start" < %(end)s AND "end" > %(start)s
         UNION ALL
-        SELECT '{_CLOSURE}', NULL, NULL, NULL, NULL, NULL, NULL, start_date, end_date
-          FROM "{closures}" WHERE start_date <= %(last)s AND end_date >= %(first)s
+        SELECT '{_CLOSURE}', st.id, NULL, NULL, NULL, NULL, NULL, c.start_date, c.end_date
+          FROM "{closures}" c
+          JOIN "{staff}" st ON st.business_id = c.business_id AND (c.branch_id IS NULL OR c.branch_id = st.branch_id)
+         WHERE st.id = ANY(%(staff_ids)s) AND c.start_date <= %(last)s AND c.end_date >= %(first)s
     """  # noqa: S608
 
 
@@ -224,7 +241,7 @@ def staff_schedules(
     staff_ids: Sequence[int],
     date_from: date,
     date_to: date,
-    business: BusinessSettings,
+    business: Business,
     exclude_booking_id: int | None = None,
     service: Service | None = None,
     booked: BusySource | None = None,
@@ -252,7 +269,7 @@ def staff_schedules(
     weekly: dict[int, list[WeeklyHours]] = defaultdict(list)
     extra: dict[int, list[Interval]] = defaultdict(list)
     time_off: dict[int, list[Interval]] = defaultdict(list)
-    closures: list[Interval] = []
+    closures: dict[int, list[Interval]] = defaultdict(list)
     for kind, staff_id, weekday, from_time, to_time, from_, to, first, last in _schedule_rows(
         ids, start, end, first_day, last_day
     ):
@@ -263,16 +280,17 @@ def staff_schedules(
         elif kind == ScheduleException.Kind.EXTRA_HOURS:
             extra[staff_id].append(Interval(from_, to))
         else:  # a closure: whole local days, cut to the loaded dates so that `last + 1 day` cannot overflow
-            closures.append(Interval(_day_start(max(first, first_day), tz), _day_start(min(last, last_day) + _DAY, tz)))
+            closures[staff_id].append(
+                Interval(_day_start(max(first, first_day), tz), _day_start(min(last, last_day) + _DAY, tz))
+            )
     busy = busy_intervals(staff_ids=ids, start=start, end=end, exclude_booking_id=exclude_booking_id, booked=booked)
 
-    shared_closures = tuple(closures)
     return {
         staff_id: StaffSchedule(
             weekly=tuple(weekly[staff_id]),
             extra=tuple(extra[staff_id]),
             time_off=tuple(time_off[staff_id]),
-            closures=shared_closures,
+            closures=tuple(closures[staff_id]),
             busy=tuple(busy.get(staff_id, ())),
         )
         for staff_id in ids
@@ -282,7 +300,7 @@ def staff_schedules(
 # --- availability -----------------------------------------------------------------------------------------
 
 
-def slot_rules(*, service: Service, business: BusinessSettings, now: datetime | None = None) -> SlotRules:
+def slot_rules(*, service: Service, business: Business, now: datetime | None = None) -> SlotRules:
     return SlotRules(
         duration=service.duration,
         buffer_before=service.buffer_before,
@@ -340,7 +358,7 @@ def slot_list_available(
     _ensure_active(staff=staff, service=service)
     if not staff_offers_service(staff, service):
         raise ServiceNotOffered()
-    business = business_settings()
+    business = service.business
     rules = slot_rules(service=service, business=business, now=now)
     if date_from is None:
         date_from = rules.now.astimezone(rules.tz).date()
@@ -370,7 +388,7 @@ def slot_list_any_staff(
     staff_ids = getattr(service, "staff_ids", None)
     if staff_ids is None:
         staff_ids = list(_staff_ids_for(service))
-    business = business_settings()
+    business = service.business
     rules = slot_rules(service=service, business=business, now=now)
     day = date if date is not None else rules.now.astimezone(rules.tz).date()
     if not staff_ids or clip_range(day, day, rules) is None:
@@ -396,7 +414,7 @@ def slot_is_bookable(
     start: datetime,
     now: datetime | None = None,
     exclude_booking_id: int | None = None,
-    business: BusinessSettings | None = None,
+    business: Business | None = None,
     booked: BusySource | None = None,
 ) -> bool:
     """Whether a booking of `service` with `staff` at `start` would be accepted now: exactly the starts that
@@ -412,7 +430,7 @@ def slot_is_bookable(
         raise ValueError("slot_is_bookable needs an aware start")
     if not (staff.is_active and service.is_active and staff_offers_service(staff, service)):
         return False
-    business = business or business_settings()
+    business = business or service.business
     rules = slot_rules(service=service, business=business, now=now)
     day = start.astimezone(rules.tz).date()
     if clip_range(day, day, rules) is None:
@@ -427,3 +445,39 @@ def slot_is_bookable(
         booked=booked,
     )[staff.pk]
     return is_bookable(schedule, rules, start)
+
+
+# --- who runs which business --------------------------------------------------------------------------------
+
+
+def business_ids_run_by(user: Any, *, managers_only: bool = True) -> list[int]:
+    """The businesses `user` manages (owner or manager; with `managers_only=False` also where they are staff),
+    remembered on the user object for the rest of the request. Platform code: reads across businesses."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    cache_name = "_managed_business_ids" if managers_only else "_member_business_ids"
+    cached: list[int] | None = user.__dict__.get(cache_name)
+    if cached is None:
+        roles = [Membership.Role.OWNER, Membership.Role.MANAGER]
+        if not managers_only:
+            roles.append(Membership.Role.STAFF)
+        with platform():
+            cached = list(
+                Membership.objects.filter(user_id=user.pk, role__in=roles, business__is_active=True)
+                .order_by("business_id")
+                .values_list("business_id", flat=True)
+            )
+        user.__dict__[cache_name] = cached
+    return cached
+
+
+def user_manages(user: Any, business_id: int) -> bool:
+    """Whether `user` is a platform operator (superuser) or an owner or manager of this business."""
+    return bool(getattr(user, "is_superuser", False)) or business_id in business_ids_run_by(user)
+
+
+def business_tz_for(user: Any) -> ZoneInfo:
+    """The time zone the admin shows `user` times in: their (first) business's; the deployment's otherwise."""
+    ids = business_ids_run_by(user, managers_only=False)
+    business = Business.objects.filter(pk=ids[0]).first() if ids else business_default()
+    return business.tz if business is not None else ZoneInfo(str(timezone.get_default_timezone()))

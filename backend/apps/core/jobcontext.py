@@ -37,6 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django_scopes.state import state as scoping_state
 from procrastinate import exceptions, manager, sql
 from procrastinate.contrib.django import django_connector
 from procrastinate.jobs import Status
@@ -174,12 +175,15 @@ async def job_context(call_next: AsyncCallNext, context: JobContext, worker: Wor
     job_token = job_var.set((job.id, job.task_name))
     started = time.perf_counter()
     outcome = "failed"
+    # Jobs are platform code: each acts on rows it names by id, of whichever business (apps.core.scoping).
+    scope_token = scoping_state.set({"_enabled": False})
     try:
         result = await call_next()
         outcome = "succeeded"
         return result
     finally:
         metrics.job_finished(task=job.task_name, outcome=outcome, seconds=time.perf_counter() - started)
+        scoping_state.reset(scope_token)
         job_var.reset(job_token)
         request_id_var.reset(request_token)
 

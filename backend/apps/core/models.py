@@ -8,6 +8,8 @@ class IdempotencyRecord(models.Model):
     """The first response to a request made with an `Idempotency-Key`, replayed for 24 hours."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The business the request acted on, when it is known (a booking's): its managers' audit, and the tenant key.
+    business = models.ForeignKey("catalog.Business", on_delete=models.CASCADE, related_name="+", null=True, blank=True)
     key = models.CharField(max_length=255)
     scope = models.CharField(max_length=255, help_text="HTTP method and route of the first request.")
     request_hash = models.CharField(max_length=64)

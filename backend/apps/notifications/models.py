@@ -14,8 +14,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.catalog.models import Business, BusinessOwned
 
-class Notification(models.Model):
+
+class Notification(BusinessOwned):
+    """A message about a business's booking carries the business (its managers see it, it is named in the
+    message); an account message (none today) would have none."""
+
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")  # waiting for its job (now, or at `scheduled_for`)
         SENDING = "sending", _("Sending")  # an attempt is calling the provider
@@ -25,6 +30,10 @@ class Notification(models.Model):
         SKIPPED = "skipped", _("Skipped")  # no longer relevant, recipient opted out, no address, too late
         CANCELLED = "cancelled", _("Cancelled")  # withdrawn before it was due (booking moved or cancelled)
 
+    business = models.ForeignKey(  # type: ignore[assignment] # nullable here
+        Business, on_delete=models.PROTECT, related_name="+", verbose_name=_("business"), null=True, blank=True
+    )
+    business_parent = "booking"
     event_key = models.CharField(_("event key"), max_length=200)
     template = models.CharField(_("template"), max_length=40)
     recipient = models.ForeignKey(
@@ -81,8 +90,13 @@ class Notification(models.Model):
         return f"notification.{self.pk}"
 
 
-class NotificationAttempt(models.Model):
+class NotificationAttempt(BusinessOwned):
     """One provider call for one notification (the audit trail behind `Notification.attempts`)."""
+
+    business = models.ForeignKey(  # type: ignore[assignment] # nullable here
+        Business, on_delete=models.PROTECT, related_name="+", verbose_name=_("business"), null=True, blank=True
+    )
+    business_parent = "notification"
 
     class Outcome(models.TextChoices):
         IN_PROGRESS = "in_progress", _("In progress")

@@ -1,6 +1,6 @@
 """Turn a notification row into the words its recipient reads, in their language.
 
-Times are shown in the business time zone (`BusinessSettings.tz`), with Western digits, as is usual in Saudi
+Times are shown in the business time zone (`Business.tz`), with Western digits, as is usual in Saudi
 SMS: "Tue 1 Dec 2026, 9:00 AM" / "الثلاثاء 1 ديسمبر 2026، 9:00 ص". Money: "150.00 SAR" / "150.00 ر.س".
 """
 
@@ -88,7 +88,7 @@ def render(
     reference: str,
 ) -> Message:
     """The subject and text of `template` for `recipient` in `language`. `booking` may be None for messages that
-    do not need one; `business` is the BusinessSettings row (name and time zone)."""
+    do not need one; `business` is the Business row (name and time zone)."""
     spec = TEMPLATES[template]
     tz = business.tz
     name = (getattr(recipient, "name", "") or "").strip()

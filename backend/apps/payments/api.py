@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.catalog.selectors import user_manages
 from apps.core.errors import PermissionDenied
 from apps.core.idempotency import idempotent
 from apps.core.money import Money, MoneySerializer
@@ -186,7 +187,7 @@ class PaymentDetailApi(APIView):
 
 def _manager_payment(request: Request, payment_id: int) -> Payment:
     payment = payment_get_for_user(user=request.user, payment_id=payment_id)
-    if not request.user.is_manager:
+    if not user_manages(request.user, payment.business_id):
         raise PermissionDenied()
     return payment
 

@@ -19,10 +19,13 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from apps.bookings.models import Booking
+from apps.catalog.models import Business, BusinessOwned
 from apps.core.money import Money
 
 
-class Payment(models.Model):
+class Payment(BusinessOwned):
+    business_parent = "booking"
+
     class Status(models.TextChoices):
         AWAITING_CLIENT = "awaiting_client", _("Awaiting the client (Moyasar form or SDK)")
         INITIATED = "initiated", _("Initiated (3-D Secure pending or outcome unknown)")
@@ -204,7 +207,9 @@ def can_transition(from_status: str, to_status: str) -> bool:
     return to_status in TRANSITIONS.get(from_status, frozenset())
 
 
-class Refund(models.Model):
+class Refund(BusinessOwned):
+    business_parent = "payment"
+
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         SUCCEEDED = "succeeded", _("Succeeded")
@@ -267,8 +272,10 @@ class Refund(models.Model):
         return f"refund #{self.pk} {Money(self.amount, self.payment.currency).format()} {self.status}"
 
 
-class PaymentEvent(models.Model):
+class PaymentEvent(BusinessOwned):
     """The audit trail: every status change, operation, refund and flag, with who or what caused it."""
+
+    business_parent = "payment"
 
     class Source(models.TextChoices):
         API = "api", _("API")
@@ -308,8 +315,14 @@ class PaymentEvent(models.Model):
         return self.kind
 
 
-class WebhookEvent(models.Model):
-    """One Moyasar webhook event, stored once per event id (deliveries are at-least-once)."""
+class WebhookEvent(BusinessOwned):
+    """One Moyasar webhook event, stored once per event id (deliveries are at-least-once). Its business is its
+    payment's, once the payment is known (none for an event about a payment that is not ours)."""
+
+    business = models.ForeignKey(  # type: ignore[assignment] # nullable here
+        Business, on_delete=models.PROTECT, related_name="+", verbose_name=_("business"), null=True, blank=True
+    )
+    business_parent = "payment"
 
     class Outcome(models.TextChoices):
         PENDING = "", _("Not processed yet")

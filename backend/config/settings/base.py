@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "apps.core.middleware.MetricsMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
+    "apps.core.scoping.ScopeMiddleware",  # each request in its surface's business scope (apps/core/scoping.py)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -61,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.catalog.middleware.AdminScopeMiddleware",  # the admin: the user's businesses (superusers: all)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.middleware.ApiErrorMiddleware",
@@ -103,7 +105,7 @@ CACHES = {
 LANGUAGE_CODE = "en"
 LANGUAGES = [("ar", "العربية"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-TIME_ZONE = env_str("MAWID_TIME_ZONE", "Asia/Riyadh")  # the business's own is in the admin (BusinessSettings)
+TIME_ZONE = env_str("MAWID_TIME_ZONE", "Asia/Riyadh")  # the business's own is in the admin (Business)
 USE_I18N = True
 USE_TZ = True
 
@@ -248,14 +250,14 @@ OTP_DEVICE_TOKEN_DAYS = env_int("MAWID_OTP_DEVICE_TOKEN_DAYS", 180)
 # Catalog: services, staff, schedules, availability (apps.catalog)
 # ======================================================================================================================
 # Nothing from the environment: slot step, notice, booking horizon, hold time, cancellation cut-off and the
-# per-customer caps are the business's, edited in the admin (catalog.BusinessSettings).
+# per-customer caps are the business's, edited in the admin (catalog.Business).
 
 # ======================================================================================================================
 # Bookings (apps.bookings)
 # ======================================================================================================================
 # Bookings one customer (one phone number) may make in any hour, whatever became of them (cancelled and expired
 # ones count): a script cannot book, cancel and book again without end. Past it, POST /bookings answers 429
-# `booking_rate_limited` with Retry-After. The cap on bookings still ahead is BusinessSettings.max_upcoming_per_customer.
+# `booking_rate_limited` with Retry-After. The cap on bookings still ahead is Business.max_upcoming_per_customer.
 BOOKINGS_MAX_PER_CUSTOMER_PER_HOUR = env_int("MAWID_BOOKINGS_MAX_PER_CUSTOMER_PER_HOUR", 10)
 
 # ======================================================================================================================

@@ -12,6 +12,8 @@ import pytest
 
 from apps.accounts.models import User
 from apps.accounts.tests.factories import UserFactory
+from apps.catalog.models import Membership
+from apps.catalog.tests.factories import MembershipFactory
 from apps.catalog.tests.fixtures import RIYADH  # noqa: F401 - tests import it from here
 
 
@@ -27,4 +29,6 @@ def other_customer(business) -> User:
 
 @pytest.fixture
 def manager(business) -> User:
-    return UserFactory.create(role=User.Role.MANAGER, name="Manager", is_staff=True)
+    user = UserFactory.create(role=User.Role.MANAGER, name="Manager", is_staff=True)
+    MembershipFactory.create(business=business, user=user, role=Membership.Role.MANAGER)
+    return user

@@ -20,7 +20,8 @@ from apps.accounts.models import User
 from apps.accounts.tests.factories import UserFactory
 from apps.bookings.models import Booking
 from apps.bookings.tests.factories import BookingFactory
-from apps.catalog.models import ScheduleException, Staff
+from apps.catalog.models import Membership, ScheduleException, Staff
+from apps.catalog.tests.factories import MembershipFactory
 from apps.core.testclock import around_the_week
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +47,9 @@ def now(request, time_machine) -> datetime:
 @pytest.fixture
 def manager(business) -> User:
     """A manager by role: no superuser flag, no group."""
-    return UserFactory(role=User.Role.MANAGER, name="Manager", is_staff=True)
+    user = UserFactory.create(role=User.Role.MANAGER, name="Manager", is_staff=True)
+    MembershipFactory.create(business=business, user=user, role=Membership.Role.MANAGER)
+    return user
 
 
 @pytest.fixture

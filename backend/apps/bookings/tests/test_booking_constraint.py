@@ -17,9 +17,11 @@ from apps.bookings.services import booking_reschedule
 from apps.bookings.tests.factories import BookingFactory
 
 INSERT = """
-    INSERT INTO bookings_booking (customer_id, staff_id, service_id, status, start, "end", busy_start, busy_end,
-                                  price_amount, currency, notes, hold_expires_at, cancel_reason, created_at, updated_at)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 15000, 'SAR', '', %s, '', now(), now())
+    INSERT INTO bookings_booking (business_id, customer_id, staff_id, service_id, status, start, "end", busy_start,
+                                  busy_end, price_amount, currency, notes, customer_address, hold_expires_at,
+                                  cancel_reason, created_at, updated_at)
+    SELECT st.business_id, %s, st.id, %s, %s, %s, %s, %s, %s, 15000, 'SAR', '', '', %s, '', now(), now()
+      FROM catalog_staff st WHERE st.id = %s
 """
 
 
@@ -41,7 +43,6 @@ def raw_insert(
         INSERT,
         [
             customer_id,
-            staff_id,
             service_id,
             status,
             start,
@@ -49,6 +50,7 @@ def raw_insert(
             start - timedelta(minutes=before),
             end + timedelta(minutes=after),
             hold,
+            staff_id,
         ],
     )
 

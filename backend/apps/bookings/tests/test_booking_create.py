@@ -131,7 +131,9 @@ def test_booking_create_refuses_a_start_availability_does_not_offer(staff, servi
 
 def test_booking_create_refuses_time_off_and_closures(staff, service, customer, at, day):
     ScheduleException.objects.create(staff=staff, start=at("12:00"), end=at("13:00"))
-    Closure.objects.create(name="National Day", start_date=day + timedelta(days=1), end_date=day + timedelta(days=1))
+    Closure.objects.create(
+        business=staff.business, name="National Day", start_date=day + timedelta(days=1), end_date=day + timedelta(days=1)
+    )
 
     with pytest.raises(SlotUnavailable):
         booking_create(customer=customer, staff_id=staff.pk, service=service, start=at("12:30"))

@@ -20,6 +20,7 @@ from apps.bookings.tests.factories import BookingFactory
 from apps.catalog.models import ScheduleException
 from apps.catalog.services import TimeOffConflictsWithBookings, time_off_create
 from apps.catalog.tests.factories import StaffFactory
+from apps.core.scoping import platform
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,7 +33,8 @@ def run_together(n: int, fn: Callable[[int], Any]) -> list[Any]:
     def worker(i: int) -> None:
         try:
             barrier.wait(timeout=30)
-            results[i] = fn(i)
+            with platform():  # a thread starts with no scope; the test's own code is platform code
+                results[i] = fn(i)
         except Exception as exc:  # noqa: BLE001 - the test inspects every outcome
             results[i] = exc
         finally:

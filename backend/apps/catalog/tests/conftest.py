@@ -34,7 +34,13 @@ def starts(slots: Sequence[Interval]) -> list[str]:
 
 def give_hours(staff: Staff, *hours: tuple[str, str], weekdays: Sequence[int] = (0, 1, 2, 3, 5, 6)) -> None:
     WorkingHours.objects.bulk_create(
-        WorkingHours(staff=staff, weekday=weekday, start_time=time.fromisoformat(a), end_time=time.fromisoformat(b))
+        WorkingHours(
+            business_id=staff.business_id,
+            staff=staff,
+            weekday=weekday,
+            start_time=time.fromisoformat(a),
+            end_time=time.fromisoformat(b),
+        )
         for weekday in weekdays
         for a, b in hours
     )

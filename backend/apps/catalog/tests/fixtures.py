@@ -10,7 +10,7 @@ An app's conftest changes the salon by overriding the small fixtures these read,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from apps.catalog.models import BusinessSettings, Service, Staff
-from apps.catalog.tests.factories import ServiceFactory, StaffFactory
+from apps.catalog.models import Branch, Business, Service, Staff
+from apps.catalog.tests.factories import CURRENT, ServiceFactory, StaffFactory, default_business, main_branch
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 
@@ -43,16 +43,24 @@ def business_settings() -> dict[str, Any]:
 
 
 @pytest.fixture
-def business(db: None, business_settings: dict[str, Any]) -> BusinessSettings:
-    settings = BusinessSettings.load()
-    for name, value in {**SALON, **business_settings}.items():
-        setattr(settings, name, value)
-    settings.save()
-    return settings
+def business(db: None, business_settings: dict[str, Any]) -> Iterator[Business]:
+    """The salon (the first business, so factories put their rows in it), with one branch in Riyadh."""
+    salon = default_business()
+    for name, value in {"slug": "salon", "name_en": "Salon", "name_ar": "صالون", **SALON, **business_settings}.items():
+        setattr(salon, name, value)
+    salon.save()
+    CURRENT["business"] = salon
+    yield salon
+    CURRENT.pop("business", None)
 
 
 @pytest.fixture
-def service(business: BusinessSettings) -> Service:
+def branch(business: Business) -> Branch:
+    return main_branch(business)
+
+
+@pytest.fixture
+def service(business: Business) -> Service:
     return ServiceFactory.create(name_en="Haircut", name_ar="قص شعر", duration_minutes=30, price_amount=15000)
 
 

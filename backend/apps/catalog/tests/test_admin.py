@@ -9,7 +9,7 @@ from django.test import Client
 
 from apps.accounts.models import User
 from apps.accounts.tests.factories import UserFactory
-from apps.catalog.models import BusinessSettings, ScheduleException, Staff
+from apps.catalog.models import Business, ScheduleException, Staff
 from apps.catalog.tests.factories import ClosureFactory, ScheduleExceptionFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,14 +51,13 @@ def test_only_staff_role_users_can_be_given_a_profile(admin, make_user, business
     assert f'value="{customer.pk}"' not in page
 
 
-def test_business_settings_is_a_singleton(admin, business):
-    listing = admin.get("/admin/catalog/businesssettings/")
+def test_businesses_are_listed_and_edited_never_deleted(admin, business):
+    listing = admin.get("/admin/catalog/business/")
 
-    assert listing.status_code == 302
-    assert listing["Location"].endswith(f"/admin/catalog/businesssettings/{business.pk}/change/")
-    assert admin.get("/admin/catalog/businesssettings/add/").status_code == 403
-    assert admin.get(f"/admin/catalog/businesssettings/{business.pk}/delete/").status_code == 403
-    assert admin.get(f"/admin/catalog/businesssettings/{business.pk}/change/").status_code == 200
+    assert listing.status_code == 200
+    assert business.name_en in listing.content.decode()
+    assert admin.get(f"/admin/catalog/business/{business.pk}/change/").status_code == 200
+    assert admin.get(f"/admin/catalog/business/{business.pk}/delete/").status_code == 403
 
 
 def test_exception_times_are_entered_in_the_business_time_zone(admin, staff, business):
@@ -110,4 +109,4 @@ def test_saving_a_staff_member_with_hours(admin, business):
 
     assert response.status_code == 302, response.content.decode()[:3000]
     assert Staff.objects.get(display_name="Noura").working_hours.count() == 2
-    assert BusinessSettings.objects.count() == 1
+    assert Business.objects.count() == 1

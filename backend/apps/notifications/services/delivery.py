@@ -32,7 +32,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.bookings.models import Booking
-from apps.catalog.models import BusinessSettings
+from apps.catalog.selectors import business_default
 from apps.core.logging import request_id_var
 from apps.core.masking import mask_phone
 from apps.notifications import channels
@@ -209,7 +209,7 @@ def _recheck(n: Notification, *, now: datetime) -> tuple[Booking | None, str]:
     """Re-read the booking under the row's lock: the booking (None when it is gone) and why the message should no
     longer be sent ("" when it should), e.g. a reschedule notice of a booking cancelled since."""
     booking = (
-        Booking.objects.select_related("service", "staff", "customer").filter(pk=n.booking_id).first()
+        Booking.objects.select_related("service", "staff", "customer", "business").filter(pk=n.booking_id).first()
         if n.booking_id
         else None
     )
@@ -266,7 +266,7 @@ def _prepare(n: Notification, channel: Channel, booking: Booking | None, log: di
             context=n.context,
             recipient=user,
             booking=booking,
-            business=BusinessSettings.load(),
+            business=n.business if n.business_id else booking.business if booking else business_default(),
             reference=n.reference,
         )
     except Exception as exc:  # a template bug must not leave the row pending forever

@@ -28,7 +28,7 @@ SEND = "apps.notifications.jobs.notification_send"
 @pytest.fixture
 def business_settings() -> dict[str, Any]:
     """The salon (`apps.catalog.tests.fixtures`), named, and confirming bookings when made (no payment)."""
-    return {"name": "Salon Noor", "require_payment": False}
+    return {"name_en": "Salon Noor", "name_ar": "", "require_payment": False}
 
 
 @pytest.fixture

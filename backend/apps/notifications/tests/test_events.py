@@ -14,6 +14,8 @@ from apps.accounts.tests.factories import UserFactory
 from apps.bookings import events as booking_events
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_cancel, booking_confirm, booking_create, booking_reschedule
+from apps.catalog.models import Membership
+from apps.catalog.tests.factories import MembershipFactory
 from apps.core.events import publish
 from apps.core.testing import job_rows, run_jobs
 from apps.notifications import subscribers
@@ -149,6 +151,7 @@ def test_an_unpaid_hold_cancelled_by_the_business_is_explained_to_the_customer(
     business.save()
     booking = booking_create(customer=customer_en, staff_id=staff.pk, service=service, start=at("10:00"))
     manager = UserFactory(role=User.Role.MANAGER, name="Manager")
+    MembershipFactory(business=business, user=manager, role=Membership.Role.MANAGER)
 
     booking_cancel(booking_id=booking.pk, actor=manager, reason="Staff member ill")
 

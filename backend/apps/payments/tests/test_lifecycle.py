@@ -14,6 +14,7 @@ from apps.bookings import events as booking_events
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_expire_due, booking_mark_no_show, booking_reschedule
 from apps.core.events import publish
+from apps.core.scoping import platform
 from apps.core.testing import job_rows, run_jobs
 from apps.payments import services
 from apps.payments.errors import PaymentBusy
@@ -89,7 +90,8 @@ def test_two_captures_at_once_make_one_capture_at_moyasar(fake, authorized):
     def capture() -> None:
         barrier.wait()
         try:
-            services.payment_capture(payment_id=payment.pk)
+            with platform():
+                services.payment_capture(payment_id=payment.pk)
             outcomes.append("done")
         except PaymentBusy:
             outcomes.append("busy")
