@@ -66,6 +66,19 @@ def test_the_confirmation_reaches_the_customer_in_arabic_and_the_staff_member_in
     assert set(Notification.objects.filter(scheduled_for__isnull=False).values_list("status", flat=True)) == {"pending"}
 
 
+def test_every_message_and_attempt_carries_the_booking_s_business(book, customer_ar, staff, sms, mailoutbox):
+    """Notifications are written in raw SQL (planning) and their attempts by the worker: both carry the tenant
+    key, so a manager sees their business's messages and nobody else's."""
+    booking = book(customer_ar, "10:00")
+
+    run_jobs(queues=Q)
+
+    assert Notification.objects.count() > 0
+    assert set(Notification.objects.values_list("business_id", flat=True)) == {booking.business_id}
+    assert NotificationAttempt.objects.count() > 0
+    assert set(NotificationAttempt.objects.values_list("business_id", flat=True)) == {booking.business_id}
+
+
 def test_provider_down_then_up_delivers_once_after_retries(soon_booking, customer_en, sms, settings):
     only_sms(settings)
     booking = soon_booking(customer_en, start=timezone.now() + timedelta(days=2))

@@ -90,7 +90,10 @@ def webhook_process(*, event_pk: int) -> WebhookEvent:
     elif payment is not None and payment.needs_attention and payment.mismatch:
         outcome = WebhookEvent.Outcome.MISMATCH
     WebhookEvent.objects.filter(pk=event_pk, processed_at__isnull=True).update(
-        processed_at=timezone.now(), outcome=outcome, payment=payment
+        processed_at=timezone.now(),
+        outcome=outcome,
+        payment=payment,
+        business_id=payment.business_id if payment is not None else None,
     )
     event.refresh_from_db()
     return event

@@ -6,7 +6,7 @@ import pytest
 
 from apps.bookings.models import Booking
 from apps.core.testing import job_rows, run_jobs
-from apps.payments.models import Payment, WebhookEvent
+from apps.payments.models import Payment, PaymentEvent, WebhookEvent
 from apps.payments.providers.moyasar import MoyasarClient
 from apps.payments.tests.conftest import three_ds
 
@@ -35,6 +35,10 @@ def test_a_webhook_alone_confirms_the_booking(fake, webhook_url, book, pay):
     assert Booking.objects.get(pk=booking["id"]).status == "confirmed"
     event = WebhookEvent.objects.get()
     assert (event.outcome, event.payment_id) == ("applied", payment.pk)
+    # The tenant key follows the money: the payment, its events and the webhook are the booking's business's.
+    business_id = Booking.objects.get(pk=booking["id"]).business_id
+    assert (payment.business_id, event.business_id) == (business_id, business_id)
+    assert set(PaymentEvent.objects.values_list("business_id", flat=True)) == {business_id}
     assert "secret_token" not in event.payload
     assert "4111111111111111" not in str(event.payload)
 
