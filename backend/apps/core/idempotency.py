@@ -75,6 +75,13 @@ def _claim(*, request: Request, key: str, scope: str, request_hash: str) -> Idem
     return None
 
 
+def _business_of(body: Any) -> int | None:
+    """The business a response is about (a booking's, a payment's `business`), when it names one: the record's
+    tenant key."""
+    value = body.get("business") if isinstance(body, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
     """Decorate an APIView's `post` (the user must be authenticated)."""
 
@@ -112,10 +119,12 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
         if response.status_code >= 500:
             IdempotencyRecord.objects.filter(user=request.user, key=key).delete()
         else:
+            body = json.loads(json.dumps(response.data, default=str))
             IdempotencyRecord.objects.filter(user=request.user, key=key).update(
                 status_code=response.status_code,
-                response_body=json.loads(json.dumps(response.data, default=str)),
+                response_body=body,
                 completed_at=timezone.now(),
+                business_id=_business_of(body),
             )
         return response
 

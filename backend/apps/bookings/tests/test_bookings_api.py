@@ -145,6 +145,10 @@ def test_same_idempotency_key_twice_gives_one_booking_and_the_same_response(auth
     assert first.json() == second.json()
     assert second["Idempotent-Replayed"] == "true"
     assert Booking.objects.count() == 1
+    from apps.core.models import IdempotencyRecord
+
+    # The record carries the booking's business (the tenant key).
+    assert IdempotencyRecord.objects.get(key="k-1").business_id == staff.business_id
 
 
 def test_reused_idempotency_key_with_another_body_is_409(auth_client, customer, staff, service, at):
