@@ -129,8 +129,26 @@ def setup_django(database_url: str, env: dict[str, str]) -> None:
     os.environ.update(env)
     os.environ["DATABASE_URL"] = database_url
     import django
+    from django_scopes.state import state
 
     django.setup()
+    # A bench script is an operator's tool: platform code across businesses (apps/core/scoping.py), like manage.py.
+    state.set({"_enabled": False})
+
+
+def bench_business(**policies: object):
+    """The bench's business (slug `bench`, one branch in Riyadh), created once, its policies set to `policies`:
+    (business, branch)."""
+    from apps.catalog.models import Branch, Business
+
+    business, _ = Business.objects.get_or_create(slug="bench", defaults={"name_en": "Bench salon"})
+    for name, value in policies.items():
+        setattr(business, name, value)
+    business.save()
+    branch = Branch.objects.filter(business=business).first() or Branch.objects.create(
+        business=business, name_en="Main", city="Riyadh", latitude=24.7136, longitude=46.6753
+    )
+    return business, branch
 
 
 def production_env(database_url: str, static_root: Path, **extra: str) -> dict[str, str]:

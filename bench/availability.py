@@ -44,6 +44,7 @@ from zoneinfo import ZoneInfo
 
 from _common import (
     BACKEND,
+    bench_business,
     drop_database,
     free_port,
     pct,
@@ -79,18 +80,16 @@ def seed(today: date) -> dict[str, int]:
 
     from apps.accounts.models import User
     from apps.bookings.models import Booking
-    from apps.catalog.models import BusinessSettings, Closure, ScheduleException, Service, Staff, WorkingHours
+    from apps.catalog.models import Closure, ScheduleException, Service, Staff, WorkingHours
 
     rng = random.Random(20261201)  # noqa: S311 - deterministic data, not security
     with transaction.atomic():
-        business = BusinessSettings.load()
-        business.timezone = "Asia/Riyadh"
-        business.slot_step_minutes = 15
-        business.min_notice_minutes = 120
-        business.max_advance_days = 60
-        business.save()
+        business, branch = bench_business(
+            timezone="Asia/Riyadh", slot_step_minutes=15, min_notice_minutes=120, max_advance_days=60
+        )
 
         service = Service.objects.create(
+            business=business,
             name_en="Haircut",
             name_ar="قص الشعر",
             duration_minutes=30,
@@ -99,6 +98,7 @@ def seed(today: date) -> dict[str, int]:
             buffer_after_minutes=10,
         )
         quick = Service.objects.create(
+            business=business,
             name_en="Quick trim", name_ar="تهذيب سريع", duration_minutes=15, price_amount=5000
         )
         customer = User.objects.create_user(phone="+966500000001", name="Bench customer")
@@ -124,7 +124,9 @@ def seed(today: date) -> dict[str, int]:
         staff_members: list[Staff] = []
         for n in range(50):
             user = User.objects.create_user(phone=f"+9665{10000000 + n:08d}", name=f"Staff {n}", role=User.Role.STAFF)
-            member = Staff.objects.create(user=user, display_name=f"Staff {n}", display_order=n)
+            member = Staff.objects.create(
+                business=business, branch=branch, user=user, display_name=f"Staff {n}", display_order=n
+            )
             member.services.add(service, quick)
             staff_members.append(member)
         a = staff_members[0]
@@ -146,6 +148,8 @@ def seed(today: date) -> dict[str, int]:
                             end_time=dtime(e // 60, e % 60),
                         )
                     )
+        for row in hours:
+            row.business_id = business.pk
         WorkingHours.objects.bulk_create(hours)
 
         # A: 30 exceptions over the 60 days (25 two-hour time offs, 5 evenings of extra hours), 2,000 bookings.
@@ -171,7 +175,7 @@ def seed(today: date) -> dict[str, int]:
                         end=local(day, start + 120),
                     )
                 )
-        Closure.objects.create(name="Eid", start_date=today + timedelta(days=40), end_date=today + timedelta(days=41))
+        Closure.objects.create(business=business, name="Eid", start_date=today + timedelta(days=40), end_date=today + timedelta(days=41))
 
         bookings = []
         quarters = [m for m in range(8 * 60, 22 * 60, 15) if not 13 * 60 <= m < 14 * 60]  # A's working quarters
@@ -194,6 +198,8 @@ def seed(today: date) -> dict[str, int]:
                     staff=member, start=local(any_day + timedelta(days=3), 0), end=local(any_day + timedelta(days=4), 0)
                 )
             )
+        for row in [*exceptions, *bookings]:
+            row.business_id = business.pk
         ScheduleException.objects.bulk_create(exceptions)
         Booking.objects.bulk_create(bookings, batch_size=1000)
 

@@ -46,6 +46,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from _common import (
+    bench_business,
     connect_params,
     drop_database,
     free_port,
@@ -94,28 +95,32 @@ def seed() -> dict[str, object]:
     from rest_framework_simplejwt.tokens import AccessToken
 
     from apps.accounts.models import User
-    from apps.catalog.models import BusinessSettings, Service, Staff, WorkingHours
+    from apps.catalog.models import Service, Staff, WorkingHours
 
     with transaction.atomic():
-        business = BusinessSettings.load()
-        business.timezone = "Asia/Riyadh"
-        business.slot_step_minutes = SLOT_MINUTES
-        business.min_notice_minutes = 120
-        business.max_advance_days = 60
-        business.require_payment = True
-        business.hold_minutes = 30
-        business.max_pending_per_customer = 10_000
-        business.max_upcoming_per_customer = 10_000
-        business.save()
-        service = Service.objects.create(name_en="Haircut", name_ar="قص الشعر", duration_minutes=30, price_amount=15000)
+        business, branch = bench_business(
+            timezone="Asia/Riyadh",
+            slot_step_minutes=SLOT_MINUTES,
+            min_notice_minutes=120,
+            max_advance_days=60,
+            require_payment=True,
+            hold_minutes=30,
+            max_pending_per_customer=10_000,
+            max_upcoming_per_customer=10_000,
+        )
+        service = Service.objects.create(
+            business=business, name_en="Haircut", name_ar="قص الشعر", duration_minutes=30, price_amount=15000
+        )
         staff_ids = []
         for n in range(STAFF):
             user = User.objects.create_user(phone=f"+9665{10000000 + n:08d}", name=f"Staff {n}", role=User.Role.STAFF)
-            member = Staff.objects.create(user=user, display_name=f"Staff {n}", display_order=n)
+            member = Staff.objects.create(
+                business=business, branch=branch, user=user, display_name=f"Staff {n}", display_order=n
+            )
             member.services.add(service)
             staff_ids.append(member.pk)
         WorkingHours.objects.bulk_create(
-            WorkingHours(staff_id=pk, weekday=d, start_time=dtime(OPEN), end_time=dtime(CLOSE))
+            WorkingHours(business=business, staff_id=pk, weekday=d, start_time=dtime(OPEN), end_time=dtime(CLOSE))
             for pk in staff_ids
             for d in range(7)
         )

@@ -26,7 +26,17 @@ import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from _common import PY, drop_database, pct, recreate_database, server_url, setup_django, start_process, stop_process
+from _common import (
+    PY,
+    bench_business,
+    drop_database,
+    pct,
+    recreate_database,
+    server_url,
+    setup_django,
+    start_process,
+    stop_process,
+)
 
 # Its own throwaway database; set MAWID_BENCH_DB to run two copies side by side on one server.
 DB_NAME = os.environ.get("MAWID_BENCH_DB", "mawid_bench_notifications")
@@ -117,7 +127,7 @@ def main() -> int:
 
     from apps.accounts.models import User
     from apps.bookings.models import Booking
-    from apps.catalog.models import BusinessSettings, Service, Staff, WorkingHours
+    from apps.catalog.models import Service, Staff, WorkingHours
     from apps.notifications.models import Notification, NotificationAttempt
     from apps.notifications.services import Plan, notifications_create
 
@@ -125,17 +135,23 @@ def main() -> int:
     concurrencies = [int(c) for c in args.concurrency.split(",") if c] or sorted({default_concurrency, 16})
     try:
         call_command("migrate", verbosity=0)
-        business = BusinessSettings.load()
-        business.timezone, business.require_payment, business.max_advance_days = "Asia/Riyadh", False, 365
-        business.min_notice_minutes, business.slot_step_minutes = 60, 15
-        business.max_upcoming_per_customer = 10_000
-        business.save()
-        service = Service.objects.create(name_en="Haircut", name_ar="قص شعر", duration_minutes=30, price_amount=15000)
+        business, branch = bench_business(
+            timezone="Asia/Riyadh",
+            require_payment=False,
+            max_advance_days=365,
+            min_notice_minutes=60,
+            slot_step_minutes=15,
+            max_upcoming_per_customer=10_000,
+        )
+        service = Service.objects.create(
+            business=business, name_en="Haircut", name_ar="قص شعر", duration_minutes=30, price_amount=15000
+        )
         staff_user = User.objects.create_user(phone="+966500000100", name="Noura", role=User.Role.STAFF, language="en")
-        staff = Staff.objects.create(user=staff_user, display_name="Noura")
+        staff = Staff.objects.create(business=business, branch=branch, user=staff_user, display_name="Noura")
         staff.services.add(service)
         WorkingHours.objects.bulk_create(
-            WorkingHours(staff=staff, weekday=d, start_time="08:00", end_time="22:00") for d in range(7)
+            WorkingHours(business=business, staff=staff, weekday=d, start_time="08:00", end_time="22:00")
+            for d in range(7)
         )
         customers = [
             User.objects.create_user(phone=f"+9665010{i:05d}", name=f"Customer {i}", language="ar" if i % 2 else "en")

@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 
 from _common import (
     BACKEND,
+    bench_business,
     connect_params,
     drop_database,
     free_port,
@@ -82,19 +83,18 @@ def seed(bookings: int) -> list[tuple[int, str]]:
 
     from apps.accounts.models import User
     from apps.bookings.models import Booking
-    from apps.catalog.models import BusinessSettings, Service, Staff
+    from apps.catalog.models import Service, Staff
 
     now = timezone.now()
     with transaction.atomic():
-        business = BusinessSettings.load()
-        business.require_payment = True
-        business.hold_minutes = 120
-        business.save()
-        service = Service.objects.create(name_en="Haircut", name_ar="قص الشعر", duration_minutes=30, price_amount=15000)
+        business, branch = bench_business(require_payment=True, hold_minutes=120)
+        service = Service.objects.create(
+            business=business, name_en="Haircut", name_ar="قص الشعر", duration_minutes=30, price_amount=15000
+        )
         staff = []
         for n in range(STAFF):
             user = User.objects.create_user(phone=f"+9665{10000000 + n:08d}", name=f"Staff {n}", role=User.Role.STAFF)
-            member = Staff.objects.create(user=user, display_name=f"Staff {n}")
+            member = Staff.objects.create(business=business, branch=branch, user=user, display_name=f"Staff {n}")
             member.services.add(service)
             staff.append(member)
         customers = [
@@ -110,7 +110,7 @@ def seed(bookings: int) -> list[tuple[int, str]]:
             )
             rows.append(
                 Booking(
-                    customer=customer, staff=member, service=service, status=Booking.Status.PENDING_PAYMENT,
+                    business=business, branch=branch, customer=customer, staff=member, service=service, status=Booking.Status.PENDING_PAYMENT,
                     start=start, end=start + timedelta(minutes=30), busy_start=start,
                     busy_end=start + timedelta(minutes=30), price_amount=15000, currency="SAR",
                     hold_expires_at=now + timedelta(hours=2),
