@@ -73,6 +73,7 @@ def notifications_create(*, plans: Iterable[Plan]) -> list[int]:
                 channel.name,
                 language_of(user),
                 plan.booking_id,
+                plan.booking_id,
                 context,
                 plan.scheduled_for,
                 request_id,
@@ -82,11 +83,16 @@ def notifications_create(*, plans: Iterable[Plan]) -> list[int]:
             count += 1
     if not count:
         return []
-    table = Notification._meta.db_table
-    row = "(%s, %s, %s, %s, %s, 'pending', 0, '', '', %s, %s::jsonb, %s, %s, %s, %s)"
+    table, bookings = Notification._meta.db_table, Booking._meta.db_table
+    # A message about a booking carries the booking's business (its managers see it in the admin).
+    row = (
+        f"(%s, %s, %s, %s, %s, 'pending', 0, '', '', %s, (SELECT business_id FROM {bookings} WHERE id = %s),"
+        " %s::jsonb, %s, %s, %s, %s)"
+    )
     sql = (
         f"INSERT INTO {table} AS n (event_key, template, recipient_id, channel, language, status, attempts,"  # noqa: S608 - table name from the model, values bound
-        " provider_message_id, last_error, booking_id, context, scheduled_for, request_id, created_at, updated_at)"
+        " provider_message_id, last_error, booking_id, business_id, context, scheduled_for, request_id, created_at,"
+        " updated_at)"
         f" VALUES {', '.join([row] * count)}"
         " ON CONFLICT (event_key, recipient_id, channel) DO UPDATE SET status = 'pending',"
         " scheduled_for = EXCLUDED.scheduled_for, context = EXCLUDED.context, language = EXCLUDED.language,"
