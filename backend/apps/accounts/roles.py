@@ -121,7 +121,7 @@ def group_for(user: User) -> str | None:
     if not (user.is_staff and user.is_active):
         return None
     with platform():  # memberships of every business: the groups are global, the rows they apply to are not
-        roles = set(user.memberships.values_list("role", flat=True))  # type: ignore[attr-defined]
+        roles = set(user.memberships.values_list("role", flat=True))
     if roles & set(_RUNS):
         return MANAGERS
     return STAFF if roles else None

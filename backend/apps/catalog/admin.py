@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.admin import ManagerAccessMixin, managed_business_ids, manages
 from apps.accounts.models import User
 from apps.accounts.phone import InvalidPhone, normalize_phone
-from apps.catalog.admin_access import EVERYTHING, BusinessAdminMixin, BusinessInlineMixin, business_choices
+from apps.catalog.admin_access import EVERYTHING, BusinessAdminMixin, BusinessInlineMixin
 from apps.catalog.busy import busy_intervals
 from apps.catalog.models import Branch, Business, Closure, Membership, ScheduleException, Service, Staff, WorkingHours
 from apps.catalog.selectors import business_tz_for
@@ -242,12 +242,12 @@ class MembershipAdmin(BusinessAdminMixin, admin.ModelAdmin):
         return [] if obj is None else ["business", "user", "created_at"]
 
     def _owns(self, request: HttpRequest, business_id: int) -> bool:
-        if request.user.is_superuser:
+        user = request.user
+        if user.is_superuser:
             return True
         with platform():
-            return Membership.objects.filter(
-                business_id=business_id, user_id=request.user.pk, role=Membership.Role.OWNER
-            ).exists()
+            mine = Membership.objects.filter(business_id=business_id, role=Membership.Role.OWNER)
+            return mine.filter(user__pk=int(user.pk or 0)).exists()
 
     def _may_touch(self, request: HttpRequest, obj: Membership) -> bool:
         return manages(request, obj.business_id) and (
@@ -277,9 +277,13 @@ class MembershipAdmin(BusinessAdminMixin, admin.ModelAdmin):
                 phone = data.get("phone")
                 if self.instance.pk is None and not phone and "phone" not in self.errors:
                     self.add_error("phone", forms.ValidationError(_("This field is required."), code="required"))
-                elif self.instance.pk is None and phone and business_id:
-                    if Membership.objects.filter(business_id=business_id, user__phone=phone).exists():
-                        self.add_error("phone", forms.ValidationError(AlreadyMember.message, code=AlreadyMember.code))
+                elif (
+                    self.instance.pk is None
+                    and phone
+                    and business_id
+                    and Membership.objects.filter(business_id=business_id, user__phone=phone).exists()
+                ):
+                    self.add_error("phone", forms.ValidationError(AlreadyMember.message, code=AlreadyMember.code))
                 return data
 
         return OwnersOnly
