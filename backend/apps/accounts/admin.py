@@ -1,8 +1,18 @@
-"""Users in the admin, and the two admin roles every app's admin uses.
+"""Users in the admin, and the admin rights every app's admin uses.
 
-Managers (role `manager`, or a superuser) see and run everything our admins offer, whether or not they are in
-the "Managers" group; everyone else (a staff member: role `staff` with admin access) needs model permissions,
-which the "Staff" group gives (`manage.py setup_roles`), and each admin narrows what they see to their own rows.
+Rights are per business: owner, manager and staff are memberships of a business (`catalog.Membership`), not
+global roles. The admin's scope middleware (`apps.catalog.middleware`) puts each /admin/ request in the scope of
+the user's businesses and records on the request which of them the user runs (owner or manager) and which they
+are a member of at all; everything here reads those two lists (`managed_business_ids`, `member_business_ids`).
+
+* A platform operator (superuser) sees and runs everything.
+* A manager (an owner or manager membership of some business, with admin access) gets every permission the
+  admin itself allows on the rows of the businesses they run, whether or not they are in the "Managers" group;
+  a row of a business they do not run is never theirs to change, add to or delete.
+* Anyone else (a staff member) needs model permissions, which the "Staff" group gives (`manage.py setup_roles`),
+  and each admin narrows what they see to their own rows (their bookings, their profile and schedule).
+
+A person who manages business A and is staff at B therefore manages A's rows and sees only their own at B.
 """
 
 from __future__ import annotations
@@ -15,7 +25,9 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import OtpChallenge, OtpVerifyAttempt, User
@@ -26,9 +38,47 @@ from apps.core.admin_dates import SafeDateHierarchyMixin
 _PHONE_TYPED = re.compile(r"^\+?[0-9][0-9 ()\-]{2,30}$")
 
 
-def is_manager(user) -> bool:
-    """A manager in the admin: an active user with admin access and the manager role, or a superuser."""
-    return bool(user.is_active and user.is_staff and (user.is_superuser or getattr(user, "role", None) == "manager"))
+def managed_business_ids(request: HttpRequest) -> list[int]:
+    """The businesses the admin user runs (owner or manager), as the admin's scope middleware found them; none
+    outside it (a request that did not go through the middleware has no rights to any business)."""
+    return list(getattr(request, "managed_business_ids", ()))
+
+
+def member_business_ids(request: HttpRequest) -> list[int]:
+    """The businesses the admin user is a member of (owner, manager or staff); none outside the middleware."""
+    return list(getattr(request, "member_business_ids", ()))
+
+
+def is_manager(request: HttpRequest) -> bool:
+    """A manager in the admin: an active user with admin access who runs at least one business, or a superuser.
+    Which rows they may change is per business: `manages(request, business_id)`."""
+    user = request.user
+    if not (user.is_active and user.is_staff):
+        return False
+    return bool(user.is_superuser or managed_business_ids(request))
+
+
+def manages(request: HttpRequest, business_id: int | None) -> bool:
+    """Whether the admin user may change the rows of this business: a superuser, or its owner or manager. A row
+    with no business (an account message, an unmatched webhook) is the platform's."""
+    user = request.user
+    if not (user.is_active and user.is_staff):
+        return False
+    return bool(user.is_superuser or (business_id is not None and business_id in managed_business_ids(request)))
+
+
+def business_people(request: HttpRequest) -> QuerySet[User]:
+    """The people a non-superuser's admin may see: members of the businesses they run, and those businesses'
+    customers (a booking there). Relations are named, not imported: accounts sits below catalog and bookings."""
+    ids = managed_business_ids(request)
+    members = User.objects.filter(memberships__business_id__in=ids).values("pk")
+    customers = User.objects.filter(bookings__business_id__in=ids).values("pk")
+    return User.objects.filter(Q(pk__in=members) | Q(pk__in=customers))
+
+
+def business_phones(request: HttpRequest) -> QuerySet[User, str]:
+    """The phone numbers (E.164) of `business_people`: what a manager may see of sign-in codes and lockouts."""
+    return business_people(request).values_list("phone", flat=True)
 
 
 def phone_search_prefix(term: str) -> str | None:
@@ -58,28 +108,54 @@ def phone_search_prefix(term: str) -> str | None:
 
 
 class ManagerAccessMixin:
-    """For a ModelAdmin or an inline: managers get every permission the admin itself allows (an admin that
+    """For a ModelAdmin or an inline: a manager gets every permission the admin itself allows (an admin that
     refuses adding or deleting still refuses it: define `has_add_permission` etc. on the admin class, which comes
-    before this mixin); anyone else is checked against their model permissions as usual."""
+    before this mixin) on the rows of the businesses they run; anyone else is checked against their model
+    permissions as usual. A row of a business (anything with `business_id`; for an inline, its parent row) the
+    user does not run is never theirs to add to, change or delete, whatever their groups say: they may only view
+    it (when their model permissions allow and the admin's queryset shows it)."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_manager(request.user) or super().has_module_permission(request)  # type: ignore[misc]
+        return is_manager(request) or super().has_module_permission(request)  # type: ignore[misc]
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return is_manager(request.user) or super().has_view_permission(request, obj)  # type: ignore[misc]
+        return _may(request, obj) or super().has_view_permission(request, obj)  # type: ignore[misc]
 
     def has_add_permission(self, request: HttpRequest, *args) -> bool:
-        return is_manager(request.user) or super().has_add_permission(request, *args)  # type: ignore[misc]
+        parent = args[0] if args else None  # an inline's parent row
+        if _of_a_business(parent):
+            return _may(request, parent)
+        return is_manager(request) or super().has_add_permission(request, *args)  # type: ignore[misc]
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return is_manager(request.user) or super().has_change_permission(request, obj)  # type: ignore[misc]
+        if _of_a_business(obj):
+            return _may(request, obj)
+        return is_manager(request) or super().has_change_permission(request, obj)  # type: ignore[misc]
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return is_manager(request.user) or super().has_delete_permission(request, obj)  # type: ignore[misc]
+        if _of_a_business(obj):
+            return _may(request, obj)
+        return is_manager(request) or super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+
+def _of_a_business(obj: object) -> bool:
+    return obj is not None and hasattr(obj, "business_id")
+
+
+def _may(request: HttpRequest, obj: object) -> bool:
+    """A manager's right over `obj`: a business's row when they run that business; anything else (no row: the
+    list, the add page) when they run some business."""
+    if _of_a_business(obj):
+        return manages(request, obj.business_id)  # type: ignore[attr-defined]
+    return is_manager(request)
 
 
 @admin.register(User)
 class UserAdmin(ManagerAccessMixin, BaseUserAdmin):
+    """Platform operators add and edit anyone. A manager sees the people of the businesses they run (members, and
+    customers with a booking there), read-only: a person is one account across every business, so no single
+    business may change their phone, password or access; memberships are given in the membership admin."""
+
     ordering = ["-date_joined"]
     list_display = ["phone", "name", "email", "role", "is_staff", "language", "is_active", "date_joined"]
     list_filter = ["role", "is_staff", "language", "is_active", "groups"]
@@ -102,17 +178,23 @@ class UserAdmin(ManagerAccessMixin, BaseUserAdmin):
             found |= queryset.filter(phone__startswith=prefix)
         return found, duplicates
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.filter(pk__in=business_people(request).values("pk"))
+
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
-            # Rights come from the role (see `setup_roles`); only a superuser hands out anything else.
+            # Rights come from memberships (see `setup_roles`); only a superuser hands out anything else.
             fields += ["is_superuser", "groups", "user_permissions"]
         return fields
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)  # managers add people as members (catalog's membership admin)
+
     def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
-            return False  # a manager cannot take over a superuser's account (phone, password)
-        return super().has_change_permission(request, obj)
+        # Whatever the groups say: one account spans every business, only the platform changes it.
+        return bool(request.user.is_superuser) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         # Users are deactivated, not deleted: bookings and payments point at them.
@@ -141,6 +223,9 @@ class OtpChallengeAdmin(ManagerAccessMixin, admin.ModelAdmin):
     readonly_fields = [f.name for f in OtpChallenge._meta.fields if f.name != "nonce"]
     exclude = ["nonce"]
 
+    def get_queryset(self, request: HttpRequest):
+        return _of_business_phones(request, super().get_queryset(request), "phone")
+
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -160,6 +245,9 @@ class OtpVerifyAttemptAdmin(ManagerAccessMixin, admin.ModelAdmin):
     search_fields = ["phone"]
     readonly_fields = [f.name for f in OtpVerifyAttempt._meta.fields]
 
+    def get_queryset(self, request: HttpRequest):
+        return _of_business_phones(request, super().get_queryset(request), "phone")
+
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -170,18 +258,41 @@ class OtpVerifyAttemptAdmin(ManagerAccessMixin, admin.ModelAdmin):
         return request.user.is_superuser
 
 
+def _of_business_phones(request: HttpRequest, queryset: QuerySet, field: str) -> QuerySet:
+    """Sign-in records are the platform's: a manager sees those of their businesses' people only."""
+    if request.user.is_superuser:
+        return queryset
+    return queryset.filter(**{f"{field}__in": business_phones(request)})
+
+
 # django-axes' sign-in records (AXES_ENABLE_ADMIN is off so that they are registered here, once): the same lists
 # and actions as axes' own, with the date drill-down that answers an out-of-range year as a bad filter, not a 500.
+# A manager (the Managers group) sees, and lifts, the lockouts of their businesses' people only.
 @admin.register(AccessAttempt)
 class AccessAttemptAdmin(SafeDateHierarchyMixin, axes_admin.AccessAttemptAdmin):
-    pass
+    def get_queryset(self, request: HttpRequest):
+        return _of_business_phones(request, super().get_queryset(request), "username")
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        if not request.user.is_superuser:
+            actions.pop("cleanup_expired_attempts", None)  # cleans everyone's, not the selected rows
+        return actions
+
+    @admin.action(description=_("Clean up expired attempts"))
+    def cleanup_expired_attempts(self, request: HttpRequest, queryset) -> None:
+        # axes' own reads the time its middleware stamps on a sign-in request only (an admin page has none: 500).
+        request.axes_attempt_time = timezone.now()  # type: ignore[attr-defined]
+        super().cleanup_expired_attempts(request, queryset)
 
 
 @admin.register(AccessLog)
 class AccessLogAdmin(SafeDateHierarchyMixin, axes_admin.AccessLogAdmin):
-    pass
+    def get_queryset(self, request: HttpRequest):
+        return _of_business_phones(request, super().get_queryset(request), "username")
 
 
 @admin.register(AccessFailureLog)
 class AccessFailureLogAdmin(SafeDateHierarchyMixin, axes_admin.AccessFailureLogAdmin):
-    pass
+    def get_queryset(self, request: HttpRequest):
+        return _of_business_phones(request, super().get_queryset(request), "username")

@@ -1,16 +1,23 @@
 """The two admin roles as auth groups, set up by `roles_setup()` (the `python manage.py setup_roles` command;
 idempotent; run it after `migrate`).
 
+Roles are memberships of a business (`catalog.Membership`: owner, manager, staff), not global: a person with an
+owner or manager membership of any business is in "Managers", one with staff memberships only in "Staff", anyone
+else in neither. The groups give model permissions; which rows they apply to is decided per business by the
+admins (`apps.accounts.admin.manages`): a manager of A who is staff at B manages A's rows and sees only their own
+bookings at B. `User.role` is no longer read here (the API and older code may still read it).
+
 * "Managers": run the business in the admin: bookings (view; status changes through the actions), the catalog
-  (everything), users (view, add, change; never superuser rights), notifications (view, send again), payments
-  (view; the payments admin's manager actions), admin sign-in lockouts (view, delete to unlock).
+  (everything), its people (view: members and customers; memberships are added in the membership admin),
+  notifications (view, send again), payments (view; the payments admin's manager actions), its people's admin
+  sign-in lockouts (view, delete to unlock).
 * "Staff": a staff member's own day: their bookings (view; complete, no-show, reschedule and cancel through the
   actions, which the bookings services allow the booking's staff member), their schedule and time off (view),
   services and closures (view). Which bookings and schedules they see is decided by the admin (their own only).
 
 Each group gets exactly these permissions (a permission added by hand is removed on the next run). Then every
-user with admin access (`is_staff`) is put in the group of their role, and taken out of the other one; the user
-admin does the same whenever a user is saved there, so the role is the one thing to set.
+user with admin access (`is_staff`) is put in the group their memberships call for, and taken out of the other
+one; the user admin and the membership admin do the same whenever a user or a membership is saved there.
 """
 
 from __future__ import annotations
@@ -21,17 +28,19 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from apps.accounts.models import User
+from apps.core.scoping import platform
 
 MANAGERS = "Managers"
 STAFF = "Staff"
-ROLE_GROUPS: dict[str, str] = {User.Role.MANAGER: MANAGERS, User.Role.STAFF: STAFF}
+GROUP_NAMES = (MANAGERS, STAFF)
+_RUNS = ("owner", "manager")  # the membership roles that run a business (catalog.Membership.Role)
 
 _ALL = ("view", "add", "change", "delete")
 
 # group -> {"app_label.model": actions}. Models of an app that is not installed (or not migrated yet) are skipped.
 GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     MANAGERS: {
-        "accounts.user": ("view", "add", "change"),
+        "accounts.user": ("view",),
         "accounts.otpchallenge": ("view",),
         "catalog.business": ("view", "change"),
         "catalog.branch": _ALL,
@@ -106,14 +115,27 @@ def roles_setup() -> RolesReport:
     return RolesReport(groups=groups, users_updated=synced)
 
 
+def group_for(user: User) -> str | None:
+    """The group a user's memberships call for: "Managers" with an owner or manager membership of any business,
+    "Staff" with staff memberships only, none without any (or without admin access)."""
+    if not (user.is_staff and user.is_active):
+        return None
+    with platform():  # memberships of every business: the groups are global, the rows they apply to are not
+        roles = set(user.memberships.values_list("role", flat=True))
+    if roles & set(_RUNS):
+        return MANAGERS
+    return STAFF if roles else None
+
+
 def role_group_sync(user: User) -> bool:
-    """Put a user with admin access in their role's group and out of the other role's; a user without admin
-    access (or a customer) in neither. Superusers are left alone. True when something changed."""
+    """Put a user with admin access in the group their memberships call for (`group_for`) and out of the other;
+    a user without admin access or memberships in neither. Superusers are left alone. True when something
+    changed."""
     if user.is_superuser:
         return False
-    target = ROLE_GROUPS.get(user.role) if user.is_staff and user.is_active else None
-    groups = {g.name: g for g in Group.objects.filter(name__in=ROLE_GROUPS.values())}
-    current = set(user.groups.filter(name__in=ROLE_GROUPS.values()).values_list("name", flat=True))
+    target = group_for(user)
+    groups = {g.name: g for g in Group.objects.filter(name__in=GROUP_NAMES)}
+    current = set(user.groups.filter(name__in=GROUP_NAMES).values_list("name", flat=True))
     changed = False
     for name in current - {target}:
         user.groups.remove(groups[name])

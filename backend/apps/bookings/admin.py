@@ -2,8 +2,9 @@
 (actions, and the reschedule and cancel pages), so the transition table, the audit trail and the domain events
 apply exactly as they do for the API, with the admin user recorded as the actor.
 
-Managers see every booking; a staff member sees only the bookings with them (and may complete, mark no-show,
-reschedule or cancel those, as the services allow the booking's staff member). Apps above bookings add their own
+A manager sees the bookings of the businesses they run (`apps.catalog.admin_access`); a staff member sees only
+the bookings with them (and may complete, mark no-show, reschedule or cancel those, as the services allow the
+booking's staff member). A manager of A who is staff at B: A's bookings, and their own at B. Apps above bookings add their own
 rows to the booking page with `register_booking_inline` (payments and notifications do; bookings never imports
 them), which fills the `booking_inlines` registry (`apps.core.registry.Hooks`).
 """
@@ -17,7 +18,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import InlineModelAdmin
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -25,10 +26,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from apps.accounts.admin import ManagerAccessMixin, is_manager, phone_search_prefix
+from apps.accounts.admin import is_manager, manages, phone_search_prefix
 from apps.bookings import services
 from apps.bookings.models import Booking, BookingStatusChange
 from apps.catalog.admin import BusinessTimeZoneMixin, rendered
+from apps.catalog.admin_access import BusinessAdminMixin, BusinessInlineMixin
 from apps.catalog.selectors import business_tz_for
 from apps.core.admin_dates import SafeDateHierarchyMixin
 from apps.core.errors import DomainError
@@ -95,7 +97,7 @@ class WhenFilter(admin.SimpleListFilter):
         return queryset
 
 
-class BookingStatusChangeInline(ManagerAccessMixin, admin.TabularInline):
+class BookingStatusChangeInline(BusinessInlineMixin, admin.TabularInline):
     model = BookingStatusChange
     extra = 0
     can_delete = False
@@ -133,7 +135,7 @@ class CancelForm(forms.Form):
 
 
 @admin.register(Booking)
-class BookingAdmin(SafeDateHierarchyMixin, ManagerAccessMixin, BusinessTimeZoneMixin, admin.ModelAdmin):
+class BookingAdmin(SafeDateHierarchyMixin, BusinessAdminMixin, BusinessTimeZoneMixin, admin.ModelAdmin):
     list_display = ["id", "start", "staff", "service", "customer", "status", "price_display"]
     list_display_links = ["id", "start"]
     list_filter = [
@@ -144,6 +146,7 @@ class BookingAdmin(SafeDateHierarchyMixin, ManagerAccessMixin, BusinessTimeZoneM
         ("service", admin.RelatedOnlyFieldListFilter),
     ]
     list_select_related = ["staff", "service", "customer"]
+    own_row_actions = STAFF_ACTIONS
     search_fields = ["customer__phone", "customer__name", "=id"]
     search_help_text = _("A customer's phone (any form: 0501234567, +966 50 123 4567), name, or a booking number.")
     date_hierarchy = "start"
@@ -185,15 +188,12 @@ class BookingAdmin(SafeDateHierarchyMixin, ManagerAccessMixin, BusinessTimeZoneM
 
     # --- who sees what ----------------------------------------------------------------------------------------
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Booking]:
-        qs = super().get_queryset(request)
-        if is_manager(request.user):
-            return qs
-        return qs.filter(staff__user_id=request.user.pk)  # a staff member: the bookings with them, nothing else
+    def own_rows(self, request: HttpRequest) -> Q:
+        return Q(staff__user_id=request.user.pk)  # a staff member: the bookings with them, nothing else
 
     def get_list_filter(self, request: HttpRequest):
-        if is_manager(request.user):
-            return self.list_filter
+        if is_manager(request):
+            return self.list_filter  # the staff filter lists the staff of the rows shown only (RelatedOnly)
         return [f for f in self.list_filter if not (isinstance(f, tuple) and f[0] == "staff")]
 
     def get_ordering(self, request: HttpRequest):
@@ -202,7 +202,7 @@ class BookingAdmin(SafeDateHierarchyMixin, ManagerAccessMixin, BusinessTimeZoneM
 
     def get_actions(self, request: HttpRequest):
         actions = super().get_actions(request)
-        if not is_manager(request.user):
+        if not is_manager(request):
             actions = {name: action for name, action in actions.items() if name in STAFF_ACTIONS}
         return actions
 
@@ -212,14 +212,12 @@ class BookingAdmin(SafeDateHierarchyMixin, ManagerAccessMixin, BusinessTimeZoneM
     def has_delete_permission(self, request: HttpRequest, obj: Booking | None = None) -> bool:
         return False  # cancel instead: the history and the payment stay consistent
 
-    def has_change_permission(self, request: HttpRequest, obj: Booking | None = None) -> bool:
-        # Without `obj` this decides the actions; a staff member's booking page itself is read-only.
-        if obj is not None and not is_manager(request.user):
-            return False
-        return super().has_change_permission(request, obj)
-
-    def _may_act(self, request: HttpRequest) -> bool:
-        return super().has_change_permission(request)
+    def _may_act(self, request: HttpRequest, booking: Booking) -> bool:
+        """Run the status pages (reschedule, cancel) on this booking: its business's manager, or its staff
+        member with the permission to act (the services check it again)."""
+        if manages(request, booking.business_id):
+            return True
+        return booking.staff.user_id == request.user.pk and super().has_change_permission(request)
 
     # --- list and page ----------------------------------------------------------------------------------------
 
@@ -239,7 +237,7 @@ class BookingAdmin(SafeDateHierarchyMixin, ManagerAccessMixin, BusinessTimeZoneM
         booking = self.get_object(request, object_id)
         extra_context = {
             **(extra_context or {}),
-            "can_move": bool(booking and booking.holds_time and self._may_act(request)),
+            "can_move": bool(booking and booking.holds_time and self._may_act(request, booking)),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -259,7 +257,7 @@ class BookingAdmin(SafeDateHierarchyMixin, ManagerAccessMixin, BusinessTimeZoneM
         booking = self.get_object(request, object_id)  # through get_queryset: someone else's booking is a 404
         if booking is None:
             raise Http404
-        if not self._may_act(request):
+        if not self._may_act(request, booking):
             raise PermissionDenied
         return booking
 
@@ -366,7 +364,7 @@ class BookingAdmin(SafeDateHierarchyMixin, ManagerAccessMixin, BusinessTimeZoneM
 
     @admin.action(description=_("Confirm (paid outside the app)"), permissions=["change"])
     def confirm_bookings(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
-        if not is_manager(request.user):
+        if not is_manager(request):
             self.message_user(request, _("Only managers can do this."), messages.ERROR)
             return
         _run(
@@ -409,7 +407,7 @@ class BookingAdmin(SafeDateHierarchyMixin, ManagerAccessMixin, BusinessTimeZoneM
 
     @admin.action(description=_("Expire unpaid holds that ran out"), permissions=["change"])
     def expire_bookings(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
-        if not is_manager(request.user):
+        if not is_manager(request):
             self.message_user(request, _("Only managers can do this."), messages.ERROR)
             return
         _run(

@@ -1,5 +1,7 @@
-"""The catalog in the admin: the business settings, services, staff with their weekly hours and time off inline,
-and closures. Managers edit everything; a staff member sees their own profile and schedule, read-only.
+"""The catalog in the admin: businesses, branches, memberships, services, staff with their weekly hours and time
+off inline, and closures. Platform operators (superusers) see every business; a manager (owner or manager
+membership) edits the rows of the businesses they run and nothing else (`apps.catalog.admin_access`); a staff
+member sees their own profile and schedule, read-only, and their business's services and closures.
 
 Time off never lands on a booking: the exception form takes the staff member's row lock (the one
 `bookings.services.booking_create` and `catalog.services.time_off_create` take) inside the admin's transaction,
@@ -15,19 +17,21 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.accounts.admin import ManagerAccessMixin, is_manager
+from apps.accounts.admin import ManagerAccessMixin, managed_business_ids, manages
 from apps.accounts.models import User
+from apps.accounts.phone import InvalidPhone, normalize_phone
+from apps.catalog.admin_access import EVERYTHING, BusinessAdminMixin, BusinessInlineMixin
 from apps.catalog.busy import busy_intervals
-from apps.catalog.models import Business, Closure, ScheduleException, Service, Staff, WorkingHours
+from apps.catalog.models import Branch, Business, Closure, Membership, ScheduleException, Service, Staff, WorkingHours
 from apps.catalog.selectors import business_tz_for
-from apps.catalog.services import time_off_create
+from apps.catalog.services import AlreadyMember, membership_access_sync, membership_add, time_off_create
 from apps.core.admin_dates import SafeDateHierarchyMixin
-from apps.core.scoping import ScopedModelChoiceField
+from apps.core.scoping import ScopedModelChoiceField, platform
 
 
 def rendered(response):
@@ -94,12 +98,22 @@ def _save_exception(obj: ScheduleException) -> ScheduleException:
     return obj
 
 
+def _own_schedule(request: HttpRequest) -> Q:
+    return Q(staff__user_id=request.user.pk)
+
+
 @admin.register(Business)
 class BusinessAdmin(ManagerAccessMixin, admin.ModelAdmin):
+    """Platform operators add and edit any business; its owners and managers edit its profile and policies (not
+    the platform's commission, nor whether it is active); nobody deletes one (bookings and payments point at
+    it: switch it off)."""
+
     list_display = ["name_en", "name_ar", "slug", "category", "is_active", "is_listed"]
     list_filter = ["category", "is_active", "is_listed"]
     search_fields = ["name_en", "name_ar", "slug"]
     prepopulated_fields = {"slug": ["name_en"]}
+    # What only the platform decides.
+    platform_fields = ("commission_bps", "is_active")
     fieldsets = [
         (
             None,
@@ -137,19 +151,182 @@ class BusinessAdmin(ManagerAccessMixin, admin.ModelAdmin):
         ),
     ]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Business]:
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.filter(pk__in=managed_business_ids(request))
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields if request.user.is_superuser else [*fields, *self.platform_fields]
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj=None):
+        return self.prepopulated_fields if request.user.is_superuser else {}
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self.has_change_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_change_permission(self, request: HttpRequest, obj: Business | None = None) -> bool:
+        if obj is None:
+            return super().has_change_permission(request)
+        return manages(request, obj.pk)
+
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
 
+@admin.register(Branch)
+class BranchAdmin(BusinessAdminMixin, admin.ModelAdmin):
+    list_display = ["name_en", "name_ar", "business", "city", "district", "is_active", "display_order"]
+    list_filter = ["is_active", "city"]
+    search_fields = ["name_en", "name_ar", "city", "district"]
+    list_select_related = ["business"]
+    ordering = ["business", "display_order", "id"]
+    fields = [
+        "business",
+        "name_en",
+        "name_ar",
+        "city",
+        "district",
+        "address",
+        "latitude",
+        "longitude",
+        "contact_phone",
+        "is_active",
+        "display_order",
+    ]
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # staff and bookings point at it: switch it off
+
+
+class MembershipForm(forms.ModelForm):
+    """A new member by phone number (their account, created when they have none: one account everywhere); a
+    member's role afterwards. Nobody picks from the platform's list of people."""
+
+    phone = forms.CharField(label=_("phone number"), max_length=32, required=False)
+    name = forms.CharField(label=_("name (for a new account)"), max_length=150, required=False)
+
+    class Meta:
+        model = Membership
+        fields = ["business", "role"]
+
+    def clean_phone(self) -> str:
+        raw = self.cleaned_data.get("phone") or ""
+        if self.instance.pk is not None:
+            return ""
+        try:
+            return normalize_phone(raw)
+        except InvalidPhone as exc:
+            raise forms.ValidationError(exc.args[0] if exc.args else _("Enter a valid phone number."), code="phone") from exc
+
+
+@admin.register(Membership)
+class MembershipAdmin(BusinessAdminMixin, admin.ModelAdmin):
+    """A business's owners, managers and staff. Its managers add and change members; only an owner (or the
+    platform) adds, changes or removes an owner."""
+
+    form = MembershipForm
+    list_display = ["user", "business", "role", "created_at"]
+    list_filter = ["role"]
+    list_select_related = ["user", "business"]
+    search_fields = ["user__name", "user__phone"]
+    ordering = ["business", "role", "id"]
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        return ["business", "phone", "name", "role"] if obj is None else ["business", "user", "role", "created_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [] if obj is None else ["business", "user", "created_at"]
+
+    def _owns(self, request: HttpRequest, business_id: int) -> bool:
+        user = request.user
+        if user.is_superuser:
+            return True
+        with platform():
+            mine = Membership.objects.filter(business_id=business_id, role=Membership.Role.OWNER)
+            return mine.filter(user__pk=int(user.pk or 0)).exists()
+
+    def _may_touch(self, request: HttpRequest, obj: Membership) -> bool:
+        return manages(request, obj.business_id) and (
+            obj.role != Membership.Role.OWNER or self._owns(request, obj.business_id)
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Membership | None = None) -> bool:
+        if obj is not None and not self._may_touch(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Membership | None = None) -> bool:
+        if obj is not None and not self._may_touch(request, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        admin_ = self
+
+        class OwnersOnly(form):  # type: ignore[valid-type, misc]
+            def clean(self):
+                data = super().clean()
+                business_id = self.instance.business_id
+                if data.get("role") == Membership.Role.OWNER and business_id and not admin_._owns(request, business_id):
+                    self.add_error("role", forms.ValidationError(_("Only an owner makes an owner."), code="owner"))
+                phone = data.get("phone")
+                if self.instance.pk is None and not phone and "phone" not in self.errors:
+                    self.add_error("phone", forms.ValidationError(_("This field is required."), code="required"))
+                elif (
+                    self.instance.pk is None
+                    and phone
+                    and business_id
+                    and Membership.objects.filter(business_id=business_id, user__phone=phone).exists()
+                ):
+                    self.add_error("phone", forms.ValidationError(AlreadyMember.message, code=AlreadyMember.code))
+                return data
+
+        return OwnersOnly
+
+    def save_model(self, request: HttpRequest, obj: Membership, form, change: bool) -> None:
+        if change:
+            obj.save()
+            membership_access_sync(obj.user)
+            return
+        try:
+            created = membership_add(
+                business_id=obj.business_id,
+                phone=form.cleaned_data["phone"],
+                role=obj.role,
+                name=form.cleaned_data.get("name") or "",
+            )
+        except AlreadyMember as exc:  # raced with another add: the form checked it a moment ago
+            raise forms.ValidationError(str(exc.message)) from exc
+        obj.pk, obj.user = created.pk, created.user
+        obj._state.adding = False
+
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+        user = obj.user
+        super().delete_model(request, obj)
+        membership_access_sync(user)
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        users = [m.user for m in queryset.select_related("user")]
+        super().delete_queryset(request, queryset)
+        for user in users:
+            membership_access_sync(user)
+
+
 @admin.register(Service)
-class ServiceAdmin(ManagerAccessMixin, admin.ModelAdmin):
+class ServiceAdmin(BusinessAdminMixin, admin.ModelAdmin):
     list_display = ["name_en", "name_ar", "duration_minutes", "price_display", "is_active", "display_order"]
     list_editable = ["is_active", "display_order"]
     list_filter = ["is_active"]
     search_fields = ["name_en", "name_ar"]
     ordering = ["display_order", "id"]
+    filter_horizontal = ["branches"]
     fieldsets = [
-        (None, {"fields": ["name_en", "name_ar", "description_en", "description_ar"]}),
+        (None, {"fields": ["business", "name_en", "name_ar", "description_en", "description_ar", "branches"]}),
         (
             _("Booking"),
             {
@@ -165,19 +342,22 @@ class ServiceAdmin(ManagerAccessMixin, admin.ModelAdmin):
         (_("Display"), {"fields": ["is_active", "display_order"]}),
     ]
 
+    def own_rows(self, request: HttpRequest) -> Q:
+        return EVERYTHING  # a staff member sees their business's services (read-only)
+
     @admin.display(description=_("price"), ordering="price_amount")
     def price_display(self, obj: Service) -> str:
         return obj.price.format()
 
 
-class WorkingHoursInline(ManagerAccessMixin, admin.TabularInline):
+class WorkingHoursInline(BusinessInlineMixin, admin.TabularInline):
     model = WorkingHours
     extra = 0
     fields = ["weekday", "start_time", "end_time"]
     ordering = ["weekday", "start_time"]
 
 
-class ScheduleExceptionInline(ManagerAccessMixin, admin.TabularInline):
+class ScheduleExceptionInline(BusinessInlineMixin, admin.TabularInline):
     """Recent and upcoming exceptions only (the last 30 days on); the full history is under Schedule exceptions."""
 
     model = ScheduleException
@@ -191,20 +371,28 @@ class ScheduleExceptionInline(ManagerAccessMixin, admin.TabularInline):
 
 
 @admin.register(Staff)
-class StaffAdmin(ManagerAccessMixin, BusinessTimeZoneMixin, admin.ModelAdmin):
-    list_display = ["display_name", "user", "is_active", "display_order"]
+class StaffAdmin(BusinessAdminMixin, BusinessTimeZoneMixin, admin.ModelAdmin):
+    list_display = ["display_name", "user", "branch", "is_active", "display_order"]
     list_editable = ["is_active", "display_order"]
-    list_filter = ["is_active", "services"]
+    list_filter = ["is_active", ("branch", admin.RelatedOnlyFieldListFilter), ("services", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["display_name", "user__phone", "user__name"]
-    list_select_related = ["user"]
+    list_select_related = ["user", "branch"]
     ordering = ["display_order", "id"]
     filter_horizontal = ["services"]
-    fields = ["user", "display_name", "bio", "photo_url", "services", "is_active", "display_order"]
+    fields = ["user", "branch", "display_name", "bio", "photo_url", "services", "is_active", "display_order"]
     inlines = [WorkingHoursInline, ScheduleExceptionInline]
 
-    def get_queryset(self, request: HttpRequest):
-        qs = super().get_queryset(request)
-        return qs if is_manager(request.user) else qs.filter(user_id=request.user.pk)  # staff: their own profile
+    def own_rows(self, request: HttpRequest) -> Q:
+        return Q(user_id=request.user.pk)  # a staff member: their own profile
+
+    def save_model(self, request: HttpRequest, obj: Staff, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # The person behind a profile is a member of its business (staff, unless they manage it already).
+        _membership, created = Membership.objects.get_or_create(
+            business_id=obj.business_id, user_id=obj.user_id, defaults={"role": Membership.Role.STAFF}
+        )
+        if created:
+            membership_access_sync(obj.user)
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
         if formset.model is not ScheduleException:
@@ -217,37 +405,58 @@ class StaffAdmin(ManagerAccessMixin, BusinessTimeZoneMixin, admin.ModelAdmin):
         return None
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
-        if db_field.name == "user":  # people with the staff role (and whoever is linked already)
-            kwargs["queryset"] = User.objects.filter(Q(role=User.Role.STAFF) | Q(staff_profile__isnull=False)).order_by(
-                "name", "phone"
-            )
+        if db_field.name == "user":
+            kwargs["queryset"] = _staff_people(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+def _staff_people(request: HttpRequest) -> QuerySet[User]:
+    """Who can be given a staff profile: for a manager, the members of the businesses they run; for the platform,
+    also people with the (older) staff role; and whoever has a profile already."""
+    if request.user.is_superuser:
+        people = Q(role=User.Role.STAFF) | Q(staff_profile__isnull=False) | Q(memberships__isnull=False)
+    else:
+        people = Q(memberships__business_id__in=managed_business_ids(request))
+    return User.objects.filter(pk__in=User.objects.filter(people).values("pk")).order_by("name", "phone")
+
+
+@admin.register(WorkingHours)
+class WorkingHoursAdmin(BusinessAdminMixin, admin.ModelAdmin):
+    list_display = ["staff", "weekday", "start_time", "end_time"]
+    list_filter = ["weekday", ("staff", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["staff"]
+    ordering = ["staff", "weekday", "start_time"]
+    fields = ["staff", "weekday", "start_time", "end_time"]
+
+    def own_rows(self, request: HttpRequest) -> Q:
+        return _own_schedule(request)
+
+
 @admin.register(ScheduleException)
-class ScheduleExceptionAdmin(SafeDateHierarchyMixin, ManagerAccessMixin, BusinessTimeZoneMixin, admin.ModelAdmin):
+class ScheduleExceptionAdmin(SafeDateHierarchyMixin, BusinessAdminMixin, BusinessTimeZoneMixin, admin.ModelAdmin):
     list_display = ["staff", "kind", "start", "end", "reason"]
-    list_filter = ["kind", "staff"]
+    list_filter = ["kind", ("staff", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["staff"]
     search_fields = ["staff__display_name", "reason"]
     date_hierarchy = "start"
     ordering = ["-start"]
     form = TimeOffForm
 
-    def get_queryset(self, request: HttpRequest):
-        qs = super().get_queryset(request)
-        return qs if is_manager(request.user) else qs.filter(staff__user_id=request.user.pk)
-
-    def get_list_filter(self, request: HttpRequest):
-        return self.list_filter if is_manager(request.user) else ["kind"]
+    def own_rows(self, request: HttpRequest) -> Q:
+        return _own_schedule(request)
 
     def save_model(self, request: HttpRequest, obj: ScheduleException, form, change: bool) -> None:
         _save_exception(obj)
 
 
 @admin.register(Closure)
-class ClosureAdmin(SafeDateHierarchyMixin, ManagerAccessMixin, admin.ModelAdmin):
-    list_display = ["name", "start_date", "end_date"]
+class ClosureAdmin(SafeDateHierarchyMixin, BusinessAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "business", "branch", "start_date", "end_date"]
+    list_select_related = ["business", "branch"]
     search_fields = ["name"]
     date_hierarchy = "start_date"
     ordering = ["-start_date"]
+    fields = ["business", "branch", "name", "start_date", "end_date"]
+
+    def own_rows(self, request: HttpRequest) -> Q:
+        return EVERYTHING  # a staff member sees their business's closures (read-only)

@@ -7,9 +7,13 @@ from datetime import datetime
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.models import User
+from apps.accounts.phone import normalize_phone
+from apps.accounts.roles import role_group_sync
 from apps.catalog.busy import busy_intervals
-from apps.catalog.models import ScheduleException, Staff
+from apps.catalog.models import Membership, ScheduleException, Staff
 from apps.core.errors import Conflict, NotFound, ValidationFailed, register_error
+from apps.core.scoping import platform
 
 
 @register_error
@@ -18,6 +22,11 @@ class TimeOffConflictsWithBookings(Conflict):
         "time_off_conflicts_with_bookings",
         _("Bookings fall in this time. Move or cancel them first."),
     )
+
+
+@register_error
+class AlreadyMember(Conflict):
+    code, message = ("already_member", _("This person is a member of the business already."))
 
 
 @transaction.atomic
@@ -42,3 +51,31 @@ def time_off_create(*, staff_id: int, start: datetime, end: datetime, reason: st
     return ScheduleException.objects.create(
         staff=staff, kind=ScheduleException.Kind.TIME_OFF, start=start, end=end, reason=reason
     )
+
+
+@transaction.atomic
+def membership_add(*, business_id: int, phone: str, role: str, name: str = "") -> Membership:
+    """Make the person with this phone number (a new account when there is none: one account across every
+    business) a member of the business with `role`, with admin access, in the group their memberships call for.
+    `InvalidPhone` for a number that is not one; `AlreadyMember` when they are a member of it already."""
+    number = normalize_phone(phone)
+    user = User.objects.filter(phone=number).first() or User.objects.create_user(phone=number, name=name)
+    if Membership.objects.filter(business_id=business_id, user_id=user.pk).exists():
+        raise AlreadyMember()
+    membership = Membership.objects.create(business_id=business_id, user=user, role=role)
+    membership_access_sync(user)
+    return membership
+
+
+def membership_access_sync(user: User) -> None:
+    """After a membership of `user` was added, changed or removed: admin access while they are a member of some
+    business (it gives nothing by itself: rights come per business from memberships), and the group their
+    memberships call for (`accounts.roles.group_for`). Superusers are left alone."""
+    if user.is_superuser:
+        return
+    with platform():
+        member = Membership.objects.filter(user_id=user.pk).exists()
+    if member and not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    role_group_sync(user)

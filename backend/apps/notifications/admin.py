@@ -1,6 +1,7 @@
 """Notifications in the admin: every message with its delivery attempts, a "send again" action for the ones that
 failed or whose outcome is unknown, and, on each booking's page, the messages about that booking (added to the
-booking admin from here: bookings never imports notifications)."""
+booking admin from here: bookings never imports notifications). A manager sees the messages of the businesses they
+run (`apps.catalog.admin_access`); account messages (no business) are the platform's."""
 
 from __future__ import annotations
 
@@ -11,14 +12,14 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from apps.accounts.admin import ManagerAccessMixin
 from apps.bookings.admin import register_booking_inline
+from apps.catalog.admin_access import BusinessAdminMixin, BusinessInlineMixin
 from apps.core.admin_dates import SafeDateHierarchyMixin
 from apps.notifications.models import Notification, NotificationAttempt
 from apps.notifications.services import RETRYABLE_BY_HAND, notification_retry
 
 
-class NotificationAttemptInline(ManagerAccessMixin, admin.TabularInline):
+class NotificationAttemptInline(BusinessInlineMixin, admin.TabularInline):
     model = NotificationAttempt
     extra = 0
     can_delete = False
@@ -41,7 +42,7 @@ class _BookingNotificationFormSet(BaseInlineFormSet):
         return "notifications"  # the foreign key has no reverse name ("+"), which would leave the prefix empty
 
 
-class BookingNotificationInline(ManagerAccessMixin, admin.TabularInline):
+class BookingNotificationInline(BusinessInlineMixin, admin.TabularInline):
     """The messages about one booking, on the booking's page (read-only; open one to send it again)."""
 
     model = Notification
@@ -82,7 +83,7 @@ register_booking_inline(BookingNotificationInline)
 
 
 @admin.register(Notification)
-class NotificationAdmin(SafeDateHierarchyMixin, ManagerAccessMixin, admin.ModelAdmin):
+class NotificationAdmin(SafeDateHierarchyMixin, BusinessAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "template",

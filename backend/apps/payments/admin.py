@@ -1,6 +1,9 @@
 """Payments in the admin: read-only records (the provider is the truth; nobody edits amounts by hand), flags for
 inconsistencies, and manager actions (capture, void, refund full or partial, re-read from Moyasar), each asking
-for a reason that is recorded. The actions only record and defer jobs; Moyasar is called from the jobs."""
+for a reason that is recorded. The actions only record and defer jobs; Moyasar is called from the jobs.
+
+A manager sees and acts on the payments of the businesses they run only (`apps.catalog.admin_access`: the
+actions get those rows and no others); webhook events that name no business are the platform's."""
 
 from __future__ import annotations
 
@@ -11,8 +14,9 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from apps.accounts.admin import ManagerAccessMixin
+from apps.accounts.admin import is_manager
 from apps.bookings.admin import register_booking_inline
+from apps.catalog.admin_access import BusinessAdminMixin, BusinessInlineMixin
 from apps.core.admin_dates import SafeDateHierarchyMixin
 from apps.core.errors import DomainError
 from apps.core.money import Money
@@ -23,8 +27,8 @@ from apps.payments.services.state import record
 
 
 def _is_manager(request: HttpRequest) -> bool:
-    user = request.user
-    return bool(user.is_active and (user.is_superuser or getattr(user, "is_manager", False)))
+    """Runs some business (or the platform); the actions get only the rows of the businesses they run."""
+    return is_manager(request)
 
 
 class OperationForm(forms.Form):
@@ -37,7 +41,7 @@ class OperationForm(forms.Form):
     )
 
 
-class PaymentEventInline(admin.TabularInline):
+class PaymentEventInline(BusinessInlineMixin, admin.TabularInline):
     model = PaymentEvent
     extra = 0
     can_delete = False
@@ -49,7 +53,7 @@ class PaymentEventInline(admin.TabularInline):
         return False
 
 
-class RefundInline(admin.TabularInline):
+class RefundInline(BusinessInlineMixin, admin.TabularInline):
     model = Refund
     extra = 0
     can_delete = False
@@ -61,7 +65,7 @@ class RefundInline(admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(SafeDateHierarchyMixin, admin.ModelAdmin):
+class PaymentAdmin(SafeDateHierarchyMixin, BusinessAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "booking",
@@ -232,7 +236,7 @@ class PaymentAdmin(SafeDateHierarchyMixin, admin.ModelAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(admin.ModelAdmin):
+class RefundAdmin(BusinessAdminMixin, admin.ModelAdmin):
     list_display = ["id", "payment", "kind", "status", "amount", "requested_by", "created_at", "completed_at"]
     list_filter = ["status", "kind"]
     search_fields = ["=id", "=payment__id"]
@@ -248,7 +252,7 @@ class RefundAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(BusinessAdminMixin, admin.ModelAdmin):
     list_display = ["event_id", "type", "provider_payment_id", "outcome", "received_at", "processed_at"]
     list_filter = ["type", "outcome", "live"]
     search_fields = ["event_id", "provider_payment_id"]
@@ -263,7 +267,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
         return False
 
 
-class BookingPaymentInline(ManagerAccessMixin, admin.TabularInline):
+class BookingPaymentInline(BusinessInlineMixin, admin.TabularInline):
     """The booking page shows its payments (bookings never imports payments; we add ourselves)."""
 
     model = Payment

@@ -384,17 +384,28 @@ def test_a_staff_member_sees_their_own_schedule_only(staff_client, staff, other_
     assert users.status_code == 403  # customers' phone numbers are not theirs to browse
 
 
-def test_a_manager_cannot_hand_out_superuser_rights_or_edit_a_superuser(manager_client, business):
+def test_a_manager_cannot_hand_out_superuser_rights_or_edit_a_superuser(manager_client, business, staff):
     boss = User.objects.create_superuser(phone="+966500000099", password="pw-for-tests")
 
     page = manager_client.get(f"/admin/accounts/user/{boss.pk}/change/")
     post = manager_client.post(f"/admin/accounts/user/{boss.pk}/change/", {"phone": "+966500000098"})
     new_user = manager_client.get("/admin/accounts/user/add/")
+    member = manager_client.get(f"/admin/accounts/user/{staff.user_id}/change/")
+    member_post = manager_client.post(
+        f"/admin/accounts/user/{staff.user_id}/change/", {"phone": "+966500000098", "is_superuser": "on"}
+    )
 
-    assert page.status_code == 200
-    assert 'name="phone"' not in page.content.decode()
+    assert page.status_code == 302  # not one of the business's people: not there at all
     assert post.status_code == 403
-    assert new_user.status_code == 200
+    boss.refresh_from_db()
+    assert str(boss.phone) == "+966500000099"
+    assert new_user.status_code == 403  # people join as members (the membership admin), one account everywhere
+    assert member.status_code == 200  # a member of the business: shown, read-only
+    assert 'name="phone"' not in member.content.decode()
+    assert 'name="is_superuser"' not in member.content.decode()
+    assert member_post.status_code == 403
+    staff.user.refresh_from_db()
+    assert not staff.user.is_superuser
 
 
 # --- time off cannot land on a booking ----------------------------------------------------------------------
@@ -403,6 +414,7 @@ def test_a_manager_cannot_hand_out_superuser_rights_or_edit_a_superuser(manager_
 def _staff_form(staff: Staff, exception: dict[str, str]) -> dict[str, object]:
     return {
         "user": staff.user_id,
+        "branch": staff.branch_id,
         "display_name": staff.display_name,
         "bio": "",
         "photo_url": "",

@@ -9,7 +9,7 @@ from django.test import Client
 
 from apps.accounts.models import User
 from apps.accounts.tests.factories import UserFactory
-from apps.catalog.models import Business, ScheduleException, Staff
+from apps.catalog.models import Business, Membership, ScheduleException, Staff
 from apps.catalog.tests.factories import ClosureFactory, ScheduleExceptionFactory
 
 pytestmark = pytest.mark.django_db
@@ -82,13 +82,14 @@ def test_exception_times_are_entered_in_the_business_time_zone(admin, staff, bus
     assert exception.start == datetime(2026, 12, 1, 10, tzinfo=UTC)  # London in winter is UTC
 
 
-def test_saving_a_staff_member_with_hours(admin, business):
+def test_saving_a_staff_member_with_hours(admin, business, branch):
     user = UserFactory(role=User.Role.STAFF)
 
     response = admin.post(
         "/admin/catalog/staff/add/",
         {
             "user": user.pk,
+            "branch": branch.pk,  # the profile takes the branch's business
             "display_name": "Noura",
             "bio": "",
             "photo_url": "",
@@ -108,5 +109,9 @@ def test_saving_a_staff_member_with_hours(admin, business):
     )
 
     assert response.status_code == 302, response.content.decode()[:3000]
-    assert Staff.objects.get(display_name="Noura").working_hours.count() == 2
+    noura = Staff.objects.get(display_name="Noura")
+    assert noura.business == business
+    assert noura.working_hours.count() == 2
+    assert set(noura.working_hours.values_list("business_id", flat=True)) == {business.pk}
+    assert Membership.objects.filter(business=business, user=user, role=Membership.Role.STAFF).exists()
     assert Business.objects.count() == 1
