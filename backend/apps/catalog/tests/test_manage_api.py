@@ -81,7 +81,7 @@ def test_staff_read_the_catalog_but_cannot_change_it(auth_client, staff, service
         assert response.status_code == 403, path
         assert error(response)["code"] == "permission_denied"
     assert client.get(url("time-off-requests")).status_code == 403
-    Service.objects.get(pk=service.pk).name_en == service.name_en
+    assert Service.objects.get(pk=service.pk).name_en == service.name_en
 
 
 def test_a_superuser_manages_any_business(auth_client, business, make_user):
@@ -123,7 +123,13 @@ def test_a_branch_with_bad_coordinates_is_a_400(mc):
 
 
 def test_service_create_offered_at_some_branches(mc, business, branch):
-    body = {"name_en": "Beard", "name_ar": "لحية", "duration_minutes": 20, "price_amount": 5000, "branches": [branch.pk]}
+    body = {
+        "name_en": "Beard",
+        "name_ar": "لحية",
+        "duration_minutes": 20,
+        "price_amount": 5000,
+        "branches": [branch.pk],
+    }
     response = mc.post(url("services"), body, format="json")
     assert response.status_code == 201, response.json()
     service = Service.objects.get(pk=response.json()["id"])
@@ -134,7 +140,13 @@ def test_service_create_offered_at_some_branches(mc, business, branch):
 
 def test_a_service_naming_another_business_branch_is_refused_and_not_created(mc, other):
     foreign = Branch.objects.get(business=other)
-    body = {"name_en": "Beard", "name_ar": "لحية", "duration_minutes": 20, "price_amount": 5000, "branches": [foreign.pk]}
+    body = {
+        "name_en": "Beard",
+        "name_ar": "لحية",
+        "duration_minutes": 20,
+        "price_amount": 5000,
+        "branches": [foreign.pk],
+    }
     response = mc.post(url("services"), body, format="json")
     assert response.status_code == 400
     assert "branches" in error(response)["fields"]
@@ -193,7 +205,9 @@ def test_staff_create_by_phone(mc, business, branch, service):
 
 def test_a_person_is_staff_at_one_business_at_most(mc, branch, other):
     elsewhere = Staff.objects.get(business=other)
-    response = mc.post(url("staff"), {"phone": str(elsewhere.user.phone), "name": "X", "branch": branch.pk}, format="json")
+    response = mc.post(
+        url("staff"), {"phone": str(elsewhere.user.phone), "name": "X", "branch": branch.pk}, format="json"
+    )
     assert response.status_code == 409
     assert error(response)["code"] == "already_staff"
     assert not Membership.objects.filter(user=elsewhere.user, business__slug="salon").exists()
@@ -244,7 +258,10 @@ def test_weekly_hours_are_replaced(mc, staff):
     "hours",
     [
         [{"weekday": 0, "start_time": "12:00", "end_time": "09:00"}],
-        [{"weekday": 0, "start_time": "09:00", "end_time": "12:00"}, {"weekday": 0, "start_time": "11:00", "end_time": "13:00"}],
+        [
+            {"weekday": 0, "start_time": "09:00", "end_time": "12:00"},
+            {"weekday": 0, "start_time": "11:00", "end_time": "13:00"},
+        ],
         [{"weekday": 7, "start_time": "09:00", "end_time": "12:00"}],
     ],
     ids=["reversed", "overlapping", "no-such-weekday"],
@@ -284,7 +301,9 @@ def test_closures_of_the_business_and_of_a_branch(mc, business, branch, day):
     assert whole.status_code == 201, whole.json()
     assert whole.json()["branch"] is None
     one = mc.post(
-        url("closures"), {"name": "Works", "branch": branch.pk, "start_date": str(day), "end_date": str(day)}, format="json"
+        url("closures"),
+        {"name": "Works", "branch": branch.pk, "start_date": str(day), "end_date": str(day)},
+        format="json",
     )
     assert one.json()["branch"] == branch.pk
     assert Closure.objects.filter(business=business).count() == 2
@@ -298,7 +317,9 @@ def test_a_closure_ending_before_it_starts_or_at_another_business_branch_is_a_40
     assert mc.post(url("closures"), reversed_, format="json").status_code == 400
     foreign = Branch.objects.get(business=other)
     response = mc.post(
-        url("closures"), {"name": "X", "branch": foreign.pk, "start_date": str(day), "end_date": str(day)}, format="json"
+        url("closures"),
+        {"name": "X", "branch": foreign.pk, "start_date": str(day), "end_date": str(day)},
+        format="json",
     )
     assert response.status_code == 400
     assert "branch" in error(response)["fields"]
