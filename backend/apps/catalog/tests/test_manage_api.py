@@ -399,3 +399,17 @@ def test_a_reversed_request_is_a_400_and_someone_without_a_staff_profile_gets_40
     assert _ask(auth_client, staff, at, ("15:00", "12:00")).status_code == 400
     assert auth_client(owner).get("/api/v1/manage/me/time-off").status_code == 404
     assert not TimeOffRequest.objects.exists()
+
+
+def test_the_served_schema_lists_every_manager_operation():
+    from rest_framework.test import APIClient
+
+    schema = APIClient().get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    paths = {path: item for path, item in schema["paths"].items() if path.startswith("/api/v1/manage/")}
+    assert len(paths) == 24, sorted(paths)  # 15 catalog, 7 bookings, 2 of a staff member's own
+    operation_ids = [op["operationId"] for item in paths.values() for m, op in item.items() if m != "parameters"]
+    assert all(op_id.startswith("manage_") for op_id in operation_ids)
+    assert len(operation_ids) == len(set(operation_ids))
+    cancel = paths["/api/v1/manage/businesses/{slug}/bookings/{booking_id}/cancel"]["post"]
+    assert {"400", "403", "404", "409"} <= set(cancel["responses"])
+    assert "time_off_request_decided" in schema["info"]["description"]

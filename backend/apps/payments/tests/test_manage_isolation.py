@@ -520,3 +520,17 @@ def test_a_customers_bookings_span_businesses(world):
         (world.a.booking.pk, world.a.business.pk),
         (world.b.booking.pk, world.b.business.pk),
     }
+
+
+def test_a_manager_cancelling_a_paid_booking_refunds_it_in_full(world):
+    """The payments subscriber runs inside the manager API's business scope (its rows are the booking's)."""
+    a = world.a
+    Payment.objects.filter(pk=a.payment.pk).update(status=Payment.Status.CAPTURED, captured_amount=15000)
+    response = world.clients["manager"].post(
+        f"/api/v1/manage/businesses/{a.business.slug}/bookings/{a.booking.pk}/cancel", {"reason": "Closed"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["payment"] is not None
+    payment = Payment.objects.get(pk=a.payment.pk)
+    assert payment.on_cancel == Payment.OnCancel.FULL
+    assert Booking.objects.get(pk=a.booking.pk).status == Booking.Status.CANCELLED
