@@ -237,6 +237,10 @@ class ManageClosureSerializer(serializers.ModelSerializer):
 
 
 class PoliciesSerializer(serializers.ModelSerializer):
+    service_area = serializers.ListField(
+        child=serializers.CharField(max_length=100), max_length=200, required=False, help_text="City names."
+    )
+
     class Meta:
         model = Business
         fields = ["slug", "is_active", "currency", "commission_bps", *services.POLICY_FIELDS]

@@ -348,6 +348,9 @@ def test_bad_policies_are_a_400(mc):
     response = mc.patch(url("policies"), {"timezone": "Mars/Olympus", "vat_number": "12"}, format="json")
     assert response.status_code == 400
     assert {"timezone", "vat_number"} <= set(error(response)["fields"])
+    nested = mc.patch(url("policies"), {"service_area": [{"city": "Riyadh"}]}, format="json")
+    assert nested.status_code == 400
+    assert "service_area" in error(nested)["fields"]
 
 
 # --- time off requests ----------------------------------------------------------------------------------------
