@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from apps.bookings import manage_urls as bookings_manage
+from apps.catalog import manage_urls as catalog_manage
 from apps.core.metrics import metrics_view
 from apps.core.views import healthz
 
@@ -11,6 +13,12 @@ api_v1 = [
     path("", include("apps.bookings.urls")),
     path("", include("apps.payments.urls")),
     path("", include("apps.notifications.urls")),
+    # The manager API: a business's owners, managers and staff (apps/catalog/manage_api.py).
+    path(
+        "manage/businesses/<slug:slug>/",
+        include(catalog_manage.business_urlpatterns + bookings_manage.business_urlpatterns),
+    ),
+    path("manage/me/", include(catalog_manage.me_urlpatterns + bookings_manage.me_urlpatterns)),
 ]
 
 admin.site.site_header = admin.site.site_title = "Mawid"

@@ -418,3 +418,42 @@ class Closure(BusinessOwned):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.start_date} – {self.end_date})"
+
+
+class TimeOffRequest(BusinessOwned):
+    """A staff member asks for time off (the manager API's `me/time-off`); a manager approves or declines it.
+
+    Only approval writes time off (a `ScheduleException`, through `catalog.services.time_off_create` under the
+    staff lock): the availability engine reads exceptions only, so a request that is not approved blocks
+    nothing."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
+
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="time_off_requests")
+    business_parent = "staff"
+    start = models.DateTimeField(_("from"))
+    end = models.DateTimeField(_("to"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.CharField(_("note"), max_length=200, blank=True)
+    time_off = models.OneToOneField(
+        ScheduleException, on_delete=models.SET_NULL, null=True, blank=True, related_name="request"
+    )
+    created_at = models.DateTimeField(_("asked at"), default=now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("time off request")
+        verbose_name_plural = _("time off requests")
+        indexes = [models.Index(fields=["business", "status"], name="timeoffrequest_business_idx")]
+        constraints = [models.CheckConstraint(condition=Q(end__gt=F("start")), name="timeoffrequest_end_after_start")]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} {self.start:%Y-%m-%d %H:%M} ({self.status})"

@@ -49,6 +49,7 @@ from apps.catalog.availability import (
 from apps.catalog.busy import BusySource, busy_intervals
 from apps.catalog.errors import InvalidDateRange, ServiceMissing, ServiceNotOffered, StaffMissing
 from apps.catalog.models import Business, Closure, Membership, ScheduleException, Service, Staff, WorkingHours
+from apps.core.errors import NotFound
 from apps.core.scoping import platform
 
 # Public lists are plain JSON arrays (the catalog of one business is small) but never unbounded.
@@ -481,3 +482,45 @@ def business_tz_for(user: Any) -> ZoneInfo:
     ids = business_ids_run_by(user, managers_only=False)
     business = Business.objects.filter(pk=ids[0]).first() if ids else business_default()
     return business.tz if business is not None else ZoneInfo(str(timezone.get_default_timezone()))
+
+
+# --- the manager API ----------------------------------------------------------------------------------------
+
+# The role a platform operator (superuser) acts with at any business.
+OPERATOR = "operator"
+
+
+def business_role_get(*, user: Any, slug: str) -> tuple[Business, str]:
+    """The active business at `slug` and `user`'s role there (`Membership.Role`, or `OPERATOR` for a superuser).
+    `NotFound` (404) when the business is unknown or inactive or `user` has no membership of it: someone else's
+    business looks exactly like one that does not exist. Platform code (one query)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise NotFound()
+    with platform():
+        if getattr(user, "is_superuser", False):
+            business = Business.objects.filter(slug=slug, is_active=True).first()
+            if business is None:
+                raise NotFound()
+            return business, OPERATOR
+        membership = (
+            Membership.objects.select_related("business")
+            .filter(user_id=user.pk, business__slug=slug, business__is_active=True)
+            .first()
+        )
+    if membership is None:
+        raise NotFound()
+    return membership.business, membership.role
+
+
+def staff_get_for_user(user: Any) -> Staff:
+    """`user`'s own staff profile (with its business), at an active business; `NotFound` when they have none.
+    Platform code (one query)."""
+    with platform():
+        staff = (
+            Staff.objects.select_related("business", "branch")
+            .filter(user_id=int(getattr(user, "pk", 0) or 0), business__is_active=True)
+            .first()
+        )
+    if staff is None:
+        raise NotFound()
+    return staff

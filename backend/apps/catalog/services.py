@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Any, TypeVar
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
 from apps.accounts.phone import normalize_phone
 from apps.accounts.roles import role_group_sync
 from apps.catalog.busy import busy_intervals
-from apps.catalog.models import Membership, ScheduleException, Staff
+from apps.catalog.models import (
+    Branch,
+    Business,
+    Closure,
+    Membership,
+    ScheduleException,
+    Service,
+    Staff,
+    TimeOffRequest,
+    WorkingHours,
+)
 from apps.core.errors import Conflict, NotFound, ValidationFailed, register_error
 from apps.core.scoping import platform
+
+_M = TypeVar("_M", bound=models.Model)
 
 
 @register_error
@@ -79,3 +97,289 @@ def membership_access_sync(user: User) -> None:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
     role_group_sync(user)
+
+
+# --- the manager API's writes (apps/catalog/manage_api.py) ---------------------------------------------------
+# Every function takes the business the request acts for and refuses (NotFound, or a field error) any row of
+# another one, whatever the caller's scope: a row always gets its business from its parent or from `business`.
+
+
+@register_error
+class InUse(Conflict):
+    code, message = "in_use", _("Bookings or staff still use this. Deactivate it instead.")
+
+
+@register_error
+class AlreadyStaff(Conflict):
+    code, message = "already_staff", _("This person is already a staff member (here or at another business).")
+
+
+@register_error
+class TimeOffRequestDecided(Conflict):
+    code, message = "time_off_request_decided", _("This time off request was decided already.")
+
+
+def _validated(obj: _M) -> _M:
+    """`full_clean()`, its errors as a 400 with field errors."""
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        raise ValidationFailed(fields={k: [str(m) for m in v] for k, v in exc.message_dict.items()}) from exc
+    return obj
+
+
+def _assign(obj: models.Model, fields: Mapping[str, Any]) -> None:
+    for name, value in fields.items():
+        setattr(obj, name, value)
+
+
+def _own(rows: Iterable[_M], business: Business, field: str) -> list[_M]:
+    """The rows, when every one is `business`'s; a field error otherwise (never attached to another business)."""
+    rows = list(rows)
+    if any(getattr(row, "business_id", None) != business.pk for row in rows):
+        raise ValidationFailed(fields={field: [str(_("Not found at this business."))]})
+    return rows
+
+
+@transaction.atomic
+def branch_save(*, business: Business, branch: Branch | None = None, fields: Mapping[str, Any]) -> Branch:
+    """Create (no `branch`) or change a branch of `business`."""
+    if branch is None:
+        branch = Branch(business=business)
+    elif branch.business_id != business.pk:
+        raise NotFound()
+    _assign(branch, fields)
+    _validated(branch).save()
+    return branch
+
+
+@transaction.atomic
+def service_save(
+    *,
+    business: Business,
+    service: Service | None = None,
+    fields: Mapping[str, Any],
+    branches: Sequence[Branch] | None = None,
+) -> Service:
+    """Create (no `service`) or change a service of `business`; `branches` (when given) replace where it is
+    offered (empty: every branch)."""
+    if service is None:
+        service = Service(business=business, currency=business.currency)
+    elif service.business_id != business.pk:
+        raise NotFound()
+    _assign(service, fields)
+    _validated(service).save()
+    if branches is not None:
+        service.branches.set(_own(branches, business, "branches"))
+    return service
+
+
+def _staff_user(phone: str, name: str) -> User:
+    user = User.objects.filter(phone=phone).first()
+    if user is None:
+        return User.objects.create_user(phone=phone, name=name, role=User.Role.STAFF)
+    if user.role == User.Role.CUSTOMER:
+        user.role = User.Role.STAFF
+        user.save(update_fields=["role"])
+    return user
+
+
+@transaction.atomic
+def staff_create(
+    *,
+    business: Business,
+    phone: str,
+    name: str,
+    branch: Branch,
+    fields: Mapping[str, Any],
+    services: Sequence[Service] = (),
+) -> Staff:
+    """A staff member of `business` at `branch`: the person (found by phone, created when new), their staff
+    membership (an owner or manager keeps their role) and their public profile. `AlreadyStaff` (409) when the
+    person has a staff profile already: a person works at one business at most."""
+    _own([branch], business, "branch")
+    user = _staff_user(phone, name)
+    with platform():  # a staff profile anywhere: the person's one profile may be at another business
+        if Staff.objects.filter(user=user).exists():
+            raise AlreadyStaff()
+    Membership.objects.get_or_create(business=business, user=user, defaults={"role": Membership.Role.STAFF})
+    staff = Staff(business=business, branch=branch, user=user, display_name=fields.get("display_name") or name)
+    _assign(staff, {k: v for k, v in fields.items() if k != "display_name"})
+    _validated(staff)
+    try:
+        with transaction.atomic():
+            staff.save()
+    except IntegrityError as exc:  # made elsewhere meanwhile (the one-profile-per-person constraint)
+        raise AlreadyStaff() from exc
+    staff.services.set(_own(services, business, "services"))
+    membership_access_sync(user)  # admin access and the group their memberships call for, as the admin does
+    return staff
+
+
+@transaction.atomic
+def staff_update(
+    *,
+    business: Business,
+    staff: Staff,
+    fields: Mapping[str, Any],
+    branch: Branch | None = None,
+    services: Sequence[Service] | None = None,
+) -> Staff:
+    if staff.business_id != business.pk:
+        raise NotFound()
+    if branch is not None:
+        staff.branch = _own([branch], business, "branch")[0]
+    _assign(staff, fields)
+    _validated(staff).save()
+    if services is not None:
+        staff.services.set(_own(services, business, "services"))
+    return staff
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklySpan:
+    weekday: int
+    start_time: time
+    end_time: time
+
+
+@transaction.atomic
+def working_hours_replace(*, business: Business, staff_id: int, spans: Sequence[WeeklySpan]) -> list[WorkingHours]:
+    """Replace a staff member's weekly hours with `spans`, under the staff row lock (the one bookings take), so
+    a booking decided meanwhile sees the old hours or the new ones, never a mix. Spans of one weekday must not
+    overlap; each ends after it starts."""
+    errors: dict[str, list[str]] = {}
+    by_day: dict[int, list[WeeklySpan]] = {}
+    for i, span in enumerate(spans):
+        if not span.start_time < span.end_time:
+            errors[f"hours[{i}]"] = [str(_("Must end after it starts."))]
+        by_day.setdefault(span.weekday, []).append(span)
+    for day_spans in by_day.values():
+        ordered = sorted(day_spans, key=lambda s: s.start_time)
+        for before, after in zip(ordered, ordered[1:], strict=False):
+            if after.start_time < before.end_time:
+                errors.setdefault("hours", []).append(str(_("Two spans of one weekday overlap.")))
+    if errors:
+        raise ValidationFailed(fields=errors)
+    staff = _lock_staff_of(business, staff_id)
+    WorkingHours.objects.filter(staff=staff).delete()
+    return WorkingHours.objects.bulk_create(
+        WorkingHours(
+            business_id=business.pk, staff=staff, weekday=s.weekday, start_time=s.start_time, end_time=s.end_time
+        )
+        for s in sorted(spans, key=lambda s: (s.weekday, s.start_time))
+    )
+
+
+def _lock_staff_of(business: Business, staff_id: int) -> Staff:
+    try:
+        return Staff.objects.select_for_update(no_key=True).get(pk=staff_id, business_id=business.pk)
+    except Staff.DoesNotExist as exc:
+        raise NotFound() from exc
+
+
+@transaction.atomic
+def closure_save(
+    *, business: Business, closure: Closure | None = None, fields: Mapping[str, Any], branch: Branch | None
+) -> Closure:
+    """Create (no `closure`) or change a closure of the whole business (`branch=None`) or of one branch."""
+    if closure is None:
+        closure = Closure(business=business)
+    elif closure.business_id != business.pk:
+        raise NotFound()
+    closure.branch = _own([branch], business, "branch")[0] if branch is not None else None
+    _assign(closure, fields)
+    _validated(closure).save()
+    return closure
+
+
+POLICY_FIELDS = (
+    "name_en",
+    "name_ar",
+    "description_en",
+    "description_ar",
+    "category",
+    "contact_phone",
+    "logo_url",
+    "vat_number",
+    "is_listed",
+    "sender_name",
+    "serves_at_home",
+    "service_area",
+    "timezone",
+    "slot_step_minutes",
+    "min_notice_minutes",
+    "max_advance_days",
+    "hold_minutes",
+    "cancellation_cutoff_hours",
+    "require_payment",
+    "max_pending_per_customer",
+    "max_upcoming_per_customer",
+)  # never the slug (its address), is_active, currency or commission_bps: the platform's
+
+
+@transaction.atomic
+def business_update_policies(*, business: Business, fields: Mapping[str, Any]) -> Business:
+    unknown = set(fields) - set(POLICY_FIELDS)
+    if unknown:
+        raise ValidationFailed(fields={name: [str(_("Not editable here."))] for name in sorted(unknown)})
+    business = Business.objects.select_for_update().get(pk=business.pk)
+    _assign(business, fields)
+    _validated(business).save()
+    return business
+
+
+@transaction.atomic
+def catalog_row_delete(*, business: Business, row: Branch | Service | Staff | Closure | ScheduleException) -> None:
+    """Delete a row of `business`; `InUse` (409) while bookings (or staff, for a branch) still refer to it."""
+    if row.business_id != business.pk:
+        raise NotFound()
+    try:
+        with transaction.atomic():
+            if isinstance(row, Staff):
+                Membership.objects.filter(
+                    business_id=business.pk, user_id=row.user_id, role=Membership.Role.STAFF
+                ).delete()
+            row.delete()
+            if isinstance(row, Staff):
+                membership_access_sync(row.user)
+    except ProtectedError as exc:
+        raise InUse() from exc
+
+
+def time_off_request_create(*, staff: Staff, start: datetime, end: datetime, reason: str = "") -> TimeOffRequest:
+    """A staff member asks for time off; nothing is blocked until a manager approves it."""
+    if start.utcoffset() is None or end.utcoffset() is None:
+        raise ValidationFailed(fields={"start": [str(_("Include the UTC offset."))]})
+    if not start < end:
+        raise ValidationFailed(fields={"end": [str(_("Must be after the start."))]})
+    return TimeOffRequest.objects.create(
+        business_id=staff.business_id, staff=staff, start=start, end=end, reason=reason
+    )
+
+
+@transaction.atomic
+def time_off_request_decide(
+    *, business: Business, request_id: int, approve: bool, actor: User, note: str = ""
+) -> TimeOffRequest:
+    """Approve (writes the time off through `time_off_create`: 409 while bookings hold time in it) or decline a
+    request of `business`. Deciding it the same way again changes nothing; the other way is a 409."""
+    try:
+        request = TimeOffRequest.objects.select_for_update().get(pk=request_id, business_id=business.pk)
+    except TimeOffRequest.DoesNotExist as exc:
+        raise NotFound() from exc
+    wanted = TimeOffRequest.Status.APPROVED if approve else TimeOffRequest.Status.DECLINED
+    if request.status == wanted:
+        return request
+    if request.status != TimeOffRequest.Status.REQUESTED:
+        raise TimeOffRequestDecided()
+    if approve:
+        request.time_off = time_off_create(
+            staff_id=request.staff_id, start=request.start, end=request.end, reason=request.reason
+        )
+    request.status = wanted
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    request.decision_note = note
+    request.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "time_off"])
+    return request

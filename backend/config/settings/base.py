@@ -153,7 +153,10 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apps.core.schema.add_error_responses",
     ],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "BookingStatusEnum": "apps.bookings.models.Booking.Status",
+        "TimeOffRequestStatusEnum": "apps.catalog.models.TimeOffRequest.Status",
+    },
 }
 
 # JSON lines on stdout, with the request id, phone numbers masked.
