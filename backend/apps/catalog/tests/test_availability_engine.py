@@ -219,9 +219,14 @@ NEW_YORK = ZoneInfo("America/New_York")
 NOTICE_ACROSS_A_JUMP_FORWARD = (
     StaffSchedule(weekly=(WeeklyHours(6, time(0), time(2, 55)), WeeklyHours(6, time(2, 55), time(3, 5)))),
     SlotRules(
-        duration=5 * MIN, buffer_before=timedelta(0), buffer_after=timedelta(0), step=5 * MIN,
-        now=datetime(2026, 3, 7, 7, 45, tzinfo=NEW_YORK), min_notice=timedelta(hours=19, minutes=15),
-        max_advance_days=60, tz=NEW_YORK,
+        duration=5 * MIN,
+        buffer_before=timedelta(0),
+        buffer_after=timedelta(0),
+        step=5 * MIN,
+        now=datetime(2026, 3, 7, 7, 45, tzinfo=NEW_YORK),
+        min_notice=timedelta(hours=19, minutes=15),
+        max_advance_days=60,
+        tz=NEW_YORK,
     ),
     date(2026, 3, 8),
     date(2026, 3, 8),
