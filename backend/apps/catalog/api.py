@@ -179,9 +179,7 @@ class ServiceListApi(PublicApi):
         },
     )
     def get(self, request: Request) -> Response:
-        business = selectors.business_for_legacy_lists()
-        services = selectors.service_list(business_id=business.pk) if business is not None else []
-        return Response(self.OutputSerializer(services, many=True).data)
+        return Response(self.OutputSerializer(selectors.service_list_legacy(), many=True).data)
 
 
 class ServiceDetailApi(PublicApi):
@@ -225,12 +223,8 @@ class StaffListApi(PublicApi):
     def get(self, request: Request) -> Response:
         s = self.InputSerializer(data=request.query_params)
         s.is_valid(raise_exception=True)
-        service_id = s.validated_data.get("service")
-        if service_id is not None:  # the service names its business
-            staff = selectors.staff_list(service_id=service_id)
-        else:
-            business = selectors.business_for_legacy_lists()
-            staff = selectors.staff_list(business_id=business.pk) if business is not None else []
+        service_id = s.validated_data.get("service")  # a service names its business
+        staff = selectors.staff_list(service_id=service_id) if service_id else selectors.staff_list_legacy()
         return Response(self.OutputSerializer(staff, many=True).data)
 
 

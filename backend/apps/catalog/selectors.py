@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -100,6 +101,36 @@ def business_for_legacy_lists() -> Business | None:
     if len(found) > 1:
         raise BusinessRequired()
     return found[0] if found else None
+
+
+def _only_active_business() -> RawSQL:
+    """SQL for the id of the only active business; NULL when there are none or several."""
+    table = Business._meta.db_table
+    return RawSQL(  # noqa: S611 - the model's table name only, no values
+        f'SELECT CASE WHEN count(*) = 1 THEN min(id) END FROM (SELECT id FROM "{table}" WHERE is_active LIMIT 2) o',  # noqa: S608
+        [],
+    )
+
+
+def service_list_legacy() -> list[Service]:
+    """`service_list()` of the only active business (`business_for_legacy_lists`): one query when it has
+    services, a second one only to tell "none" from "several businesses" (`BusinessRequired`)."""
+    found = list(
+        _active_services().filter(business_id=_only_active_business()).order_by("display_order", "id")[:LIST_LIMIT]
+    )
+    if not found:
+        business_for_legacy_lists()
+    return found
+
+
+def staff_list_legacy() -> list[Staff]:
+    """`staff_list()` of the only active business, as `service_list_legacy`."""
+    found = list(
+        _active_staff().filter(business_id=_only_active_business()).order_by("display_order", "id")[:LIST_LIMIT]
+    )
+    if not found:
+        business_for_legacy_lists()
+    return found
 
 
 def business_get_public(slug: str) -> Business:
