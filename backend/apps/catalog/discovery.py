@@ -55,7 +55,7 @@ COUNT_CAP = 1000  # `count` is exact up to here; beyond it the answer says "1000
 MAX_PAGE = COUNT_CAP // PAGE_SIZE + 1
 NEXT_DAYS = 7  # how far ahead the next available slot is looked for
 DEFAULT_RADIUS_KM = 50.0
-MAX_RADIUS_KM = 500.0
+MAX_RADIUS_KM = 1000.0
 MAX_WORDS = 8  # words of `q` used (each is one more LIKE)
 _EARTH_KM = 6371.0088
 
