@@ -9,7 +9,9 @@ Queries for one page, whatever the number of businesses on the platform or on th
 * price range + the service      1 query: per business, its active services' min/max price and the service
   its next slot is for, with the staff who can give it (`catalog.selectors.givers_sql`)
 * next available                 2 queries: the schedules and the bookings of every one of those staff members,
-                                 for every business of the page at once (`selectors.staff_schedules_many`)
+                                 for every business of the page at once (`selectors.staff_schedules_many`),
+                                 over today and tomorrow; 2 more for the rest of the week only when some
+                                 business of the page had nothing free by then
 
 How each filter finds its rows without reading every business (the indexes are in the models):
 
@@ -35,14 +37,14 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
 from django.db import connection
 from django.utils import timezone
 
-from apps.catalog.availability import compute_slots_many
+from apps.catalog.availability import SlotRules, first_slot_many
 from apps.catalog.models import Branch, Business, Service
 from apps.catalog.search import city_key, like_pattern, normalize
 from apps.catalog.selectors import ScheduleRequest, givers_sql, slot_rules, staff_schedules_many
@@ -54,6 +56,7 @@ MAX_PAGE_SIZE = 50
 COUNT_CAP = 1000  # `count` is exact up to here; beyond it the answer says "1000 or more"
 MAX_PAGE = COUNT_CAP // PAGE_SIZE + 1
 NEXT_DAYS = 7  # how far ahead the next available slot is looked for
+_FIRST_ROUND_DAYS = 2  # looked at first (today and tomorrow), the rest only for businesses with nothing then
 DEFAULT_RADIUS_KM = 50.0
 MAX_RADIUS_KM = 1000.0
 MAX_WORDS = 8  # words of `q` used (each is one more LIKE)
@@ -160,7 +163,7 @@ def _from(search: Search, params: dict[str, Any]) -> tuple[str, str, str]:
 
 def business_search(search: Search, *, now: datetime | None = None) -> SearchResult:
     """One page of the listed businesses matching `search` (see the module's docstring). 6 queries for a page
-    with results, 2 for an empty one."""
+    with results (8 when one of them has nothing free today or tomorrow), 2 for an empty one."""
     params: dict[str, Any] = {}
     source, extra, order = _from(search, params)
     where = _filters(search, params)
@@ -262,27 +265,45 @@ def next_available_many(
     wanted: Sequence[tuple[Business, Service, list[int]]], *, now: datetime, days: int = NEXT_DAYS
 ) -> dict[int, NextAvailable]:
     """Per business id: the first slot of `service` with any of `staff_ids` within `days` local days from today
-    (cut to its booking window), or nothing when there is none. Two queries for all of them."""
-    requests: list[ScheduleRequest] = []
-    plans = []
+    (cut to its booking window), or nothing when there is none.
+
+    Two rounds of two queries (schedules, bookings) for all of them: today and tomorrow first, where most
+    businesses have a slot; the rest of the days only for those that had none. Loading a week of bookings for
+    every staff member of a page up front cost more than the second round."""
+    out: dict[int, NextAvailable] = {}
+    todo: list[_Wanted] = []
     for business, service, staff_ids in wanted:
         rules = slot_rules(service=service, business=business, now=now)
         today = now.astimezone(rules.tz).date()
         last = today + timedelta(days=min(days - 1, business.max_advance_days))
-        requests.append(ScheduleRequest(business, staff_ids, today, last, service))
-        plans.append((business, service, rules, today, last))
-    out: dict[int, NextAvailable] = {}
-    if not requests:
-        return out
-    for schedules, (business, service, rules, today, last) in zip(staff_schedules_many(requests), plans, strict=True):
-        day = today
-        while day <= last:
-            per_staff = compute_slots_many(schedules, rules, day, day)
-            firsts = [(slots[0].start, staff_id) for staff_id, slots in per_staff.items() if slots]
-            if firsts:
-                start = min(firsts)[0]
-                free = sorted(staff_id for staff_id, slots in per_staff.items() if any(s.start == start for s in slots))
-                out[business.pk] = NextAvailable(start=start, service=service, staff_ids=free)
-                break
-            day += timedelta(days=1)
+        todo.append(_Wanted(business, service, staff_ids, rules, today, last))
+    for first_round in (True, False):
+        asked = []
+        for item in todo:
+            split = item.today + timedelta(days=_FIRST_ROUND_DAYS)
+            start, end = (item.today, min(item.last, split - timedelta(days=1))) if first_round else (split, item.last)
+            if start <= end:
+                asked.append((item, start, end))
+        if not asked:
+            break
+        schedules = staff_schedules_many(
+            [ScheduleRequest(item.business, item.staff_ids, start, end, item.service) for item, start, end in asked]
+        )
+        todo = []
+        for (item, start, end), mine in zip(asked, schedules, strict=True):
+            found = first_slot_many(mine, item.rules, start, end)
+            if found is not None:
+                out[item.business.pk] = NextAvailable(start=found[0].start, service=item.service, staff_ids=found[1])
+            elif end < item.last:
+                todo.append(item)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Wanted:
+    business: Business
+    service: Service
+    staff_ids: list[int]
+    rules: SlotRules
+    today: date
+    last: date

@@ -19,6 +19,7 @@ from apps.catalog.availability import (
     clip_range,
     compute_slots,
     compute_slots_many,
+    first_slot_many,
     is_bookable,
     merge_any_staff,
     overlaps,
@@ -334,6 +335,21 @@ def test_many_staff_and_the_any_staff_view_agree_with_one_staff_member(scenario)
     assert [slot for slot, _ in merged] == sorted(free_sets[1] | free_sets[2], key=lambda slot: slot.start)
     for slot, keys in merged:
         assert keys == [key for key in (1, 2) if slot in free_sets[key]]
+
+
+@FEWER
+@given(scenarios())
+def test_the_first_slot_of_anyone_is_the_first_row_of_the_any_staff_view(scenario):
+    schedule, rules, date_from, date_to = scenario
+    free = StaffSchedule(weekly=schedule.weekly, extra=schedule.extra, closures=schedule.closures)
+    schedules = {2: schedule, 1: free, 3: StaffSchedule(weekly=())}
+
+    merged = merge_any_staff(compute_slots_many(schedules, rules, date_from, date_to))
+
+    assert first_slot_many(schedules, rules, date_from, date_to) == (tuple(merged[0]) if merged else None)
+    assert first_slot_many({2: schedule}, rules, date_from, date_to) == (
+        (slots[0], [2]) if (slots := compute_slots(schedule, rules, date_from, date_to)) else None
+    )
 
 
 @THOROUGH
