@@ -15,8 +15,9 @@ from django.utils.timezone import now
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from apps.catalog.search import city_key, city_names, normalize
 from apps.core.money import Money
-from apps.core.scoping import BusinessScopedManager
+from apps.core.scoping import BusinessScopedManager, platform
 
 
 def _validate_timezone(value: str) -> None:
@@ -170,8 +171,6 @@ _SEARCHED = {"name_ar", "name_en", "slug", "service_area", "serves_at_home"}
 
 
 def _business_text(business: Business) -> str:
-    from apps.catalog.search import normalize
-
     names = normalize(" ".join([business.name_ar, business.name_en, business.slug]))
     return f"{names} {business.catalog_text}".strip()
 
@@ -180,10 +179,13 @@ def business_search_refresh(business_id: int | None) -> None:
     """Recompute what discovery matches a business by (`catalog_text`, `search_text`, `city_keys`) from its
     active branches and services: 3 queries. Branch and Service saves and deletes call it; code that writes them
     in bulk (`bulk_create`, `update()`) calls it itself, once per business (or `manage.py refresh_search`)."""
-    from apps.catalog.search import city_key, city_names, normalize
-
     if business_id is None:
         return
+    with platform():  # one business's rows, named by id: safe from any surface, even before its scope is set
+        _refresh(business_id)
+
+
+def _refresh(business_id: int) -> None:
     business = Business.objects.filter(pk=business_id).first()
     if business is None:
         return
@@ -361,8 +363,6 @@ class Service(BusinessOwned):
         return self.name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        from apps.catalog.search import normalize
-
         self.search_text = normalize(f"{self.name_ar} {self.name_en}")
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}

@@ -458,3 +458,20 @@ def test_search_text_follows_services_and_branches(api_client):
     business.name_en = "Renamed"
     business.save(update_fields=["name_en"])
     assert {r["slug"] for r in api_client.get(URL, {"q": "renamed abha"}).json()["results"]} == {"fresh"}
+
+
+def test_refresh_search_catches_up_with_rows_written_in_bulk(api_client):
+    from django.core.management import call_command
+
+    from apps.catalog.models import Service
+
+    business = _business("bulk")
+    Service.objects.bulk_create(
+        [Service(business=business, name_en="Henna", name_ar="حناء", duration_minutes=30, price_amount=1)]
+    )
+    assert api_client.get(URL, {"service": "henna"}).json()["results"] == []
+
+    call_command("refresh_search", stdout=None)
+
+    assert [r["slug"] for r in api_client.get(URL, {"service": "henna"}).json()["results"]] == ["bulk"]
+    assert [r["slug"] for r in api_client.get(URL, {"q": "حنا"}).json()["results"]] == ["bulk"]
