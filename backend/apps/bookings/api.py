@@ -21,7 +21,12 @@ from apps.bookings import services
 from apps.bookings.errors import SlotUnavailable
 from apps.bookings.hooks import payment_summaries
 from apps.bookings.models import Booking
-from apps.bookings.selectors import booking_get_for_user, booking_list_for_user, booking_request_get
+from apps.bookings.selectors import (
+    anyone_request_get,
+    booking_get_for_user,
+    booking_list_for_user,
+    booking_request_get,
+)
 from apps.catalog.models import Business
 from apps.catalog.selectors import ServiceMissing, StaffMissing
 from apps.core.fields import BoundedDateField, BoundedDateTimeField
@@ -146,6 +151,13 @@ def _render(booking: Booking, *, status: int = 200, business: Business | None = 
     return Response(BookingSerializer(booking, context=_context([booking], business=business)).data, status=status)
 
 
+_BRANCH_ERRORS = {
+    "unknown": _("No such branch of this business."),
+    "not_offered": _("This service is not offered at this branch."),
+    "required": _("Choose a branch: this service is offered at several."),
+}
+
+
 # --- endpoints --------------------------------------------------------------------------------------------
 
 
@@ -166,24 +178,72 @@ class BookingListCreateApi(APIView):
 
     @extend_schema_serializer(component_name="BookingCreateInput")
     class InputSerializer(serializers.Serializer):
-        staff = serializers.IntegerField(min_value=1)
+        staff = serializers.IntegerField(
+            min_value=1, required=False, help_text="Leave out to book anyone free then (the server picks fairly)."
+        )
         service = serializers.IntegerField(min_value=1)
+        branch = serializers.IntegerField(
+            min_value=1,
+            required=False,
+            help_text="Where: needed without `staff` when the service is offered at several branches; with `staff`, "
+            "it must be theirs.",
+        )
         start = OffsetDateTimeField()
         notes = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+        customer_address = serializers.CharField(
+            max_length=500, required=False, allow_blank=True, default="", help_text="Required by home services."
+        )
 
         def validate(self, attrs: dict) -> dict:
             # The early check, for fast feedback before anyone queues for the locks: one query brings the staff
-            # member, the service, the business settings and whether the slot is plainly taken. `booking_create`
-            # decides again under the locks; this one only saves work.
+            # member, the service, the business settings and whether the slot is plainly taken (without a staff
+            # member: the free ones, fairest first). `booking_create` decides again under the locks; this one
+            # only saves work.
+            if attrs.get("staff") is None:
+                return self._validate_anyone(attrs)
             try:
-                request = booking_request_get(staff_id=attrs["staff"], service_id=attrs["service"], start=attrs["start"])
+                request = booking_request_get(
+                    staff_id=attrs["staff"], service_id=attrs["service"], start=attrs["start"]
+                )
             except StaffMissing as exc:
                 raise serializers.ValidationError({"staff": [_("No such staff member.")]}) from exc
             except ServiceMissing as exc:
                 raise serializers.ValidationError({"service": [_("No such service.")]}) from exc
+            if not request.offered_here:
+                raise serializers.ValidationError({"service": [_("This service is not offered at this branch.")]})
+            if attrs.get("branch") is not None and attrs["branch"] != request.staff.branch_id:
+                raise serializers.ValidationError({"branch": [_("This staff member works at another branch.")]})
+            self._check_address(request.business, attrs)
             if request.taken:
                 raise SlotUnavailable()
             return {**attrs, "staff": request.staff, "service": request.service, "business": request.business}
+
+        def _validate_anyone(self, attrs: dict) -> dict:
+            try:
+                request = anyone_request_get(
+                    service_id=attrs["service"], branch_id=attrs.get("branch"), start=attrs["start"]
+                )
+            except ServiceMissing as exc:
+                raise serializers.ValidationError({"service": [_("No such service.")]}) from exc
+            if request.branch_error:
+                raise serializers.ValidationError({"branch": [str(_BRANCH_ERRORS[request.branch_error])]})
+            self._check_address(request.business, attrs)
+            if not request.candidates:
+                raise SlotUnavailable()
+            return {
+                **attrs,
+                "staff": None,
+                "candidates": request.candidates,
+                "service": request.service,
+                "business": request.business,
+            }
+
+        @staticmethod
+        def _check_address(business: Business, attrs: dict) -> None:
+            if business.serves_at_home and not attrs.get("customer_address", "").strip():
+                raise serializers.ValidationError(
+                    {"customer_address": [_("This business comes to you: give the address.")]}
+                )
 
     @extend_schema(
         operation_id="bookings_list",
@@ -227,14 +287,27 @@ class BookingListCreateApi(APIView):
         s.is_valid(raise_exception=True)
         data = s.validated_data
         business = data["business"]
-        booking = services.booking_create(
-            customer=request.user,
-            staff_id=data["staff"].pk,
-            service=data["service"],
-            start=data["start"],
-            notes=data["notes"],
-            business=business,
-        )
+        address = data["customer_address"].strip() if business.serves_at_home else ""
+        if data["staff"] is None:
+            booking = services.booking_create_anyone(
+                customer=request.user,
+                service=data["service"],
+                candidates=data["candidates"],
+                start=data["start"],
+                notes=data["notes"],
+                customer_address=address,
+                business=business,
+            )
+        else:
+            booking = services.booking_create(
+                customer=request.user,
+                staff_id=data["staff"].pk,
+                service=data["service"],
+                start=data["start"],
+                notes=data["notes"],
+                customer_address=address,
+                business=business,
+            )
         # A booking just made has no payment: payments are made for a booking that exists (POST /payments), so
         # there is nothing to look up.
         return Response(BookingSerializer(booking, context={"tz": business.tz, "payments": {}}).data, status=201)

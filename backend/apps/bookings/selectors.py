@@ -15,11 +15,18 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.bookings.models import HOLDING_STATUSES, Booking, TsTzRange
-from apps.catalog.availability import Interval
+from apps.catalog.availability import Interval, clip_range, is_bookable
 from apps.catalog.busy import busy_from_rows
-from apps.catalog.errors import ServiceNotOffered
-from apps.catalog.models import Business, Service, Staff
-from apps.catalog.selectors import business_ids_run_by, service_get_active, staff_get_active, user_manages
+from apps.catalog.errors import ServiceMissing, ServiceNotOffered
+from apps.catalog.models import Branch, Business, Service, Staff
+from apps.catalog.selectors import (
+    business_ids_run_by,
+    service_get_active,
+    slot_rules,
+    staff_get_active,
+    staff_schedules,
+    user_manages,
+)
 from apps.core.errors import NotFound
 from apps.core.rows import model_columns, model_from_row, model_width
 
@@ -89,6 +96,7 @@ class BookingRequest:
     service: Service  # active, offered by `staff`
     business: Business
     taken: bool  # a booking holding time overlaps the request (widened by the service's buffers), as of now
+    offered_here: bool = True  # the service is offered at the staff member's branch (none chosen: everywhere)
 
 
 @cache
@@ -97,10 +105,13 @@ def _request_sql() -> str:
     or none when the staff member or the service is unknown or inactive, or the service is not offered."""
     link, staff, service = Staff.services.through._meta.db_table, Staff._meta.db_table, Service._meta.db_table
     business, booking = Business._meta.db_table, Booking._meta.db_table
+    where = Service.branches.through._meta.db_table
     holding = ", ".join(f"'{status}'" for status in sorted(HOLDING_STATUSES))
     # The overlap test is the exclusion constraint's own (same range, same condition): its GiST index answers it.
     return f"""
         SELECT {model_columns(Staff, "st")}, {model_columns(Service, "sv")}, {model_columns(Business, "bs")},
+               (NOT EXISTS (SELECT 1 FROM "{where}" sb WHERE sb.service_id = sv.id)
+                OR EXISTS (SELECT 1 FROM "{where}" sb WHERE sb.service_id = sv.id AND sb.branch_id = st.branch_id)),
                EXISTS (SELECT 1 FROM "{booking}" b
                         WHERE b.business_id = st.business_id AND b.staff_id = st.id AND b.status IN ({holding})
                           AND tstzrange(b.busy_start, b.busy_end, '[)') && tstzrange(
@@ -135,9 +146,114 @@ def booking_request_get(*, staff_id: int, service_id: int, start: datetime) -> B
     staff = model_from_row(Staff, row)
     service = model_from_row(Service, row[n_staff:])
     staff.__dict__["_offers_service"] = {service.pk: True}  # see catalog.selectors.staff_offers_service
-    business_row = row[n_staff + n_service : -1]
+    business_row = row[n_staff + n_service : -2]
     business = model_from_row(Business, business_row)
-    return BookingRequest(staff=staff, service=service, business=business, taken=bool(row[-1]))
+    return BookingRequest(
+        staff=staff, service=service, business=business, taken=bool(row[-1]), offered_here=bool(row[-2])
+    )
+
+
+# --- "anyone": the server picks the staff member ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AnyoneRequest:
+    """What a booking with no staff member named needs before it queues for any lock (`anyone_request_get`)."""
+
+    service: Service  # active, of an active business
+    business: Business
+    branch_id: int | None  # the branch it is for; None when `branch_error` says why there is none
+    branch_error: str  # "", "unknown" (not an active branch of the business), "not_offered", "required"
+    candidates: list[int]  # staff ids free at `start` by the early check, the fairest first
+
+
+@cache
+def _anyone_service_sql() -> str:
+    """The active service, its active business and, per active branch of the business in display order, whether
+    the service is offered there: one row, or none."""
+    service, business, branch = Service._meta.db_table, Business._meta.db_table, Branch._meta.db_table
+    where = Service.branches.through._meta.db_table
+    return f"""
+        SELECT {model_columns(Service, "sv")}, {model_columns(Business, "bs")},
+               ARRAY(SELECT br.id FROM "{branch}" br WHERE br.business_id = bs.id AND br.is_active
+                      ORDER BY br.display_order, br.id),
+               ARRAY(SELECT br.id FROM "{branch}" br WHERE br.business_id = bs.id AND br.is_active
+                        AND (NOT EXISTS (SELECT 1 FROM "{where}" sb WHERE sb.service_id = sv.id)
+                             OR EXISTS (SELECT 1 FROM "{where}" sb WHERE sb.service_id = sv.id AND sb.branch_id = br.id))
+                      ORDER BY br.display_order, br.id)
+          FROM "{service}" sv
+          JOIN "{business}" bs ON bs.id = sv.business_id AND bs.is_active
+         WHERE sv.id = %(service)s AND sv.is_active
+    """  # noqa: S608 - only the models' table and column names go into the text
+
+
+@cache
+def _anyone_staff_sql() -> str:
+    """The active staff of one branch who offer the service, with the number of bookings holding time they have
+    on the local day [%(day_start)s, %(day_end)s): the least booked first, then display order."""
+    link, staff, booking = Staff.services.through._meta.db_table, Staff._meta.db_table, Booking._meta.db_table
+    holding = ", ".join(f"'{status}'" for status in sorted(HOLDING_STATUSES))
+    return f"""
+        SELECT st.id,
+               (SELECT count(*) FROM "{booking}" b
+                 WHERE b.staff_id = st.id AND b.status IN ({holding})
+                   AND b.start >= %(day_start)s AND b.start < %(day_end)s) AS that_day
+          FROM "{link}" l
+          JOIN "{staff}" st ON st.id = l.staff_id AND st.is_active
+         WHERE l.service_id = %(service)s AND st.branch_id = %(branch)s AND st.business_id = %(business)s
+         ORDER BY that_day, st.display_order, st.id
+    """  # noqa: S608 - only the models' table names and status constants go into the text
+
+
+def anyone_request_get(*, service_id: int, branch_id: int | None, start: datetime) -> AnyoneRequest:
+    """The early check of a booking with no staff member named: the service and its business, the branch (the
+    one given; else the only active branch, or the only one offering the service) and the staff of that branch
+    who offer it and are free at `start` by the availability engine, the least booked that local day first (then
+    display order). 4 queries (service and branches; staff and their day's bookings; schedules; busy time);
+    1 when the branch is wrong. Nothing is locked: `booking_create` decides again for each one tried.
+
+    `ServiceMissing` (404) for an unknown or inactive service or business.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_anyone_service_sql(), {"service": service_id})
+        row = cursor.fetchone()
+    if row is None:
+        raise ServiceMissing()
+    n_service, n_business = model_width(Service), model_width(Business)
+    service = model_from_row(Service, row)
+    business = model_from_row(Business, row[n_service : n_service + n_business])
+    service.business = business
+    branches, offered = list(row[-2]), list(row[-1])
+    error = ""
+    if branch_id is not None:
+        error = "unknown" if branch_id not in branches else ("not_offered" if branch_id not in offered else "")
+    elif len(branches) == 1 or len(offered) == 1:
+        branch_id = offered[0] if offered else branches[0]
+        error = "" if offered else "not_offered"
+    else:
+        error = "required" if offered else "not_offered"
+    if error or branch_id is None:
+        return AnyoneRequest(service, business, None, error, [])
+    rules = slot_rules(service=service, business=business)
+    day = start.astimezone(rules.tz).date()
+    day_start = datetime.combine(day, time(), tzinfo=rules.tz)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _anyone_staff_sql(),
+            {
+                "service": service.pk,
+                "branch": branch_id,
+                "business": business.pk,
+                "day_start": day_start,
+                "day_end": datetime.combine(day + timedelta(days=1), time(), tzinfo=rules.tz),
+            },
+        )
+        ranked = [staff_id for staff_id, _count in cursor.fetchall()]
+    if not ranked or clip_range(day, day, rules) is None:
+        return AnyoneRequest(service, business, branch_id, "", [])
+    schedules = staff_schedules(staff_ids=ranked, date_from=day, date_to=day, business=business, service=service)
+    free = [staff_id for staff_id in ranked if is_bookable(schedules[staff_id], rules, start)]
+    return AnyoneRequest(service, business, branch_id, "", free)
 
 
 def booking_count_pending(*, customer_id: int, now: datetime) -> int:

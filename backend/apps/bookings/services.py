@@ -394,6 +394,40 @@ def booking_create(
     return booking
 
 
+def booking_create_anyone(
+    *,
+    customer: User,
+    service: Service,
+    candidates: Sequence[int],
+    start: datetime,
+    notes: str = "",
+    customer_address: str = "",
+    business: Business | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Book `service` at `start` with the first of `candidates` (staff ids, the fairest first: see
+    `selectors.anyone_request_get`) who is still free: each is tried through `booking_create`, so each under
+    the same three layers (the customer and staff locks, the engine's re-check under them, the exclusion
+    constraint). One who lost the slot to another request meanwhile (`SlotUnavailable`), stopped working or
+    stopped offering the service is skipped; `SlotUnavailable` only when none is left. Any other refusal (the
+    customer's limits) ends the attempt at once: it would refuse every candidate alike."""
+    for staff_id in candidates:
+        try:
+            return booking_create(
+                customer=customer,
+                staff_id=staff_id,
+                service=service,
+                start=start,
+                notes=notes,
+                customer_address=customer_address,
+                business=business,
+                now=now,
+            )
+        except (SlotUnavailable, ServiceNotOffered, NotFound):
+            logger.info("booking_anyone_candidate_taken", extra={"staff_id": staff_id, "service_id": service.pk})
+    raise SlotUnavailable()
+
+
 def booking_reschedule(
     *, booking_id: int, start: datetime, actor: User | None, reason: str = "", now: datetime | None = None
 ) -> Booking:

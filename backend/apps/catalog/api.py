@@ -8,6 +8,7 @@ counters live in the cache, which is the database).
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,9 +19,11 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from apps.catalog import selectors
+from apps.catalog import discovery, selectors
+from apps.catalog.models import Business
 from apps.core.money import MoneySerializer
 from apps.core.throttling import AnonThrottle
 
@@ -167,11 +170,16 @@ class ServiceListApi(PublicApi):
         operation_id="catalog_services_list",
         tags=TAGS,
         summary="Active services",
-        description=f"In display order, at most {selectors.LIST_LIMIT}. Names and descriptions follow `Accept-Language`.",
-        responses={200: ServiceOutputSerializer(many=True)},
+        description=f"In display order, at most {selectors.LIST_LIMIT}. Names and descriptions follow `Accept-Language`. "
+        "The services of the only active business of this server; where several businesses use it, 404 "
+        "`business_required`: ask `GET /api/v1/businesses/SLUG/services`.",
+        responses={
+            200: ServiceOutputSerializer(many=True),
+            404: OpenApiResponse(description="`business_required`: several businesses, name one."),
+        },
     )
     def get(self, request: Request) -> Response:
-        return Response(self.OutputSerializer(selectors.service_list(), many=True).data)
+        return Response(self.OutputSerializer(selectors.service_list_legacy(), many=True).data)
 
 
 class ServiceDetailApi(PublicApi):
@@ -204,14 +212,19 @@ class StaffListApi(PublicApi):
         tags=TAGS,
         summary="Active staff members",
         description=f"In display order, at most {selectors.LIST_LIMIT}. An unknown or inactive `service` "
-        "gives an empty list.",
+        "gives an empty list. Without `service`: the staff of the only active business of this server; where "
+        "several businesses use it, 404 `business_required` (ask `GET /api/v1/businesses/SLUG/staff`).",
         parameters=[InputSerializer],
-        responses={200: StaffOutputSerializer(many=True)},
+        responses={
+            200: StaffOutputSerializer(many=True),
+            404: OpenApiResponse(description="`business_required`: several businesses, name one."),
+        },
     )
     def get(self, request: Request) -> Response:
         s = self.InputSerializer(data=request.query_params)
         s.is_valid(raise_exception=True)
-        staff = selectors.staff_list(service_id=s.validated_data.get("service"))
+        service_id = s.validated_data.get("service")  # a service names its business
+        staff = selectors.staff_list(service_id=service_id) if service_id else selectors.staff_list_legacy()
         return Response(self.OutputSerializer(staff, many=True).data)
 
 
@@ -334,3 +347,333 @@ class AnyStaffAvailabilityApi(PublicApi):
             "slots": result.slots,
         }
         return Response(self.OutputSerializer(out, context={"tz": ZoneInfo(result.timezone)}).data)
+
+
+# --- businesses (discovery and a business's own catalog) -------------------------------------------------------
+
+
+class NearField(serializers.CharField):
+    """`LAT,LNG` in decimal degrees."""
+
+    def to_internal_value(self, data: Any) -> tuple[float, float]:
+        text = super().to_internal_value(data)
+        try:
+            lat_text, lng_text = text.split(",")
+            lat, lng = float(lat_text), float(lng_text)
+        except ValueError as exc:
+            raise serializers.ValidationError("Give LAT,LNG in decimal degrees, e.g. 24.7136,46.6753.") from exc
+        if not (math.isfinite(lat) and math.isfinite(lng) and -90 <= lat <= 90 and -180 <= lng <= 180):
+            raise serializers.ValidationError("Latitude must be within -90..90 and longitude within -180..180.")
+        return lat, lng
+
+
+@extend_schema_serializer(component_name="Branch")
+class BranchSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(help_text="In the language of the request.")
+    city = serializers.CharField()
+    district = serializers.CharField()
+    address = serializers.CharField()
+    latitude = serializers.FloatField(allow_null=True)
+    longitude = serializers.FloatField(allow_null=True)
+    contact_phone = serializers.CharField()
+    map_url = serializers.CharField(help_text="A map link, empty without coordinates.")
+
+
+@extend_schema_serializer(component_name="PriceRange")
+class PriceRangeSerializer(serializers.Serializer):
+    min = MoneySerializer()
+    max = MoneySerializer()
+
+
+@extend_schema_serializer(component_name="Rating")
+class RatingSerializer(serializers.Serializer):
+    average = serializers.FloatField(allow_null=True, help_text="Null until reviews exist.")
+    count = serializers.IntegerField()
+
+
+@extend_schema_serializer(component_name="NextAvailable")
+class NextAvailableSerializer(serializers.Serializer):
+    start = serializers.DateTimeField(help_text="In the business time zone.")
+    service = serializers.IntegerField(
+        help_text="The service it is for: the first matching `service=`, else the shortest."
+    )
+    staff = serializers.ListField(child=serializers.IntegerField(), help_text="Ids of the staff free then.")
+
+
+_RATING = {"average": None, "count": 0}  # a placeholder until reviews exist
+
+
+def _branch(branch: Any) -> dict[str, Any]:
+    return {
+        "id": branch.pk,
+        "name": branch.name,
+        "city": branch.city,
+        "district": branch.district,
+        "address": branch.address,
+        "latitude": branch.latitude,
+        "longitude": branch.longitude,
+        "contact_phone": branch.contact_phone,
+        "map_url": branch.map_url,
+    }
+
+
+def _business_summary(business: Any) -> dict[str, Any]:
+    return {
+        "slug": business.slug,
+        "name": business.name,
+        "name_ar": business.name_ar,
+        "name_en": business.name_en,
+        "category": business.category,
+        "description": business.description,
+        "logo_url": business.logo_url,
+        "serves_at_home": business.serves_at_home,
+        "timezone": business.timezone,
+    }
+
+
+@extend_schema_serializer(component_name="BusinessSummary")
+class BusinessHitSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField(help_text="In the language of the request.")
+    name_ar = serializers.CharField()
+    name_en = serializers.CharField()
+    category = serializers.ChoiceField(choices=Business.Category.choices)
+    description = serializers.CharField()
+    logo_url = serializers.CharField()
+    serves_at_home = serializers.BooleanField()
+    timezone = serializers.CharField()
+    city = serializers.CharField(help_text="The city of `branch` (empty when it has none).")
+    district = serializers.CharField()
+    branch = BranchSerializer(allow_null=True, help_text="The nearest branch with `near`, else the first one.")
+    branch_count = serializers.IntegerField()
+    distance_km = serializers.FloatField(required=False, help_text="Only with `near`: to the nearest branch, 0.1 km.")
+    price_range = PriceRangeSerializer(allow_null=True, help_text="Of its active services; null when it has none.")
+    rating = RatingSerializer()
+    next_available = NextAvailableSerializer(
+        allow_null=True, help_text=f"Its first bookable slot within {discovery.NEXT_DAYS} days; null when none."
+    )
+
+    def to_representation(self, hit: discovery.BusinessHit) -> dict[str, Any]:
+        tz = hit.business.tz
+        out = _business_summary(hit.business)
+        out |= {
+            "city": hit.branch.city if hit.branch else "",
+            "district": hit.branch.district if hit.branch else "",
+            "branch": _branch(hit.branch) if hit.branch else None,
+            "branch_count": len(hit.branches),
+        }
+        if hit.distance_km is not None:
+            out["distance_km"] = hit.distance_km
+        out["price_range"] = (
+            {"min": hit.price_min.as_dict(), "max": hit.price_max.as_dict()}
+            if hit.price_min is not None and hit.price_max is not None
+            else None
+        )
+        out["rating"] = dict(_RATING)
+        found = hit.next_available
+        out["next_available"] = (
+            {"start": found.start.astimezone(tz).isoformat(), "service": found.service.pk, "staff": found.staff_ids}
+            if found
+            else None
+        )
+        return out
+
+
+class BusinessListApi(PublicApi):
+    @extend_schema_serializer(component_name="BusinessSearchQuery")
+    class InputSerializer(serializers.Serializer):
+        q = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=200,
+            help_text="Words to find in names (Arabic or English), services, cities and districts. Arabic is "
+            "matched the way people type it: alef forms, taa marbuta / haa, alef maqsura / yaa, tatweel and "
+            "diacritics are ignored.",
+        )
+        city = serializers.CharField(
+            required=False, allow_blank=True, max_length=100, help_text="A city, in Arabic or English."
+        )
+        category = serializers.ChoiceField(choices=Business.Category.choices, required=False)
+        service = serializers.CharField(
+            required=False, allow_blank=True, max_length=200, help_text="Words of a service's name (e.g. قص شعر)."
+        )
+        near = NearField(required=False, help_text="LAT,LNG: only businesses within `radius_km`, nearest first.")
+        radius_km = serializers.FloatField(
+            required=False, min_value=0.1, max_value=discovery.MAX_RADIUS_KM, default=discovery.DEFAULT_RADIUS_KM
+        )
+        page = serializers.IntegerField(required=False, min_value=1, max_value=discovery.MAX_PAGE, default=1)
+        page_size = serializers.IntegerField(
+            required=False, min_value=1, max_value=discovery.MAX_PAGE_SIZE, default=discovery.PAGE_SIZE
+        )
+
+    @extend_schema_serializer(component_name="PaginatedBusinessList")
+    class OutputSerializer(serializers.Serializer):
+        count = serializers.IntegerField(help_text=f"Matches, exact up to {discovery.COUNT_CAP}.")
+        count_capped = serializers.BooleanField(help_text=f"True: {discovery.COUNT_CAP} or more.")
+        next = serializers.URLField(allow_null=True)
+        previous = serializers.URLField(allow_null=True)
+        results = BusinessHitSerializer(many=True)
+
+    @extend_schema(
+        operation_id="businesses_list",
+        tags=TAGS,
+        summary="Find businesses",
+        description=(
+            "Listed, active businesses matching every filter given, by name, or nearest first with `near` "
+            "(then `distance_km` is in each result). Each result has its price range, a rating placeholder and "
+            "its next available slot."
+        ),
+        parameters=[InputSerializer],
+        responses={200: OutputSerializer, 400: OpenApiResponse(description="`validation_error`.")},
+    )
+    def get(self, request: Request) -> Response:
+        s = self.InputSerializer(data=request.query_params)
+        s.is_valid(raise_exception=True)
+        data = s.validated_data
+        search = discovery.Search(
+            q=data.get("q", ""),
+            city=data.get("city", ""),
+            category=data.get("category", ""),
+            service=data.get("service", ""),
+            near=data.get("near"),
+            radius_km=data["radius_km"],
+            page=data["page"],
+            page_size=data["page_size"],
+        )
+        result = discovery.business_search(search)
+        url = request.build_absolute_uri()
+        page = search.page
+        out = {
+            "count": result.count,
+            "count_capped": result.count_capped,
+            "next": replace_query_param(url, "page", page + 1)
+            if result.has_next and page < discovery.MAX_PAGE
+            else None,
+            "previous": (
+                None
+                if page == 1
+                else (remove_query_param(url, "page") if page == 2 else replace_query_param(url, "page", page - 1))
+            ),
+            "results": [BusinessHitSerializer(hit).data for hit in result.hits],
+        }
+        return Response(out)
+
+
+@extend_schema_serializer(component_name="BusinessDetail")
+class BusinessDetailSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    name_ar = serializers.CharField()
+    name_en = serializers.CharField()
+    category = serializers.ChoiceField(choices=Business.Category.choices)
+    description = serializers.CharField()
+    logo_url = serializers.CharField()
+    serves_at_home = serializers.BooleanField()
+    timezone = serializers.CharField()
+    contact_phone = serializers.CharField()
+    service_area = serializers.ListField(child=serializers.CharField(), help_text="Cities a home service covers.")
+    currency = serializers.CharField()
+    require_payment = serializers.BooleanField()
+    cancellation_cutoff_hours = serializers.IntegerField()
+    rating = RatingSerializer()
+    branches = BranchSerializer(many=True)
+    services = serializers.ListField(
+        child=ServiceOutputSerializer(), help_text="As `GET .../services`, plus `branches`."
+    )
+    staff = serializers.ListField(child=StaffOutputSerializer(), help_text="As `GET .../staff`, plus `branch`.")
+
+
+class BusinessDetailApi(PublicApi):
+    @extend_schema(
+        operation_id="businesses_retrieve",
+        tags=TAGS,
+        summary="One business with its branches, services and staff",
+        responses={200: BusinessDetailSerializer, 404: OpenApiResponse(description="Unknown or unlisted business.")},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        found = selectors.business_profile(slug)
+        business = found.business
+        out = _business_summary(business) | {
+            "contact_phone": business.contact_phone,
+            "service_area": [c for c in business.service_area if isinstance(c, str)],
+            "currency": business.currency,
+            "require_payment": business.require_payment,
+            "cancellation_cutoff_hours": business.cancellation_cutoff_hours,
+            "rating": dict(_RATING),
+            "branches": [_branch(b) for b in found.branches],
+            "services": [ServiceOutputSerializer(s).data | {"branches": list(s.branch_ids)} for s in found.services],
+            "staff": [StaffOutputSerializer(s).data | {"branch": s.branch_id} for s in found.staff],
+        }
+        return Response(out)
+
+
+class BusinessServiceListApi(PublicApi):
+    @extend_schema(
+        operation_id="businesses_services_list",
+        tags=TAGS,
+        summary="A business's active services",
+        description="As `GET /api/v1/services`, for this business.",
+        responses={200: ServiceOutputSerializer(many=True), 404: OpenApiResponse(description="Unknown business.")},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        business = selectors.business_get_public(slug)
+        return Response(ServiceOutputSerializer(selectors.service_list(business_id=business.pk), many=True).data)
+
+
+class BusinessStaffListApi(PublicApi):
+    @extend_schema(
+        operation_id="businesses_staff_list",
+        tags=TAGS,
+        summary="A business's active staff",
+        description="As `GET /api/v1/staff`, for this business.",
+        parameters=[StaffListApi.InputSerializer],
+        responses={200: StaffOutputSerializer(many=True), 404: OpenApiResponse(description="Unknown business.")},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        s = StaffListApi.InputSerializer(data=request.query_params)
+        s.is_valid(raise_exception=True)
+        business = selectors.business_get_public(slug)
+        staff = selectors.staff_list(service_id=s.validated_data.get("service"), business_id=business.pk)
+        return Response(StaffOutputSerializer(staff, many=True).data)
+
+
+class BusinessAvailabilityApi(PublicApi):
+    @extend_schema_serializer(component_name="BusinessAvailabilityQuery")
+    class InputSerializer(AnyStaffAvailabilityApi.InputSerializer):
+        branch = serializers.IntegerField(
+            required=False, min_value=1, max_value=_ID_MAX, help_text="Only the staff of this branch."
+        )
+
+    @extend_schema(
+        operation_id="businesses_availability",
+        tags=TAGS,
+        summary="Bookable start times with any staff member of a business",
+        description=(
+            "As `GET /api/v1/availability`, for this business: the staff who can give the service (at an active "
+            "branch where it is offered; at `branch` when given). `POST /bookings` without `staff` books one of "
+            "those listed for the slot."
+        ),
+        parameters=[InputSerializer],
+        responses={
+            200: AnyStaffAvailabilityApi.OutputSerializer,
+            400: OpenApiResponse(description="`validation_error`."),
+            404: OpenApiResponse(description="Unknown business, or unknown or inactive service of it."),
+        },
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        s = self.InputSerializer(data=request.query_params)
+        s.is_valid(raise_exception=True)
+        data = s.validated_data
+        business = selectors.business_get_public(slug)
+        service = selectors.service_get_active(data["service"], business_id=business.pk)
+        service.staff_ids = selectors.service_givers(service_id=service.pk, branch_id=data.get("branch"))  # type: ignore[attr-defined]
+        result = selectors.slot_list_any_staff(service=service, date=data.get("date"))
+        out = {
+            "service": result.service.pk,
+            "date": result.date,
+            "timezone": result.timezone,
+            "staff": result.staff_ids,
+            "slots": result.slots,
+        }
+        return Response(AnyStaffAvailabilityApi.OutputSerializer(out, context={"tz": ZoneInfo(result.timezone)}).data)

@@ -52,6 +52,8 @@ API's job.
 Other helpers
 -------------
 * ``compute_slots_many`` shares the per-request work (calendar, bounds) between staff members; keys are kept.
+* ``first_slot_many`` is the first row of ``merge_any_staff`` over ``compute_slots_many``, computed without
+  listing the other slots (discovery's "next available").
 * ``merge_any_staff`` lists each distinct ``(start, end)`` once, by start, with the sorted keys of the staff
   members offering it (keys must be orderable, e.g. staff ids).
 * ``overlaps`` / ``subtract`` compare by instant (inputs in any zone); ``subtract`` returns the union of its
@@ -81,6 +83,7 @@ __all__ = [
     "clip_range",
     "compute_slots",
     "compute_slots_many",
+    "first_slot_many",
     "is_bookable",
     "merge_any_staff",
     "overlaps",
@@ -211,6 +214,30 @@ def compute_slots_many(
     if plan is None:
         return {key: [] for key in schedules}
     return {key: plan.slots(schedule) for key, schedule in schedules.items()}
+
+
+def first_slot_many(
+    schedules: Mapping[K, StaffSchedule], rules: SlotRules, date_from: date, date_to: date
+) -> tuple[Interval, list[K]] | None:
+    """The earliest slot any of the staff members has on [date_from, date_to], with the sorted keys of those
+    free then: exactly the first row of ``merge_any_staff(compute_slots_many(...))``, without listing every slot
+    (each staff member's allowed starts are computed and only the first aligned one taken). None when none."""
+    plan = _Plan.build(rules, date_from, date_to)
+    if plan is None:
+        return None
+    best: datetime | None = None
+    keys: list[K] = []
+    for key, schedule in schedules.items():
+        first = _first_aligned(plan.start_ranges(schedule), plan.calendar.segments, rules.step)
+        if first is None or (best is not None and first > best):
+            continue
+        if best is None or first < best:
+            best, keys = first, [key]
+        else:
+            keys.append(key)
+    if best is None:
+        return None
+    return _interval(best, best + rules.duration), sorted(keys)
 
 
 def merge_any_staff(per_staff: Mapping[K, Sequence[Interval]]) -> list[tuple[Interval, list[K]]]:
@@ -438,6 +465,24 @@ def _aligned(ranges: list[_Span], segments: list[_Segment], step: timedelta) -> 
                 u += step
             j += 1
     return out
+
+
+def _first_aligned(ranges: list[_Span], segments: list[_Segment], step: timedelta) -> datetime | None:
+    """The first instant ``_aligned`` would give, without the others."""
+    i, n = 0, len(segments)
+    for lo, hi in ranges:
+        while i < n and segments[i][1] <= lo:
+            i += 1
+        j = i
+        while j < n and segments[j][0] < hi:
+            seg_start, seg_end, anchor = segments[j]
+            a = lo if lo > seg_start else seg_start
+            b = hi if hi < seg_end else seg_end
+            u = anchor - ((anchor - a) // step) * step
+            if u < b:
+                return u
+            j += 1
+    return None
 
 
 def _time_of_day(t: time) -> timedelta:

@@ -25,3 +25,19 @@ class ServiceNotOffered(DomainError):
 @register_error
 class InvalidDateRange(DomainError):
     code, status, message = "invalid_date_range", 400, _("The date range is invalid: it ends before it starts.")
+
+
+class BusinessMissing(NotFound):
+    message = _("No such business.")
+
+
+@register_error
+class BusinessRequired(DomainError):
+    code, status, message = (
+        "business_required",
+        404,
+        _(
+            "Several businesses use this server: ask for one by its address, /api/v1/businesses/SLUG/services, "
+            "/api/v1/businesses/SLUG/staff or /api/v1/businesses/SLUG/availability (GET /api/v1/businesses finds them)."
+        ),
+    )

@@ -5,6 +5,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -13,8 +15,9 @@ from django.utils.timezone import now
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from apps.catalog.search import city_key, city_names, normalize
 from apps.core.money import Money
-from apps.core.scoping import BusinessScopedManager
+from apps.core.scoping import BusinessScopedManager, platform
 
 
 def _validate_timezone(value: str) -> None:
@@ -53,7 +56,10 @@ class Business(models.Model):
     is_active = models.BooleanField(_("active"), default=True, help_text=_("Off: nobody can book it."))
     is_listed = models.BooleanField(_("listed"), default=True, help_text=_("Shown in search results."))
     sender_name = models.CharField(
-        _("message sender name"), max_length=11, blank=True, help_text=_("The SMS sender customers see (blank: Mawid's).")
+        _("message sender name"),
+        max_length=11,
+        blank=True,
+        help_text=_("The SMS sender customers see (blank: Mawid's)."),
     )
     commission_bps = models.PositiveIntegerField(
         _("platform commission (basis points)"),
@@ -65,8 +71,14 @@ class Business(models.Model):
         _("serves at the customer's address"), default=False, help_text=_("Bookings record the customer's address.")
     )
     service_area = models.JSONField(_("service area (cities)"), default=list, blank=True)
-    # Normalized names and cities (catalog.search.normalize), kept by save(): what `q` matches.
+    # Normalized names and cities (catalog.search.normalize), kept by save(): what `q` matches. It ends with
+    # `catalog_text`: the names of its services and its branches' names, cities and districts, which
+    # `business_search_refresh` keeps when a branch or a service is saved or deleted.
     search_text = models.TextField(editable=False, default="")
+    catalog_text = models.TextField(editable=False, default="")
+    # The keys (catalog.search.city_key) of the cities of its active branches and, for a home-service business,
+    # of its service area: what `city=` matches. Kept with `catalog_text`.
+    city_keys = ArrayField(models.CharField(max_length=100), editable=False, default=list, blank=True)
 
     timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Riyadh", validators=[_validate_timezone])
     currency = models.CharField(_("currency"), max_length=3, default="SAR")
@@ -104,17 +116,27 @@ class Business(models.Model):
         ordering = ["name_en", "id"]
         verbose_name = _("business")
         verbose_name_plural = _("businesses")
+        indexes = [
+            # Discovery (catalog.discovery): `q` is a substring match of the folded text (trigrams), `city` an
+            # array containment, the default order the name among the listed ones.
+            GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="business_search_trgm"),
+            GinIndex(fields=["city_keys"], name="business_city_keys"),
+            models.Index(
+                fields=["name_en", "id"], name="business_listed_name_idx", condition=Q(is_active=True, is_listed=True)
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        from apps.catalog.search import normalize
 
-        self.search_text = normalize(" ".join([self.name_ar, self.name_en, self.slug]))
+        self.search_text = _business_text(self)
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
         super().save(*args, **kwargs)
+        if kwargs.get("update_fields") is None or _SEARCHED & set(kwargs["update_fields"]):
+            business_search_refresh(self.pk)  # from the rows as they are now (this copy's catalog_text may be old)
 
     @property
     def name(self) -> str:
@@ -143,6 +165,49 @@ class Business(models.Model):
     @property
     def cancellation_cutoff(self) -> timedelta:
         return timedelta(hours=self.cancellation_cutoff_hours)
+
+
+_SEARCHED = {"name_ar", "name_en", "slug", "service_area", "serves_at_home"}
+
+
+def _business_text(business: Business) -> str:
+    names = normalize(" ".join([business.name_ar, business.name_en, business.slug]))
+    return f"{names} {business.catalog_text}".strip()
+
+
+def business_search_refresh(business_id: int | None) -> None:
+    """Recompute what discovery matches a business by (`catalog_text`, `search_text`, `city_keys`) from its
+    active branches and services: 3 queries. Branch and Service saves and deletes call it; code that writes them
+    in bulk (`bulk_create`, `update()`) calls it itself, once per business (or `manage.py refresh_search`)."""
+    if business_id is None:
+        return
+    with platform():  # one business's rows, named by id: safe from any surface, even before its scope is set
+        _refresh(business_id)
+
+
+def _refresh(business_id: int) -> None:
+    business = Business.objects.filter(pk=business_id).first()
+    if business is None:
+        return
+    branches = list(
+        Branch.objects.filter(business_id=business_id, is_active=True).values_list(
+            "name_ar", "name_en", "city", "district"
+        )
+    )
+    services = list(Service.objects.filter(business_id=business_id, is_active=True).values_list("name_ar", "name_en"))
+    words: list[str] = []
+    for name_ar, name_en, city, district in branches:
+        words += [normalize(name_ar), normalize(name_en), city_names(city), normalize(district)]
+    area = [str(c) for c in business.service_area if isinstance(c, str)] if business.serves_at_home else []
+    words += [city_names(c) for c in area]
+    for name_ar, name_en in services:
+        words += [normalize(name_ar), normalize(name_en)]
+    catalog_text = " ".join(dict.fromkeys(w for w in words if w))
+    keys = sorted({city_key(c) for c in [*(b[2] for b in branches), *area] if city_key(c)})
+    business.catalog_text = catalog_text
+    Business.objects.filter(pk=business_id).update(
+        catalog_text=catalog_text, search_text=_business_text(business), city_keys=keys
+    )
 
 
 def _localized(arabic: str, english: str) -> str:
@@ -197,10 +262,23 @@ class Branch(BusinessOwned):
         ordering = ["display_order", "id"]
         verbose_name = _("branch")
         verbose_name_plural = _("branches")
-        indexes = [models.Index(fields=["business", "display_order"], name="branch_business_idx")]
+        indexes = [
+            models.Index(fields=["business", "display_order"], name="branch_business_idx"),
+            # Discovery's `near`: the branches inside a bounding box, found by latitude then longitude.
+            models.Index(fields=["latitude", "longitude"], name="branch_location_idx", condition=Q(is_active=True)),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        business_search_refresh(self.business_id)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().delete(*args, **kwargs)
+        business_search_refresh(self.business_id)
+        return result
 
     @property
     def name(self) -> str:
@@ -246,7 +324,9 @@ class Membership(BusinessOwned):
 
 
 class Service(BusinessOwned):
-    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="services", verbose_name=_("business"))
+    business = models.ForeignKey(
+        Business, on_delete=models.PROTECT, related_name="services", verbose_name=_("business")
+    )
     branches = models.ManyToManyField(
         Branch,
         related_name="services",
@@ -267,15 +347,32 @@ class Service(BusinessOwned):
     buffer_after_minutes = models.PositiveSmallIntegerField(_("buffer after (minutes)"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
     display_order = models.PositiveIntegerField(_("display order"), default=0)
+    # Both names, normalized (catalog.search.normalize), kept by save(): what discovery's `service=` matches.
+    search_text = models.TextField(editable=False, default="")
 
     class Meta:
         ordering = ["display_order", "id"]
         verbose_name = _("service")
         verbose_name_plural = _("services")
-        indexes = [models.Index(fields=["business", "display_order"], name="service_business_idx")]
+        indexes = [
+            models.Index(fields=["business", "display_order"], name="service_business_idx"),
+            GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="service_search_trgm"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_text = normalize(f"{self.name_ar} {self.name_en}")
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+        super().save(*args, **kwargs)
+        business_search_refresh(self.business_id)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().delete(*args, **kwargs)
+        business_search_refresh(self.business_id)
+        return result
 
     @property
     def name(self) -> str:
@@ -283,7 +380,7 @@ class Service(BusinessOwned):
 
     @property
     def description(self) -> str:
-        lang = (get_language() or "en")
+        lang = get_language() or "en"
         return self.description_ar if lang.startswith("ar") and self.description_ar else self.description_en
 
     @property
@@ -308,9 +405,7 @@ class Staff(BusinessOwned):
     of that business."""
 
     business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="staff", verbose_name=_("business"))
-    branch = models.ForeignKey(
-        Branch, on_delete=models.PROTECT, related_name="staff", verbose_name=_("branch")
-    )
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="staff", verbose_name=_("branch"))
     business_parent = "branch"
 
     user = models.OneToOneField(

@@ -42,3 +42,69 @@ def normalize(text: str) -> str:
     # NFKD turns some Arabic presentation forms back into letters that need folding again.
     text = _DIACRITICS.sub("", text).translate(_FOLD)
     return _SEPARATORS.sub(" ", text.lower()).strip()
+
+
+# Saudi cities people write in Arabic or in English (and in several English spellings): each spelling folds to
+# one key, so that `city=Riyadh` finds a branch whose city was typed "الرياض" and the other way round.
+_CITIES: dict[str, tuple[str, ...]] = {
+    "الرياض": ("riyadh", "riyad", "ar riyadh", "al riyadh", "riyadh city"),
+    "جده": ("jeddah", "jedda", "jiddah", "jidda"),
+    "مكه": ("makkah", "mecca", "makka", "mekkah", "makkah al mukarramah", "مكة المكرمة"),
+    "المدينه": ("madinah", "medina", "al madinah", "madina", "al madinah al munawwarah", "المدينة المنورة"),
+    "الدمام": ("dammam", "ad dammam", "al dammam"),
+    "الخبر": ("khobar", "al khobar", "al khubar", "alkhobar"),
+    "الظهران": ("dhahran", "dhahran city"),
+    "الطايف": ("taif", "at taif", "al taif"),
+    "تبوك": ("tabuk", "tabouk"),
+    "بريده": ("buraydah", "buraidah", "buraida"),
+    "ابها": ("abha",),
+    "خميس مشيط": ("khamis mushait", "khamis mushayt"),
+    "حايل": ("hail", "ha il", "hayil"),
+    "جازان": ("jazan", "jizan", "gizan"),
+    "نجران": ("najran",),
+    "الاحساء": ("al ahsa", "al hasa", "hofuf", "al hofuf", "alahsa"),
+    "الجبيل": ("jubail", "al jubail"),
+    "ينبع": ("yanbu", "yanbu al bahr"),
+    "القطيف": ("qatif", "al qatif"),
+    "الخرج": ("al kharj", "kharj"),
+    "عنيزه": ("unaizah", "unayzah", "onaizah"),
+    "الباحه": ("al baha", "baha", "al bahah"),
+    "عرعر": ("arar",),
+    "سكاكا": ("sakaka", "skaka"),
+}
+_CITY_KEYS: dict[str, str] = {}
+for _arabic, _english in _CITIES.items():
+    _CITY_KEYS[normalize(_arabic)] = normalize(_arabic)
+    for _spelling in _english:
+        _CITY_KEYS[normalize(_spelling)] = normalize(_arabic)
+
+
+def city_key(city: str) -> str:
+    """The key a city is compared by: the normalized Arabic name of a known Saudi city in any of its spellings
+    (with or without the article: "Riyadh", "الرياض", "رياض"), else the normalized text."""
+    text = normalize(city)
+    if text in _CITY_KEYS:
+        return _CITY_KEYS[text]
+    for prefix in ("ال", "al "):  # "رياض" / "al riyadh" -> the same city as "الرياض" / "riyadh"
+        if text.startswith(prefix) and text[len(prefix) :] in _CITY_KEYS:
+            return _CITY_KEYS[text[len(prefix) :]]
+        if f"{prefix}{text}" in _CITY_KEYS:
+            return _CITY_KEYS[f"{prefix}{text}"]
+    return text
+
+
+def city_names(city: str) -> str:
+    """A city as searchable text: what was typed plus its known Arabic and first English spelling ("Riyadh" also
+    finds "الرياض")."""
+    key = city_key(city)
+    names = [normalize(city)]
+    arabic = next((a for a in _CITIES if normalize(a) == key), None)
+    if arabic is not None:
+        names += [normalize(arabic), normalize(_CITIES[arabic][0])]
+    return " ".join(dict.fromkeys(n for n in names if n))
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` for LIKE, with LIKE's own wildcards escaped (the default escape character is a backslash)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -47,8 +48,24 @@ from apps.catalog.availability import (
     merge_any_staff,
 )
 from apps.catalog.busy import BusySource, busy_intervals
-from apps.catalog.errors import InvalidDateRange, ServiceMissing, ServiceNotOffered, StaffMissing
-from apps.catalog.models import Business, Closure, Membership, ScheduleException, Service, Staff, WorkingHours
+from apps.catalog.errors import (
+    BusinessMissing,
+    BusinessRequired,
+    InvalidDateRange,
+    ServiceMissing,
+    ServiceNotOffered,
+    StaffMissing,
+)
+from apps.catalog.models import (
+    Branch,
+    Business,
+    Closure,
+    Membership,
+    ScheduleException,
+    Service,
+    Staff,
+    WorkingHours,
+)
 from apps.core.errors import NotFound
 from apps.core.scoping import platform
 
@@ -74,6 +91,110 @@ def business_default() -> Business | None:
     business: `/api/v1/businesses/SLUG/...`)."""
     found = list(Business.objects.filter(is_active=True).order_by("pk")[:2])
     return found[0] if len(found) == 1 else None
+
+
+def business_for_legacy_lists() -> Business | None:
+    """The business the single-business list paths (`/api/v1/services`, `/api/v1/staff`) answer for: the only
+    active one; None when there is none (the lists are empty). With several, `BusinessRequired` (404
+    `business_required`): those paths then need it named, `/api/v1/businesses/SLUG/services` and `/staff`.
+    Paths that name a service or a staff member by id keep answering by id. One query."""
+    found = list(Business.objects.filter(is_active=True).order_by("pk")[:2])
+    if len(found) > 1:
+        raise BusinessRequired()
+    return found[0] if found else None
+
+
+def _only_active_business() -> RawSQL:
+    """SQL for the id of the only active business; NULL when there are none or several."""
+    table = Business._meta.db_table
+    return RawSQL(  # noqa: S611 - the model's table name only, no values
+        f'SELECT CASE WHEN count(*) = 1 THEN min(id) END FROM (SELECT id FROM "{table}" WHERE is_active LIMIT 2) o',  # noqa: S608
+        [],
+    )
+
+
+def service_list_legacy() -> list[Service]:
+    """`service_list()` of the only active business (`business_for_legacy_lists`): one query when it has
+    services, a second one only to tell "none" from "several businesses" (`BusinessRequired`)."""
+    found = list(
+        _active_services().filter(business_id=_only_active_business()).order_by("display_order", "id")[:LIST_LIMIT]
+    )
+    if not found:
+        business_for_legacy_lists()
+    return found
+
+
+def staff_list_legacy() -> list[Staff]:
+    """`staff_list()` of the only active business, as `service_list_legacy`."""
+    found = list(
+        _active_staff().filter(business_id=_only_active_business()).order_by("display_order", "id")[:LIST_LIMIT]
+    )
+    if not found:
+        business_for_legacy_lists()
+    return found
+
+
+def business_get_public(slug: str) -> Business:
+    """The active, listed business with this slug; `NotFound` otherwise (unknown, inactive or unlisted). One
+    query."""
+    business = Business.objects.filter(slug=slug, is_active=True, is_listed=True).first()
+    if business is None:
+        raise BusinessMissing()
+    return business
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessProfile:
+    business: Business
+    branches: list[Branch]  # active, in display order
+    services: list[Service]  # active, in display order, with `staff_ids` and `branch_ids` (empty: every branch)
+    staff: list[Staff]  # active, in display order, with `service_ids`
+
+
+def business_profile(slug: str) -> BusinessProfile:
+    """A listed business with its active branches, services and staff (`business_get_public`): 4 queries."""
+    business = business_get_public(slug)
+    branches = list(Branch.objects.filter(business_id=business.pk, is_active=True).order_by("display_order", "id"))
+    services: list[Service] = list(
+        service_list(business_id=business.pk).annotate(
+            branch_ids=ArraySubquery(
+                Service.branches.through.objects.filter(service_id=OuterRef("pk"))
+                .order_by("branch_id")
+                .values("branch_id")
+            )
+        )
+    )
+    staff = list(staff_list(business_id=business.pk))
+    for row in [*services, *staff]:
+        row.business = business
+    return BusinessProfile(business=business, branches=branches, services=services, staff=staff)
+
+
+@cache
+def givers_sql() -> str:
+    """An expression: the ids of the staff who can give the service `{service}` (a column or a parameter), in
+    display order, NULL for none: active, offering it, at an active branch where it is offered (a service with no
+    branches chosen is offered at every branch), and at branch `%(branch)s` when that is not NULL."""
+    link, staff, branch = _Staffing._meta.db_table, Staff._meta.db_table, Branch._meta.db_table
+    where = Service.branches.through._meta.db_table
+    return f"""(SELECT array_agg(st.id ORDER BY st.display_order, st.id)
+          FROM "{link}" l
+          JOIN "{staff}" st ON st.id = l.staff_id AND st.is_active
+          JOIN "{branch}" br ON br.id = st.branch_id AND br.is_active
+         WHERE l.service_id = {{service}} AND (%(branch)s::bigint IS NULL OR st.branch_id = %(branch)s::bigint)
+           AND (NOT EXISTS (SELECT 1 FROM "{where}" sb WHERE sb.service_id = l.service_id)
+                OR EXISTS (SELECT 1 FROM "{where}" sb WHERE sb.service_id = l.service_id AND sb.branch_id = st.branch_id)))
+    """  # noqa: S608 - only the models' table names go into the text
+
+
+def service_givers(*, service_id: int, branch_id: int | None = None) -> list[int]:
+    """The staff who can give this service (at this branch): see `givers_sql`. One query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT " + givers_sql().format(service="%(service)s"), {"service": service_id, "branch": branch_id}
+        )
+        row = cursor.fetchone()
+    return list(row[0] or []) if row else []
 
 
 def _service_ids_of(staff_ref: OuterRef) -> ArraySubquery:
@@ -110,25 +231,36 @@ def _active_staff() -> QuerySet[Staff]:
     )
 
 
-def service_list() -> QuerySet[Service]:
-    """Active services in display order (at most `LIST_LIMIT`), each with `staff_ids`. One query."""
-    return _active_services().order_by("display_order", "id")[:LIST_LIMIT]
+def service_list(*, business_id: int | None = None) -> QuerySet[Service]:
+    """Active services in display order (at most `LIST_LIMIT`), each with `staff_ids`; a business's only when
+    `business_id` is given. One query."""
+    qs = _active_services()
+    if business_id is not None:
+        qs = qs.filter(business_id=business_id)
+    return qs.order_by("display_order", "id")[:LIST_LIMIT]
 
 
-def service_get_active(service_id: int) -> Service:
-    """The active service with `staff_ids`; `NotFound` when unknown or inactive. One query."""
-    service = _active_services().filter(pk=service_id).first()
+def service_get_active(service_id: int, *, business_id: int | None = None) -> Service:
+    """The active service with `staff_ids`; `NotFound` when unknown or inactive (or another business's, when
+    `business_id` is given). One query."""
+    qs = _active_services().filter(pk=service_id)
+    if business_id is not None:
+        qs = qs.filter(business_id=business_id)
+    service = qs.first()
     if service is None:
         raise ServiceMissing()
     return service
 
 
-def staff_list(*, service_id: int | None = None) -> QuerySet[Staff]:
+def staff_list(*, service_id: int | None = None, business_id: int | None = None) -> QuerySet[Staff]:
     """Active staff in display order (at most `LIST_LIMIT`), each with `service_ids`. One query.
 
-    With `service_id`, only those who offer that service (none when it is unknown or inactive).
+    With `service_id`, only those who offer that service (none when it is unknown or inactive); with
+    `business_id`, only that business's.
     """
     qs = _active_staff()
+    if business_id is not None:
+        qs = qs.filter(business_id=business_id)
     if service_id is not None:
         qs = qs.filter(
             Exists(_Staffing.objects.filter(staff_id=OuterRef("pk"), service_id=service_id, service__is_active=True))
@@ -267,13 +399,24 @@ def staff_schedules(
     end = _day_start(date_to + _DAY, tz) + after
     first_day, last_day = start.astimezone(tz).date(), end.astimezone(tz).date()
 
+    rows = _schedule_rows(ids, start, end, first_day, last_day)
+    busy = busy_intervals(staff_ids=ids, start=start, end=end, exclude_booking_id=exclude_booking_id, booked=booked)
+    return _build_schedules(ids, rows, busy, tz, first_day, last_day)
+
+
+def _build_schedules(
+    ids: Sequence[int],
+    rows: Sequence[tuple[Any, ...]],
+    busy: dict[int, list[Interval]],
+    tz: ZoneInfo,
+    first_day: date,
+    last_day: date,
+) -> dict[int, StaffSchedule]:
     weekly: dict[int, list[WeeklyHours]] = defaultdict(list)
     extra: dict[int, list[Interval]] = defaultdict(list)
     time_off: dict[int, list[Interval]] = defaultdict(list)
     closures: dict[int, list[Interval]] = defaultdict(list)
-    for kind, staff_id, weekday, from_time, to_time, from_, to, first, last in _schedule_rows(
-        ids, start, end, first_day, last_day
-    ):
+    for kind, staff_id, weekday, from_time, to_time, from_, to, first, last in rows:
         if kind == _WEEKLY:
             weekly[staff_id].append(WeeklyHours(weekday, from_time, to_time))
         elif kind == ScheduleException.Kind.TIME_OFF:
@@ -284,8 +427,6 @@ def staff_schedules(
             closures[staff_id].append(
                 Interval(_day_start(max(first, first_day), tz), _day_start(min(last, last_day) + _DAY, tz))
             )
-    busy = busy_intervals(staff_ids=ids, start=start, end=end, exclude_booking_id=exclude_booking_id, booked=booked)
-
     return {
         staff_id: StaffSchedule(
             weekly=tuple(weekly[staff_id]),
@@ -296,6 +437,49 @@ def staff_schedules(
         )
         for staff_id in ids
     }
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRequest:
+    """One business's share of `staff_schedules_many`: its staff, its local dates and the service they are for."""
+
+    business: Business
+    staff_ids: Sequence[int]
+    date_from: date
+    date_to: date
+    service: Service | None = None
+
+
+def staff_schedules_many(requests: Sequence[ScheduleRequest]) -> list[dict[int, StaffSchedule]]:
+    """`staff_schedules` for several businesses at once (each with its own time zone, dates and service), in the
+    same two queries whatever the number of businesses or staff: the rows of the union of their windows, each
+    staff member's given to the business that asked for them. A staff member asked for twice gets the union
+    window's rows both times (more data than needed never changes a slot: the engine cuts to its dates)."""
+    spans: list[tuple[datetime, datetime, date, date]] = []
+    for request in requests:
+        if request.date_from > request.date_to or request.date_from < _FIRST_DAY or request.date_to > _LAST_DAY:
+            raise InvalidDateRange()
+        tz = request.business.tz
+        before, after = _reach(request.service)
+        start = _day_start(request.date_from, tz) - before
+        end = _day_start(request.date_to + _DAY, tz) + after
+        spans.append((start, end, start.astimezone(tz).date(), end.astimezone(tz).date()))
+    ids = sorted({staff_id for request in requests for staff_id in request.staff_ids})
+    if not ids:
+        return [{} for _ in requests]
+    start, end = min(s[0] for s in spans), max(s[1] for s in spans)
+    first_day, last_day = min(s[2] for s in spans), max(s[3] for s in spans)
+    rows = _schedule_rows(ids, start, end, first_day, last_day)
+    busy = busy_intervals(staff_ids=ids, start=start, end=end)
+    out: list[dict[int, StaffSchedule]] = []
+    for request, (_start, _end, first, last) in zip(requests, spans, strict=True):
+        mine = set(request.staff_ids)
+        out.append(
+            _build_schedules(
+                sorted(mine), [row for row in rows if row[1] in mine], busy, request.business.tz, first, last
+            )
+        )
+    return out
 
 
 # --- availability -----------------------------------------------------------------------------------------

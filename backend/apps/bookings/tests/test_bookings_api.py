@@ -84,7 +84,9 @@ def test_post_bookings_answers_409_for_a_time_not_offered(auth_client, customer,
 @pytest.mark.parametrize(
     ("payload", "field"),
     [
-        ({"service": "SERVICE", "start": "START"}, "staff"),
+        # No staff member is "anyone" now (test_booking_anyone); a branch that is not the business's is refused.
+        ({"service": "SERVICE", "start": "START", "branch": 999999}, "branch"),
+        ({"staff": "STAFF", "service": "SERVICE", "start": "START", "branch": 999999}, "branch"),
         ({"staff": 999999, "service": "SERVICE", "start": "START"}, "staff"),
         ({"staff": "STAFF", "service": 999999, "start": "START"}, "service"),
         ({"staff": "STAFF", "service": "SERVICE", "start": "tomorrow"}, "start"),

@@ -19,6 +19,7 @@ from apps.catalog.availability import (
     clip_range,
     compute_slots,
     compute_slots_many,
+    first_slot_many,
     is_bookable,
     merge_any_staff,
     overlaps,
@@ -219,9 +220,14 @@ NEW_YORK = ZoneInfo("America/New_York")
 NOTICE_ACROSS_A_JUMP_FORWARD = (
     StaffSchedule(weekly=(WeeklyHours(6, time(0), time(2, 55)), WeeklyHours(6, time(2, 55), time(3, 5)))),
     SlotRules(
-        duration=5 * MIN, buffer_before=timedelta(0), buffer_after=timedelta(0), step=5 * MIN,
-        now=datetime(2026, 3, 7, 7, 45, tzinfo=NEW_YORK), min_notice=timedelta(hours=19, minutes=15),
-        max_advance_days=60, tz=NEW_YORK,
+        duration=5 * MIN,
+        buffer_before=timedelta(0),
+        buffer_after=timedelta(0),
+        step=5 * MIN,
+        now=datetime(2026, 3, 7, 7, 45, tzinfo=NEW_YORK),
+        min_notice=timedelta(hours=19, minutes=15),
+        max_advance_days=60,
+        tz=NEW_YORK,
     ),
     date(2026, 3, 8),
     date(2026, 3, 8),
@@ -329,6 +335,21 @@ def test_many_staff_and_the_any_staff_view_agree_with_one_staff_member(scenario)
     assert [slot for slot, _ in merged] == sorted(free_sets[1] | free_sets[2], key=lambda slot: slot.start)
     for slot, keys in merged:
         assert keys == [key for key in (1, 2) if slot in free_sets[key]]
+
+
+@FEWER
+@given(scenarios())
+def test_the_first_slot_of_anyone_is_the_first_row_of_the_any_staff_view(scenario):
+    schedule, rules, date_from, date_to = scenario
+    free = StaffSchedule(weekly=schedule.weekly, extra=schedule.extra, closures=schedule.closures)
+    schedules = {2: schedule, 1: free, 3: StaffSchedule(weekly=())}
+
+    merged = merge_any_staff(compute_slots_many(schedules, rules, date_from, date_to))
+
+    assert first_slot_many(schedules, rules, date_from, date_to) == (tuple(merged[0]) if merged else None)
+    assert first_slot_many({2: schedule}, rules, date_from, date_to) == (
+        (slots[0], [2]) if (slots := compute_slots(schedule, rules, date_from, date_to)) else None
+    )
 
 
 @THOROUGH

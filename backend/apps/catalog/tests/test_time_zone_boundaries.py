@@ -45,9 +45,9 @@ def test_a_closure_covers_its_local_day_from_local_midnight_to_local_midnight(ni
 def test_the_schedule_of_a_closed_day_holds_the_local_day(night_owl, business):
     ClosureFactory(name="National Day", start_date=DAY, end_date=DAY)
 
-    schedule = selectors.staff_schedules(
-        staff_ids=[night_owl.pk], date_from=DAY, date_to=DAY, business=business
-    )[night_owl.pk]
+    schedule = selectors.staff_schedules(staff_ids=[night_owl.pk], date_from=DAY, date_to=DAY, business=business)[
+        night_owl.pk
+    ]
 
     assert [(c.start, c.end) for c in schedule.closures] == [(at("00:00"), at("00:00", DAY + timedelta(days=1)))]
 
