@@ -13,11 +13,12 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.admin import ManagerAccessMixin
 from apps.bookings.admin import register_booking_inline
+from apps.catalog.selectors import business_ids_run_by
 from apps.core.admin_dates import SafeDateHierarchyMixin
 from apps.core.errors import DomainError
 from apps.core.money import Money
 from apps.payments import services
-from apps.payments.models import Payment, PaymentEvent, Refund, WebhookEvent
+from apps.payments.models import LedgerEntry, Payment, PaymentEvent, Refund, WebhookEvent
 from apps.payments.services import deferrals
 from apps.payments.services.state import record
 
@@ -261,6 +262,61 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(SafeDateHierarchyMixin, admin.ModelAdmin):
+    """The per-business ledger, read-only: platform operators see every business's, owners and managers their
+    businesses' (the CSV statement is `GET /api/v1/manage/businesses/SLUG/settlements`)."""
+
+    list_display = ["occurred_at", "business", "payment", "kind", "gross_display", "commission_display",
+                    "net_display", "refund"]
+    list_filter = ["kind", "business"]
+    search_fields = ["=payment__id", "=payment__booking__id", "payment__provider_id"]
+    list_select_related = ["business", "payment"]
+    date_hierarchy = "occurred_at"
+
+    def _manages(self, request: HttpRequest) -> bool:
+        user = request.user
+        return bool(user.is_active and (user.is_superuser or business_ids_run_by(user)))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._manages(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._manages(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(business_id__in=business_ids_run_by(request.user))  # not where they are staff only
+
+    @admin.display(description=_("gross"), ordering="gross")
+    def gross_display(self, obj: LedgerEntry) -> str:
+        return _signed(obj.gross, obj.currency)
+
+    @admin.display(description=_("commission"), ordering="commission")
+    def commission_display(self, obj: LedgerEntry) -> str:
+        return _signed(obj.commission, obj.currency)
+
+    @admin.display(description=_("net"), ordering="net")
+    def net_display(self, obj: LedgerEntry) -> str:
+        return _signed(obj.net, obj.currency)
+
+
+def _signed(minor: int, currency: str) -> str:
+    sign = "-" if minor < 0 else ""
+    return f"{sign}{Money(abs(minor), currency).format()}"
 
 
 class BookingPaymentInline(ManagerAccessMixin, admin.TabularInline):
