@@ -16,6 +16,11 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.money import Money
 from apps.core.scoping import BusinessScopedManager
 
+# An alphanumeric SMS sender ID (GSM): at most 11 characters, Latin letters and digits with single separators
+# between them, at least one letter (an all-digit sender would read as a phone number). Authentica takes only
+# sender names registered for the account (shared/specs/authentica.md, send-sms).
+SENDER_NAME_PATTERN = r"^(?=.{1,11}$)(?=[^A-Za-z]*[A-Za-z])[A-Za-z0-9]+(?:[ ._&-][A-Za-z0-9]+)*$"
+
 
 def _validate_timezone(value: str) -> None:
     if value not in available_timezones():
@@ -53,7 +58,23 @@ class Business(models.Model):
     is_active = models.BooleanField(_("active"), default=True, help_text=_("Off: nobody can book it."))
     is_listed = models.BooleanField(_("listed"), default=True, help_text=_("Shown in search results."))
     sender_name = models.CharField(
-        _("message sender name"), max_length=11, blank=True, help_text=_("The SMS sender customers see (blank: Mawid's).")
+        _("message sender name"),
+        max_length=11,
+        blank=True,
+        validators=[
+            RegexValidator(
+                SENDER_NAME_PATTERN,
+                _(
+                    "An SMS sender name is up to 11 Latin letters, digits and single spaces, dots, dashes, underscores "
+                    "or ampersands between them, with at least one letter."
+                ),
+            )
+        ],
+        help_text=_(
+            "The SMS sender customers see (blank: Mawid's). It must be registered with Authentica for the platform's "
+            "account (a Saudi sender ID needs the business's commercial registration); until it is, messages go out "
+            "under Mawid's."
+        ),
     )
     commission_bps = models.PositiveIntegerField(
         _("platform commission (basis points)"),
