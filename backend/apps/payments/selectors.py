@@ -71,6 +71,8 @@ def payment_summaries(booking_ids: list[int]) -> dict[int, dict[str, Any]]:
 
 #: The longest settlement statement one request may ask for (local days, both ends included).
 STATEMENT_MAX_DAYS = 366
+# Dates outside this range are refused before any date arithmetic (or the database's) can overflow.
+_FIRST_DAY, _LAST_DAY = date(2000, 1, 1), date(9000, 12, 31)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,9 @@ class SettlementStatement:
 def settlement_statement(*, business: Business, start: date, end: date) -> SettlementStatement:
     """The settlement statement of `business` for local dates `start`..`end`. One query (entries with their
     payments). `InvalidDateRange` when it ends before it starts or spans more than `STATEMENT_MAX_DAYS`."""
+    for name, day in (("from", start), ("to", end)):
+        if not _FIRST_DAY <= day <= _LAST_DAY:
+            raise InvalidDateRange(fields={name: [f"A date from {_FIRST_DAY} to {_LAST_DAY}."]})
     if end < start:
         raise InvalidDateRange(fields={"to": ["The period ends before it starts."]})
     if (end - start).days + 1 > STATEMENT_MAX_DAYS:

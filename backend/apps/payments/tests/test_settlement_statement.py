@@ -217,6 +217,8 @@ def test_only_the_businesses_owners_and_managers_and_operators_get_the_statement
         ({"from": "2026-12-01", "to": "2026-13-01"}, "validation_error", "to"),
         ({"from": "2026-12-02", "to": "2026-12-01"}, "invalid_date_range", "to"),
         ({"from": "2026-01-01", "to": "2027-01-02"}, "invalid_date_range", "to"),
+        ({"from": "9999-12-01", "to": "9999-12-31"}, "invalid_date_range", "from"),
+        ({"from": "0001-01-01", "to": "0001-01-01"}, "invalid_date_range", "from"),
     ],
 )
 def test_a_bad_period_is_a_400_naming_the_field(business, manager, auth_client, query, code, field):
