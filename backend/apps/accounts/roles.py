@@ -56,6 +56,7 @@ GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "notifications.notificationattempt": ("view",),
         "payments.payment": ("view", "change"),
         "payments.refund": ("view",),
+        "payments.ledgerentry": ("view",),
         "payments.paymentevent": ("view",),
         "payments.webhookevent": ("view",),
         # Admin sign-in lockouts (django-axes): see them, and lift one by deleting the attempt.

@@ -19,6 +19,11 @@ from apps.catalog.search import city_key, city_names, normalize
 from apps.core.money import Money
 from apps.core.scoping import BusinessScopedManager, platform
 
+# An alphanumeric SMS sender ID (GSM): at most 11 characters, Latin letters and digits with single separators
+# between them, at least one letter (an all-digit sender would read as a phone number). Authentica takes only
+# sender names registered for the account (shared/specs/authentica.md, send-sms).
+SENDER_NAME_PATTERN = r"^(?=.{1,11}$)(?=[^A-Za-z]*[A-Za-z])[A-Za-z0-9]+(?:[ ._&-][A-Za-z0-9]+)*$"
+
 
 def _validate_timezone(value: str) -> None:
     if value not in available_timezones():
@@ -59,7 +64,20 @@ class Business(models.Model):
         _("message sender name"),
         max_length=11,
         blank=True,
-        help_text=_("The SMS sender customers see (blank: Mawid's)."),
+        validators=[
+            RegexValidator(
+                SENDER_NAME_PATTERN,
+                _(
+                    "An SMS sender name is up to 11 Latin letters, digits and single spaces, dots, dashes, underscores "
+                    "or ampersands between them, with at least one letter."
+                ),
+            )
+        ],
+        help_text=_(
+            "The SMS sender customers see (blank: Mawid's). It must be registered with Authentica for the platform's "
+            "account (a Saudi sender ID needs the business's commercial registration); until it is, messages go out "
+            "under Mawid's."
+        ),
     )
     commission_bps = models.PositiveIntegerField(
         _("platform commission (basis points)"),

@@ -2,6 +2,8 @@
 
 Times are shown in the business time zone (`Business.tz`), with Western digits, as is usual in Saudi
 SMS: "Tue 1 Dec 2026, 9:00 AM" / "الثلاثاء 1 ديسمبر 2026، 9:00 ص". Money: "150.00 SAR" / "150.00 ر.س".
+Customer messages name the business and where the service is given ({where}: `where_sentence`), and go out under
+the business's SMS sender name when it has one (`Message.sender`).
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ _CURRENCY = {"ar": {"SAR": "ر.س"}, "en": {}}
 _HELLO = {"en": ("Hello {name}, ", "Hello, "), "ar": ("مرحباً {name}، ", "مرحباً، ")}
 _REASON = {"en": " Reason: {reason}.", "ar": " السبب: {reason}."}
 _A_CUSTOMER = {"en": "a customer", "ar": "عميل"}
+_COMMA = {"en": ", ", "ar": "، "}
+_AT_HOME = {"en": "{business}, at your address: {address}.", "ar": "{business}، في عنوانك: {address}."}
+_AT_BRANCH = {"en": "{business} – {branch}: {address}.", "ar": "{business} – {branch}: {address}."}
+_MAP = {"en": " Map: {url}", "ar": " الخريطة: {url}"}
 
 
 def language_of(user: Any) -> str:
@@ -77,6 +83,36 @@ def _service_name(service: Any, language: str) -> str:
     return getattr(service, "name_en", "") or getattr(service, "name_ar", "")
 
 
+def _name_in(row: Any, language: str) -> str:
+    """A business's or branch's name in `language` (Arabic when it has one, else English)."""
+    arabic, english = getattr(row, "name_ar", ""), getattr(row, "name_en", "")
+    if language == "ar" and arabic:
+        return str(arabic)
+    return str(english or arabic or getattr(row, "name", ""))
+
+
+def where_sentence(*, business: Any, booking: Any, language: str, directions: bool) -> str:
+    """Which business writes and where the service is given, as a sentence: the business's name, then the
+    customer's address for a home service, else the branch's name and address (and its map link with
+    `directions`, when the branch has coordinates)."""
+    name = _name_in(business, language)
+    home_address = (getattr(booking, "customer_address", "") or "").strip()
+    if home_address or getattr(business, "serves_at_home", False):
+        if home_address:
+            return _AT_HOME[language].format(business=name, address=home_address)
+        return f"{name}."
+    branch = getattr(booking, "branch", None)
+    if branch is None:
+        return f"{name}."
+    parts = [getattr(branch, field, "") or "" for field in ("address", "district", "city")]
+    address = _COMMA[language].join(part.strip() for part in parts if part.strip())
+    sentence = _AT_BRANCH[language].format(business=name, branch=_name_in(branch, language), address=address)
+    if not address:
+        sentence = f"{name} – {_name_in(branch, language)}."
+    url = getattr(branch, "map_url", "") if directions else ""
+    return sentence + (_MAP[language].format(url=url) if url else "")
+
+
 def render(
     *,
     template: str,
@@ -88,14 +124,15 @@ def render(
     reference: str,
 ) -> Message:
     """The subject and text of `template` for `recipient` in `language`. `booking` may be None for messages that
-    do not need one; `business` is the Business row (name and time zone)."""
+    do not need one; `business` is the Business row (name, time zone, SMS sender name)."""
     spec = TEMPLATES[template]
     tz = business.tz
     name = (getattr(recipient, "name", "") or "").strip()
     hello_named, hello_plain = _HELLO[language]
     values: dict[str, Any] = {
         "hello": hello_named.format(name=name) if name else hello_plain,
-        "business": business.name,
+        "business": _name_in(business, language),
+        "where": "",
         "ref": "",
         "service": "",
         "staff": "",
@@ -113,6 +150,8 @@ def render(
             staff=booking.staff.display_name,
             customer=customer_name or _A_CUSTOMER[language],
             when=format_datetime(booking.start, language=language, tz=tz),
+            where=" "
+            + where_sentence(business=business, booking=booking, language=language, directions=spec.directions),
         )
     old_start = _parse(context.get("old_start"))
     if old_start is not None:
@@ -128,4 +167,5 @@ def render(
         text=spec.text[language].format(**values),
         language=language,
         reference=reference,
+        sender=getattr(business, "sender_name", "") or "",
     )

@@ -4,7 +4,12 @@ recipient's language: times in the business time zone, money as "150.00 SAR" / "
 
 Placeholders: {hello} (greeting with the recipient's name), {ref} (booking number), {service}, {staff},
 {customer}, {when} (the booking's start), {old_when} (before a reschedule), {amount}, {reason} (a sentence, or
-empty), {business}.
+empty), {business} (its name in the message's language), {where} (a sentence naming the business and where the
+service is given: the branch's name and address, or the customer's address for a home service, and a map link of
+the branch when the template gives `directions`; empty without a booking).
+
+Every customer message about a booking ends with {where}, so the customer knows which business (of the many on
+the platform) writes; staff messages do not need it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ class Template:
     audience: str  # "customer" | "staff": who it is written for
     subject: dict[str, str]
     text: dict[str, str]
+    # The branch's map link in {where}: for messages that send the customer somewhere (a confirmation, a move, a
+    # reminder), not for a cancellation, receipt or refund (an SMS segment saved, nothing to find).
+    directions: bool = False
 
 
 # Reminders: template -> how long before the booking starts it is sent. A reminder that could not go out in
@@ -34,9 +42,10 @@ _ALL = [
         "customer",
         subject={"en": "Booking #{ref} confirmed", "ar": "تأكيد الحجز رقم {ref}"},
         text={
-            "en": "{hello}your booking #{ref} is confirmed: {service} with {staff} on {when}. {business}",
-            "ar": "{hello}تم تأكيد حجزك رقم {ref}: {service} مع {staff} يوم {when}. {business}",
+            "en": "{hello}your booking #{ref} is confirmed: {service} with {staff} on {when}.{where}",
+            "ar": "{hello}تم تأكيد حجزك رقم {ref}: {service} مع {staff} يوم {when}.{where}",
         },
+        directions=True,
     ),
     Template(
         "staff_booking_new",
@@ -52,9 +61,10 @@ _ALL = [
         "customer",
         subject={"en": "Booking #{ref} moved", "ar": "تغيير موعد الحجز رقم {ref}"},
         text={
-            "en": "{hello}your booking #{ref} ({service} with {staff}) has moved from {old_when} to {when}.",
-            "ar": "{hello}تم تغيير موعد حجزك رقم {ref} ({service} مع {staff}) من {old_when} إلى {when}.",
+            "en": "{hello}your booking #{ref} ({service} with {staff}) has moved from {old_when} to {when}.{where}",
+            "ar": "{hello}تم تغيير موعد حجزك رقم {ref} ({service} مع {staff}) من {old_when} إلى {when}.{where}",
         },
+        directions=True,
     ),
     Template(
         "staff_booking_changed",
@@ -70,8 +80,8 @@ _ALL = [
         "customer",
         subject={"en": "Booking #{ref} cancelled", "ar": "إلغاء الحجز رقم {ref}"},
         text={
-            "en": "{hello}your booking #{ref} ({service} on {when}) is cancelled.{reason}",
-            "ar": "{hello}تم إلغاء حجزك رقم {ref} ({service} يوم {when}).{reason}",
+            "en": "{hello}your booking #{ref} ({service} on {when}) is cancelled.{reason}{where}",
+            "ar": "{hello}تم إلغاء حجزك رقم {ref} ({service} يوم {when}).{reason}{where}",
         },
     ),
     Template(
@@ -80,9 +90,9 @@ _ALL = [
         subject={"en": "Booking #{ref} cancelled", "ar": "إلغاء الحجز رقم {ref}"},
         text={
             "en": "{hello}we are sorry: {business} had to cancel your booking #{ref} ({service} on {when}).{reason}"
-            " Anything you paid will be refunded in full.",
+            " Anything you paid will be refunded in full.{where}",
             "ar": "{hello}نعتذر، اضطر {business} إلى إلغاء حجزك رقم {ref} ({service} يوم {when}).{reason}"
-            " سيُعاد إليك كامل المبلغ المدفوع إن وجد.",
+            " سيُعاد إليك كامل المبلغ المدفوع إن وجد.{where}",
         },
     ),
     Template(
@@ -99,26 +109,29 @@ _ALL = [
         "customer",
         subject={"en": "Reminder: booking #{ref}", "ar": "تذكير بالحجز رقم {ref}"},
         text={
-            "en": "Reminder: {service} with {staff} on {when} (booking #{ref}). {business}",
-            "ar": "تذكير: موعدك لخدمة {service} مع {staff} يوم {when} (الحجز رقم {ref}). {business}",
+            "en": "Reminder: {service} with {staff} on {when} (booking #{ref}).{where}",
+            "ar": "تذكير: موعدك لخدمة {service} مع {staff} يوم {when} (الحجز رقم {ref}).{where}",
         },
+        directions=True,
     ),
     Template(
         "reminder_2h",
         "customer",
         subject={"en": "Reminder: booking #{ref} soon", "ar": "تذكير: موعد الحجز رقم {ref} قريب"},
         text={
-            "en": "Reminder: your booking #{ref} for {service} with {staff} starts at {when}. See you soon!",
-            "ar": "تذكير: يبدأ حجزك رقم {ref} لخدمة {service} مع {staff} في {when}. نراك قريباً!",
+            "en": "Reminder: your booking #{ref} for {service} with {staff} starts at {when}. See you soon!{where}",
+            "ar": "تذكير: يبدأ حجزك رقم {ref} لخدمة {service} مع {staff} في {when}. نراك قريباً!{where}",
         },
+        directions=True,
     ),
     Template(
         "payment_receipt",
         "customer",
         subject={"en": "Receipt for booking #{ref}", "ar": "إيصال الدفع للحجز رقم {ref}"},
         text={
-            "en": "{hello}we received your payment of {amount} for booking #{ref} ({service} on {when}). Thank you!",
-            "ar": "{hello}استلمنا دفعتك بمبلغ {amount} للحجز رقم {ref} ({service} يوم {when}). شكراً لك!",
+            "en": "{hello}we received your payment of {amount} for booking #{ref} ({service} on {when}). Thank you!"
+            "{where}",
+            "ar": "{hello}استلمنا دفعتك بمبلغ {amount} للحجز رقم {ref} ({service} يوم {when}). شكراً لك!{where}",
         },
     ),
     Template(
@@ -127,9 +140,9 @@ _ALL = [
         subject={"en": "Refund for booking #{ref}", "ar": "استرداد مبلغ الحجز رقم {ref}"},
         text={
             "en": "{hello}we refunded {amount} for booking #{ref} ({service}). It may take a few days to appear on"
-            " your statement.",
+            " your statement.{where}",
             "ar": "{hello}أعدنا إليك مبلغ {amount} للحجز رقم {ref} ({service}). قد يستغرق ظهوره في كشف حسابك"
-            " بضعة أيام.",
+            " بضعة أيام.{where}",
         },
     ),
 ]

@@ -21,7 +21,7 @@ from apps.core.admin_dates import SafeDateHierarchyMixin
 from apps.core.errors import DomainError
 from apps.core.money import Money
 from apps.payments import services
-from apps.payments.models import Payment, PaymentEvent, Refund, WebhookEvent
+from apps.payments.models import LedgerEntry, Payment, PaymentEvent, Refund, WebhookEvent
 from apps.payments.services import deferrals
 from apps.payments.services.state import record
 
@@ -265,6 +265,47 @@ class WebhookEventAdmin(BusinessAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(BusinessAdminMixin, SafeDateHierarchyMixin, admin.ModelAdmin):
+    """The per-business ledger, read-only: platform operators see every business's, owners and managers their
+    businesses' (the CSV statement is `GET /api/v1/manage/businesses/SLUG/settlements`)."""
+
+    list_display = ["occurred_at", "business", "payment", "kind", "gross_display", "commission_display",
+                    "net_display", "refund"]
+    search_fields = ["=payment__id", "=payment__booking__id", "payment__provider_id"]
+    list_select_related = ["business", "payment"]
+    date_hierarchy = "occurred_at"
+
+    def get_list_filter(self, request: HttpRequest):
+        return ["kind", "business"] if request.user.is_superuser else ["kind"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("gross"), ordering="gross")
+    def gross_display(self, obj: LedgerEntry) -> str:
+        return _signed(obj.gross, obj.currency)
+
+    @admin.display(description=_("commission"), ordering="commission")
+    def commission_display(self, obj: LedgerEntry) -> str:
+        return _signed(obj.commission, obj.currency)
+
+    @admin.display(description=_("net"), ordering="net")
+    def net_display(self, obj: LedgerEntry) -> str:
+        return _signed(obj.net, obj.currency)
+
+
+def _signed(minor: int, currency: str) -> str:
+    sign = "-" if minor < 0 else ""
+    return f"{sign}{Money(abs(minor), currency).format()}"
 
 
 class BookingPaymentInline(BusinessInlineMixin, admin.TabularInline):

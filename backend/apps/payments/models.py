@@ -350,3 +350,68 @@ class WebhookEvent(BusinessOwned):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class LedgerEntry(BusinessOwned):
+    """One movement of a business's money through the platform's Moyasar account: a capture credits the business
+    (gross) and the platform's commission is taken from it; a refund or a void of captured money debits it and
+    gives back the commission on what was given back. Written in the transaction that changes the payment's
+    totals, so that money and ledger commit together; a replay finds its entry already there (`key`).
+
+    Signs: a capture is positive, a refund or void negative, in all three amounts. The commission of a payment is
+    always `round_half_up(kept * bps / 10000)` for what the business keeps of it (captured - refunded), at the rate
+    of its first capture; each entry carries the change of that figure (docs/payments.md, "Ledger and settlement").
+    """
+
+    business_parent = "payment"
+
+    class Kind(models.TextChoices):
+        CAPTURE = "capture", _("Capture")
+        REFUND = "refund", _("Refund")
+        VOID = "void", _("Captured money voided")
+
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="ledger_entries", verbose_name=_("payment")
+    )
+    refund = models.ForeignKey(
+        Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("refund")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    key = models.CharField(
+        _("source key"),
+        max_length=40,
+        help_text=_("What caused it (capture:<captured total>, refund:<refund id>, void): written once."),
+    )
+    gross = models.IntegerField(_("gross (minor units)"))
+    commission = models.IntegerField(_("platform commission (minor units)"))
+    net = models.IntegerField(_("net to the business (minor units)"))
+    commission_bps = models.PositiveIntegerField(_("commission rate (basis points)"))
+    fee_kept = models.PositiveIntegerField(
+        _("late-cancellation fee kept (minor units)"),
+        default=0,
+        help_text=_("On a cancellation refund that kept the late-cancellation fee: what was kept (part of the capture)."),
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="SAR")
+    occurred_at = models.DateTimeField(_("at"), help_text=_("When the money moved (as recorded by Mawid)."))
+    created_at = models.DateTimeField(_("written at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        constraints = [
+            models.CheckConstraint(condition=Q(net=F("gross") - F("commission")), name="ledger_net_is_gross_less_fee"),
+            models.CheckConstraint(
+                condition=Q(kind="capture", gross__gt=0, commission__gte=0, commission__lte=F("gross"))
+                | Q(kind__in=["refund", "void"], gross__lt=0, commission__lte=0, commission__gte=F("gross")),
+                name="ledger_signs_follow_kind",
+            ),
+            models.CheckConstraint(condition=Q(commission_bps__lte=10_000), name="ledger_rate_at_most_100_percent"),
+            # A replayed webhook, a retried job or a second sync never books the same movement twice.
+            models.UniqueConstraint(fields=["payment", "kind", "key"], name="ledger_one_entry_per_cause"),
+            models.UniqueConstraint(fields=["refund"], condition=Q(refund__isnull=False), name="ledger_one_per_refund"),
+        ]
+        indexes = [models.Index(fields=["business", "occurred_at"], name="ledger_business_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.gross} {self.currency} (payment #{self.payment_id})"

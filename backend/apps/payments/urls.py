@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.payments import api
+from apps.payments import api, manage_api
 
 urlpatterns = [
     path("bookings/<int:booking_id>/pay", api.BookingPayApi.as_view(), name="booking-pay"),
@@ -10,4 +10,13 @@ urlpatterns = [
     path("payments/<int:payment_id>/void", api.PaymentVoidApi.as_view(), name="payment-void"),
     path("payments/<int:payment_id>/refund", api.PaymentRefundApi.as_view(), name="payment-refund"),
     path("webhooks/moyasar", api.MoyasarWebhookApi.as_view(), name="webhook-moyasar"),
+]
+
+# The manager API (an enforced-scope surface: apps/core/scoping.py).
+urlpatterns += [
+    path(
+        "manage/businesses/<slug:slug>/settlements",
+        manage_api.BusinessSettlementApi.as_view(),
+        name="manage-business-settlements",
+    ),
 ]

@@ -157,11 +157,12 @@ class AuthenticaClient:
         call.log("verified" if verified else "rejected")  # rejection style B: 200 {"status": false}
         return verified
 
-    def send_sms(self, *, phone: str, message: str) -> SendResult:
+    def send_sms(self, *, phone: str, message: str, sender_name: str | None = None) -> SendResult:
         call = _Call("send_sms", phone=phone, secrets=(message, self._api_key))
         payload: dict[str, Any] = {"phone": phone, "message": message}
-        if self.sender_name:
-            payload["sender_name"] = self.sender_name
+        sender = sender_name or self.sender_name
+        if sender:
+            payload["sender_name"] = sender
         response = self._request(call, "POST", "/send-sms", payload)
         body = self._success_body(call, response)
         call.log("sent")

@@ -49,8 +49,9 @@ class MessagingProvider(Protocol):
         """True when the vendor verified `code` for `phone` (and consumed it), False when it rejected it."""
         ...
 
-    def send_sms(self, *, phone: str, message: str) -> SendResult:
-        """Deliver a plain text message to `phone` (E.164)."""
+    def send_sms(self, *, phone: str, message: str, sender_name: str | None = None) -> SendResult:
+        """Deliver a plain text message to `phone` (E.164), from `sender_name` (a sender registered with the
+        vendor) or, when None, the account's configured sender."""
         ...
 
     def balance(self) -> int | float:

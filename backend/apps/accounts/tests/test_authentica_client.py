@@ -511,6 +511,21 @@ def test_send_sms_without_a_sender_name_uses_the_account_default(
     assert authentica_fake.messages(to=PHONE)[0]["sender_name"] == "Mawid"
 
 
+def test_send_sms_from_a_sender_named_per_message(
+    authentica_fake: AuthenticaFake, authentica_client: AuthenticaClient
+) -> None:
+    authentica_fake.configure(sender_names=["Mawid", "SalonNoor"])
+
+    authentica_client.send_sms(phone=PHONE, message="hello", sender_name="SalonNoor")
+    authentica_client.send_sms(phone=PHONE, message="again", sender_name=None)
+
+    assert [c["body"].get("sender_name") for c in authentica_fake.calls] == ["SalonNoor", "Mawid"]
+    assert {m["text"]: m["sender_name"] for m in authentica_fake.messages(to=PHONE)} == {
+        "hello": "SalonNoor",
+        "again": "Mawid",
+    }
+
+
 # -- balance -----------------------------------------------------------------------------------------------------
 
 

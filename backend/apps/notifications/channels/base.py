@@ -17,6 +17,7 @@ class Message:
     text: str
     language: str  # "ar" | "en" (Arabic is shown right to left)
     reference: str  # stable per notification (`notification.42`): the same message on every attempt
+    sender: str = ""  # the SMS sender name the business chose (`Business.sender_name`); "" = the platform's
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from apps.accounts.messaging import get_messaging_provider
-from apps.accounts.providers.base import ProviderError, ProviderRateLimited, ProviderUnavailable
+from apps.accounts.providers.base import (
+    ProviderError,
+    ProviderRateLimited,
+    ProviderUnavailable,
+    ProviderValidationError,
+)
 from apps.notifications.channels.base import ChannelRejected, ChannelUnavailable, Delivery, Message
+
+logger = logging.getLogger("mawid.notifications")
 
 # 503 and 429 say "not now" before doing anything; every other failure after the request left may have sent it.
 _NOT_PROCESSED = frozenset({503})
@@ -25,9 +33,20 @@ class SmsChannel:
         return str(phone) if phone else None
 
     def send(self, *, to: str, message: Message) -> Delivery:
+        """Send from the business's sender name when it has one, else the platform's (`AUTHENTICA_SENDER_NAME`).
+        A sender Authentica refuses (not registered for the account: 422 on `sender_name`, so nothing was sent)
+        falls back to the platform's sender, so the customer still gets the message; the refusal is logged."""
         provider = get_messaging_provider()
         try:
-            result = provider.send_sms(phone=to, message=message.text)
+            try:
+                result = provider.send_sms(phone=to, message=message.text, sender_name=message.sender or None)
+            except ProviderValidationError as exc:
+                if not message.sender or "sender_name" not in (exc.fields or {}):
+                    raise
+                logger.warning(
+                    "sms_sender_refused", extra={"sender_name": message.sender, "reference": message.reference}
+                )
+                result = provider.send_sms(phone=to, message=message.text)
         except ProviderRateLimited as exc:
             raise ChannelUnavailable(_describe(exc), retry_after=exc.retry_after) from exc
         except ProviderUnavailable as exc:

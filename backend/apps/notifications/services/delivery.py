@@ -209,7 +209,9 @@ def _recheck(n: Notification, *, now: datetime) -> tuple[Booking | None, str]:
     """Re-read the booking under the row's lock: the booking (None when it is gone) and why the message should no
     longer be sent ("" when it should), e.g. a reschedule notice of a booking cancelled since."""
     booking = (
-        Booking.objects.select_related("service", "staff", "customer", "business").filter(pk=n.booking_id).first()
+        Booking.objects.select_related("service", "staff", "customer", "business", "branch")
+        .filter(pk=n.booking_id)
+        .first()
         if n.booking_id
         else None
     )

@@ -35,7 +35,7 @@ def only_sms(settings):
 
 
 def test_the_confirmation_reaches_the_customer_in_arabic_and_the_staff_member_in_english(
-    book, customer_ar, staff, sms, mailoutbox, at
+    book, customer_ar, staff, branch, sms, mailoutbox, at
 ):
     booking = book(customer_ar, "10:00")
 
@@ -44,8 +44,10 @@ def test_the_confirmation_reaches_the_customer_in_arabic_and_the_staff_member_in
     when_ar = format_datetime(at("10:00"), language="ar", tz=RIYADH)
     when_en = format_datetime(at("10:00"), language="en", tz=RIYADH)
     assert [m["text"] for m in sms.messages(str(customer_ar.phone))] == [
-        f"مرحباً سارة، تم تأكيد حجزك رقم {booking.pk}: قص شعر مع Noura يوم {when_ar}. Salon Noor"
+        f"مرحباً سارة، تم تأكيد حجزك رقم {booking.pk}: قص شعر مع Noura يوم {when_ar}."
+        f" Salon Noor – {branch.name_ar}: King Fahd Road، Al Olaya، Riyadh. الخريطة: {branch.map_url}"
     ]
+    assert branch.map_url.startswith("https://maps.google.com/?q=")
     assert [m["text"] for m in sms.messages(str(staff.user.phone))] == [
         f"New booking #{booking.pk}: Haircut for سارة on {when_en}."
     ]
@@ -77,6 +79,37 @@ def test_every_message_and_attempt_carries_the_booking_s_business(book, customer
     assert set(Notification.objects.values_list("business_id", flat=True)) == {booking.business_id}
     assert NotificationAttempt.objects.count() > 0
     assert set(NotificationAttempt.objects.values_list("business_id", flat=True)) == {booking.business_id}
+
+
+@pytest.mark.parametrize(
+    ("sender_name", "registered", "seen", "sends"),
+    [
+        ("", ["Mawid"], "Mawid", [None]),  # none chosen: the platform's (the account's default)
+        ("SalonNoor", ["Mawid", "SalonNoor"], "SalonNoor", ["SalonNoor"]),
+        # chosen but not registered with Authentica (422, nothing sent): sent again under the platform's
+        ("Unlisted", ["Mawid"], "Mawid", ["Unlisted", None]),
+    ],
+)
+def test_the_sms_goes_out_under_the_businesss_sender_name(
+    business, soon_booking, customer_en, sms, settings, sender_name, registered, seen, sends
+):
+    only_sms(settings)
+    settings.AUTHENTICA_SENDER_NAME = ""  # the account's default sender, as when the setting is left empty
+    business.sender_name = sender_name
+    business.save()
+    sms.configure(sender_names=registered)
+    booking = soon_booking(customer_en, start=timezone.now() + timedelta(days=2))
+    (n,) = plan_one(booking)
+
+    run_jobs(queues=Q)
+
+    n.refresh_from_db()
+    assert n.status == "sent"
+    assert [c["body"].get("sender_name") for c in sms.calls_to("send-sms")] == sends
+    (message,) = sms.messages(str(customer_en.phone))
+    assert message["sender_name"] == seen
+    assert message["text"].startswith("Hello John, your booking")
+    assert "Salon Noor" in message["text"]
 
 
 def test_provider_down_then_up_delivers_once_after_retries(soon_booking, customer_en, sms, settings):

@@ -106,10 +106,10 @@ def test_the_confirmation_reads_naturally():
     ar = render(language="ar", recipient=_Obj(name="سارة"), **args)
     assert (
         en.text
-        == "Hello Sara, your booking #42 is confirmed: Haircut with Noura on Tue 1 Dec 2026, 9:00 AM. Salon Noor"
+        == "Hello Sara, your booking #42 is confirmed: Haircut with Noura on Tue 1 Dec 2026, 9:00 AM. Salon Noor."
     )
     assert ar.text == (
-        "مرحباً سارة، تم تأكيد حجزك رقم 42: قص شعر مع Noura يوم الثلاثاء 1 ديسمبر 2026، 9:00 ص. Salon Noor"
+        "مرحباً سارة، تم تأكيد حجزك رقم 42: قص شعر مع Noura يوم الثلاثاء 1 ديسمبر 2026، 9:00 ص. Salon Noor."
     )
     assert en.subject == "Booking #42 confirmed"
     assert ar.subject == "تأكيد الحجز رقم 42"
@@ -126,6 +126,102 @@ def test_a_reason_is_a_sentence_only_when_there_is_one():
         "reference": "r",
     }
     assert (
-        render(context={}, **args).text == "Hello, your booking #42 (Haircut on Tue 1 Dec 2026, 9:00 AM) is cancelled."
+        render(context={}, **args).text
+        == "Hello, your booking #42 (Haircut on Tue 1 Dec 2026, 9:00 AM) is cancelled. Salon Noor."
     )
-    assert render(context={"reason": "Travelling."}, **args).text.endswith("is cancelled. Reason: Travelling.")
+    assert render(context={"reason": "Travelling."}, **args).text.endswith(
+        "is cancelled. Reason: Travelling. Salon Noor."
+    )
+
+
+# --- which business, where ------------------------------------------------------------------------------------
+
+MAP = "https://maps.google.com/?q=24.713600,46.675300"
+
+
+def _salon(**extra):
+    return _Obj(**{"name_en": "Salon Noor", "name_ar": "صالون نور", "tz": RIYADH, "serves_at_home": False,
+                   "sender_name": "", **extra})
+
+
+def _at_branch(**extra):
+    booking = _booking()
+    booking.branch = _Obj(
+        name_en="Olaya branch", name_ar="فرع العليا", address="King Fahd Road", district="Al Olaya", city="Riyadh",
+        map_url=MAP,
+    )
+    booking.customer_address = ""
+    booking.__dict__.update(extra)
+    return booking
+
+
+def _render(template, language, business, booking, context=None):
+    return render(
+        template=template,
+        language=language,
+        context=context or {"amount": {"amount": 15000, "currency": "SAR"}},
+        recipient=_Obj(name="Sara"),
+        booking=booking,
+        business=business,
+        reference="notification.1",
+    )
+
+
+def test_a_confirmation_names_the_business_the_branch_and_the_way_there_in_both_languages():
+    en = _render("booking_confirmed", "en", _salon(), _at_branch())
+    ar = _render("booking_confirmed", "ar", _salon(), _at_branch())
+    assert en.text == (
+        "Hello Sara, your booking #42 is confirmed: Haircut with Noura on Tue 1 Dec 2026, 9:00 AM."
+        f" Salon Noor – Olaya branch: King Fahd Road, Al Olaya, Riyadh. Map: {MAP}"
+    )
+    assert ar.text == (
+        "مرحباً Sara، تم تأكيد حجزك رقم 42: قص شعر مع Noura يوم الثلاثاء 1 ديسمبر 2026، 9:00 ص."
+        f" صالون نور – فرع العليا: King Fahd Road، Al Olaya، Riyadh. الخريطة: {MAP}"
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("template", sorted(t.key for t in TEMPLATES.values() if t.audience == "customer"))
+def test_every_customer_message_names_the_business_and_the_branch(template, language):
+    message = _render(template, language, _salon(), _at_branch(), context={"reason": "x", **_context()})
+    assert ("صالون نور" if language == "ar" else "Salon Noor") in message.text
+    assert ("فرع العليا" if language == "ar" else "Olaya branch") in message.text
+    assert "King Fahd Road" in message.text
+    assert (MAP in message.text) == TEMPLATES[template].directions
+
+
+def _context():
+    return {"old_start": "2026-11-30T07:00:00Z", "amount": {"amount": 15000, "currency": "SAR"}}
+
+
+def test_staff_messages_do_not_carry_the_address():
+    message = _render("staff_booking_new", "en", _salon(), _at_branch())
+    assert "King Fahd Road" not in message.text
+
+
+def test_a_branch_without_coordinates_or_address_gives_what_it_has():
+    booking = _at_branch()
+    booking.branch = _Obj(name_en="Main", name_ar="", address="", district="", city="", map_url="")
+    assert _render("reminder_24h", "ar", _salon(), booking).text.endswith("(الحجز رقم 42). صالون نور – Main.")
+
+
+@pytest.mark.parametrize(
+    ("language", "ending"),
+    [
+        ("en", "Salon Noor, at your address: 12 Tahlia St, Jeddah."),
+        ("ar", "صالون نور، في عنوانك: 12 Tahlia St, Jeddah."),
+    ],
+)
+def test_a_home_service_names_the_customers_address_instead_of_a_branch(language, ending):
+    booking = _at_branch(customer_address="12 Tahlia St, Jeddah")
+    message = _render("booking_confirmed", language, _salon(serves_at_home=True), booking)
+    assert message.text.endswith(ending)
+    assert "King Fahd Road" not in message.text
+    assert MAP not in message.text
+
+
+def test_the_message_carries_the_businesss_sender_name():
+    assert _render("booking_confirmed", "en", _salon(), _at_branch()).sender == ""
+    business = _salon()
+    business.sender_name = "SalonNoor"
+    assert _render("booking_confirmed", "en", business, _at_branch()).sender == "SalonNoor"

@@ -12,6 +12,7 @@ reconcile.py       the periodic safety net
                    late-cancellation fee, giving money back); `apply_and_settle`
       state.py     locks, records, operation marks; apply what Moyasar reports (forward only, refunds in flight)
       deferrals.py defer the jobs, by name (the jobs import these services, never the other way)
+        ledger.py  the per-business ledger: an entry per capture, refund or void, in the same transaction
 """
 
 from apps.payments.services.operations import (

@@ -41,6 +41,7 @@ from apps.payments.providers.base import (
     GatewayUnavailable,
 )
 from apps.payments.services import deferrals
+from apps.payments.services.ledger import ledger_record
 from apps.payments.services.settlement import apply_and_settle, pending_refunds, settle_with_booking
 from apps.payments.services.state import (
     end_operation,
@@ -337,6 +338,7 @@ def _refund_succeeded(*, refund_id: int, gp: GatewayPayment, source: str) -> Ref
     payment.status = P.REFUNDED if payment.refunded_amount >= payment.captured_amount else P.PARTIALLY_REFUNDED
     payment.refunded_at = now
     payment.save(update_fields=["refunded_amount", "status", "refunded_at", "updated_at"])
+    ledger_record(payment=payment, now=now)  # the ledger commits with the refunded total
     record(
         payment,
         "refunded",

@@ -2,7 +2,7 @@
 
 Locks (`lock_payment`), records (`PaymentEvent` rows, flags), operation marks, and the application of Moyasar's
 state (`apply_gateway_payment`: checks, forward-only transitions, totals, events, refunds made outside Mawid,
-refunds in flight). What that state means for the booking (confirm it, schedule the capture, give money back)
+refunds in flight, and the ledger entries of the money that moved: `ledger`). What that state means for the booking (confirm it, schedule the capture, give money back)
 is `settlement`'s, which sits above this module: nothing here imports another payments service, decides about
 money or defers a job.
 
@@ -28,6 +28,7 @@ from apps.payments import events
 from apps.payments.models import Payment, PaymentEvent, Refund, can_transition
 from apps.payments.providers import base as gw
 from apps.payments.providers.base import GatewayPayment, redact_card_data
+from apps.payments.services.ledger import ledger_record
 
 logger = logging.getLogger("mawid.payments")
 P = Payment.Status
@@ -212,6 +213,7 @@ def apply_gateway_payment(
         payment.save()
         return False
     external_refund = refunded - payment.refunded_amount
+    money_moved = captured > payment.captured_amount or external_refund > 0 or (moved and target == P.VOIDED)
     first_authorization = payment.authorized_amount == 0 and authorized > 0
     first_capture = payment.captured_amount == 0 and captured > 0
     payment.authorized_amount, payment.captured_amount = authorized, captured
@@ -271,6 +273,8 @@ def apply_gateway_payment(
                 payment_id=payment.pk, booking_id=booking.pk, refund_id=refund.pk, amount=external_refund
             )
         )
+    if money_moved:
+        ledger_record(payment=payment, now=now)  # the ledger commits with the totals
     return True
 
 

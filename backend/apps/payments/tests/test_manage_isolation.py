@@ -252,6 +252,15 @@ def booking_probes(path: str, body: Callable[[World], dict[str, Any]] | None = N
     return Probes(make)
 
 
+def _no_b_payment_in_csv(response: Any, w: World) -> None:
+    """The statement is A's: no line names B's payment (column payment_id)."""
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert str(w.b.payment.pk) not in {row.get("payment_id") for row in rows}
+
+
 def _a(w: World, sub: str) -> str:
     return f"manage/businesses/{w.a.business.slug}/{sub}"
 
@@ -286,6 +295,20 @@ ROUTES: dict[str, Entry] = {
     "staff/<int:staff_id>/availability": Public("the public catalog: free slots"),
     "availability": Public("the public catalog: free slots"),
     "payments/config": Public("the publishable key"),
+    "businesses": Public("discovery: listed businesses' public profiles"),
+    "businesses/<slug:slug>": Public("one business's public page"),
+    "businesses/<slug:slug>/services": Public("one business's public catalog"),
+    "businesses/<slug:slug>/staff": Public("one business's public catalog"),
+    "businesses/<slug:slug>/availability": Public("one business's free slots"),
+    "manage/businesses/<slug:slug>/settlements": manage_probes(
+        "settlements",
+        staff_reads=False,
+        at_a=lambda w: [
+            Probe("staff", "get", _a(w, "settlements"), expect=frozenset({404})),
+            Probe("manager", "get", _a(w, f"settlements?from={w.day}&to={w.day}"), expect=frozenset({200}),
+                  check=_no_b_payment_in_csv),
+        ],
+    ),
     "webhooks/moyasar": Public("Moyasar's, verified by its secret token; no user acts here"),
     # --- the customer API: a business's manager or staff sees no other business's bookings or payments --------
     "bookings": Probes(

@@ -1,0 +1,139 @@
+"""Payments in the manager API (`/api/v1/manage/...`, an enforced-scope surface: apps/core/scoping.py): the
+settlement statement of a business, as CSV. Self-contained: resolves the business, checks the manager, enters the
+business's scope, calls the selector and writes the CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from apps.catalog.models import Business
+from apps.catalog.selectors import user_manages
+from apps.core.errors import NotFound
+from apps.core.scoping import for_businesses
+from apps.payments.selectors import STATEMENT_MAX_DAYS, SettlementStatement, settlement_statement
+
+CSV_COLUMNS = [
+    "date",  # local time, in the business's time zone
+    "booking_id",
+    "payment_id",
+    "moyasar_id",
+    "kind",  # capture | refund | void, or subtotal_<kind> / total on the last lines
+    "refund_id",
+    "gross",
+    "commission",
+    "net",
+    "late_cancellation_fee_kept",
+    "currency",
+]
+
+
+class _AnyAccept(BaseContentNegotiation):
+    """The statement is CSV whatever the client accepts (`Accept: text/csv` included); errors are JSON."""
+
+    def select_parser(self, request: Request, parsers: Any) -> Any:
+        return parsers[0]
+
+    def select_renderer(self, request: Request, renderers: Any, format_suffix: str | None = None) -> Any:
+        return renderers[0], renderers[0].media_type
+
+
+def money_text(minor: int) -> str:
+    """Minor units as a decimal with two places, exactly: -1250 → "-12.50"."""
+    sign = "-" if minor < 0 else ""
+    return f"{sign}{abs(minor) // 100}.{abs(minor) % 100:02d}"
+
+
+def statement_csv(statement: SettlementStatement) -> str:
+    tz = statement.business.tz
+    currency = statement.business.currency
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for e in statement.entries:
+        writer.writerow(
+            [
+                e.occurred_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+                e.payment.booking_id,
+                e.payment_id,
+                e.payment.provider_id or "",
+                e.kind,
+                e.refund_id or "",
+                money_text(e.gross),
+                money_text(e.commission),
+                money_text(e.net),
+                money_text(e.fee_kept),
+                e.currency,
+            ]
+        )
+    for kind in ("capture", "refund", "void"):
+        of_kind = [e for e in statement.entries if e.kind == kind]
+        if of_kind:
+            writer.writerow(
+                ["", "", "", "", f"subtotal_{kind}", "", *_sums(of_kind), currency]
+            )
+    writer.writerow(["", "", "", "", "total", "", *_sums(statement.entries), currency])
+    return out.getvalue()
+
+
+def _sums(entries: list[Any]) -> list[str]:
+    return [money_text(sum(getattr(e, name) for e in entries)) for name in ("gross", "commission", "net", "fee_kept")]
+
+
+PeriodSerializer = type(
+    "PeriodSerializer",
+    (serializers.Serializer,),
+    {
+        "from": serializers.DateField(input_formats=["%Y-%m-%d"]),
+        "to": serializers.DateField(input_formats=["%Y-%m-%d"]),
+    },
+)
+
+
+class BusinessSettlementApi(APIView):
+    """`GET /api/v1/manage/businesses/<slug>/settlements?from=YYYY-MM-DD&to=YYYY-MM-DD` → text/csv."""
+
+    content_negotiation_class = _AnyAccept
+
+    @extend_schema(
+        operation_id="manage_business_settlements",
+        tags=["manage"],
+        summary="Settlement statement of a business (CSV)",
+        description=(
+            "The business's ledger for a period of local dates (its time zone, both ends included, at most "
+            f"{STATEMENT_MAX_DAYS} days): one line per capture, refund or void of captured money (the booking, our "
+            "payment id, Moyasar's id, gross, the platform's commission, net to the business, in the currency's "
+            "units with two decimals; refunds negative), then a subtotal per kind and a `total` line: the net "
+            "payable for the period. Owners and managers of the business (and platform operators); anyone else "
+            "gets 404."
+        ),
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, OpenApiParameter.QUERY, required=True),
+            OpenApiParameter("to", OpenApiTypes.DATE, OpenApiParameter.QUERY, required=True),
+        ],
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The statement, CSV.")},
+    )
+    def get(self, request: Request, slug: str) -> HttpResponse:
+        business = Business.objects.filter(slug=slug).first()
+        if business is None or not user_manages(request.user, business.pk):
+            raise NotFound()
+        period = PeriodSerializer(data=request.query_params)
+        period.is_valid(raise_exception=True)
+        with for_businesses(business.pk):
+            statement = settlement_statement(
+                business=business, start=period.validated_data["from"], end=period.validated_data["to"]
+            )
+            body = statement_csv(statement)
+        response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+        filename = f"settlement-{business.slug}-{statement.start:%Y%m%d}-{statement.end:%Y%m%d}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
