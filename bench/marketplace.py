@@ -565,7 +565,7 @@ def database_comment(base_url: str, name: str) -> str | None:
     return None if row is None else (row[0] or "")
 
 
-def prepare(base_url: str, name: str, shape: Shape, *, keep: bool) -> str:
+def prepare_database(base_url: str, name: str, shape: Shape, *, keep: bool) -> str:
     from psycopg import sql
 
     marker = f"mawid bench market {shape.label()}"
@@ -624,9 +624,9 @@ def main() -> None:
     base_url = server_url()
     try:
         started = time.perf_counter()
-        big_url = prepare(base_url, BIG_DB, big_shape, keep=args.keep)
+        big_url = prepare_database(base_url, BIG_DB, big_shape, keep=args.keep)
         say(f"big database ready in {time.perf_counter() - started:.1f} s")
-        one_url = prepare(base_url, ONE_DB, one_shape, keep=False)
+        one_url = prepare_database(base_url, ONE_DB, one_shape, keep=False)
         say("measuring the one-business database ...")
         one = run_measure(one_url, args.requests, seed)
         say("measuring the big database ...")

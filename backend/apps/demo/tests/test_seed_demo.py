@@ -36,7 +36,7 @@ def test_seed_demo_loads_once_and_the_second_run_changes_nothing():
     assert "demo data loaded" in first
     assert "already loaded" in second
     assert (Booking.objects.count(), User.objects.count(), BookingStatusChange.objects.count()) == snapshot
-    assert elapsed < 10  # about a second; generous for a loaded machine
+    assert elapsed < 20  # 3-5 s for four businesses on a quiet machine; generous for one running other suites
 
 
 def test_seed_demo_has_bookings_in_every_status_and_a_live_hold():
