@@ -409,7 +409,8 @@ def test_the_served_schema_lists_every_manager_operation():
 
     schema = APIClient().get("/api/schema/", HTTP_ACCEPT="application/json").json()
     paths = {path: item for path, item in schema["paths"].items() if path.startswith("/api/v1/manage/")}
-    assert len(paths) == 24, sorted(paths)  # 15 catalog, 7 bookings, 2 of a staff member's own
+    # 15 catalog, 7 bookings, 2 of a staff member's own, 1 settlement statement (payments)
+    assert len(paths) == 25, sorted(paths)
     operation_ids = [op["operationId"] for item in paths.values() for m, op in item.items() if m != "parameters"]
     assert all(op_id.startswith("manage_") for op_id in operation_ids)
     assert len(operation_ids) == len(set(operation_ids))

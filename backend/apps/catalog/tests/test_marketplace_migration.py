@@ -61,12 +61,12 @@ def _server() -> dict[str, object]:
 def scratch_database():
     server = _server()
     name = f"mawid_migration_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:  # type: ignore[arg-type]
+    with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
         yield name, server
     finally:
-        with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:  # type: ignore[arg-type]
+        with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -205,7 +205,7 @@ def test_a_single_business_database_becomes_a_marketplace_of_one(scratch_databas
     _migrate(name, server, "accounts")
     for app, migration in BEFORE:
         _migrate(name, server, app, migration)
-    with psycopg.connect(dbname=name, autocommit=True, **server) as db, db.cursor() as cursor:  # type: ignore[arg-type]
+    with psycopg.connect(dbname=name, autocommit=True, **server) as db, db.cursor() as cursor:
         cursor.execute(OLD_ROWS)
         _payment_rows(cursor)
         before = {table: _count(cursor, table) for table in OWNED}
@@ -213,7 +213,7 @@ def test_a_single_business_database_becomes_a_marketplace_of_one(scratch_databas
 
     _migrate(name, server)
 
-    with psycopg.connect(dbname=name, autocommit=True, **server) as db, db.cursor() as cursor:  # type: ignore[arg-type]
+    with psycopg.connect(dbname=name, autocommit=True, **server) as db, db.cursor() as cursor:
         assert cursor.execute("SELECT id, slug, name_en FROM catalog_business").fetchall() == [
             (1, "salon-noor", "Salon Noor")
         ]

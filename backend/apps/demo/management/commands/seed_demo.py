@@ -474,6 +474,7 @@ class Seeder:
             soon = self.now + one.business.min_notice + timedelta(minutes=15)
             self._insert_direct(one, [p for p in plan if p.start < soon])
             holds_left = self._through_services(one, [p for p in plan if p.start >= soon], holds_left)
+        roles_setup()  # again, now that the memberships exist: each person's group follows their memberships
         # Payments: give the confirmed, completed and no-show bookings of the paying businesses a captured payment
         # and the live holds an initiated one here once apps.payments can record one without calling Moyasar (and
         # delete them in Command._wipe before the bookings: Payment.booking is PROTECT).
