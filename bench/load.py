@@ -129,7 +129,15 @@ class User:
             await asyncio.sleep(self.rng.expovariate(1 / self.args.think))
 
     async def browse(self) -> tuple[int, int] | None:
-        response = await self.call("services", "GET", "/api/v1/services")
+        # A marketplace: find a business (discovery, with next available), then its catalog.
+        response = await self.call("discover", "GET", "/api/v1/businesses")
+        if response is None or response.status_code != 200:
+            return None
+        businesses = [b for b in _items(response.json()) if not b.get("serves_at_home")]
+        if not businesses:
+            return None
+        slug = self.rng.choice(businesses)["slug"]
+        response = await self.call("services", "GET", f"/api/v1/businesses/{slug}/services")
         if response is None or response.status_code != 200:
             return None
         services = _items(response.json())
@@ -137,7 +145,7 @@ class User:
             return None
         service = self.rng.choice(services)["id"]
         await self.think()
-        response = await self.call("staff", "GET", "/api/v1/staff", params={"service": service})
+        response = await self.call("staff", "GET", f"/api/v1/businesses/{slug}/staff", params={"service": service})
         if response is None or response.status_code != 200:
             return None
         staff = [s for s in _items(response.json()) if service in s.get("services", [service])]
