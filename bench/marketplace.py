@@ -551,8 +551,20 @@ def run_measure(url: str, requests: int, seed: int) -> dict:
 
 
 def migrate(url: str) -> None:
+    manage(url, "migrate", "--noinput", "-v", "0")
+
+
+def manage(url: str, *args: str) -> None:
     env = {**os.environ, **BENCH_ENV, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.development"}
-    subprocess.run([str(PY), "manage.py", "migrate", "--noinput", "-v", "0"], cwd=BACKEND, env=env, check=True)
+    subprocess.run([str(PY), "manage.py", *args], cwd=BACKEND, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def refresh_search(url: str, name: str) -> None:
+    """Discovery's search columns (business catalog text, city keys, service names): COPY skipped the signals
+    that keep them (docs/risks.md R50)."""
+    started = time.perf_counter()
+    manage(url, "refresh_search")
+    say(f"{name}: search columns refreshed in {time.perf_counter() - started:.1f} s")
 
 
 def database_comment(base_url: str, name: str) -> str | None:
@@ -571,7 +583,9 @@ def prepare_database(base_url: str, name: str, shape: Shape, *, keep: bool) -> s
     marker = f"mawid bench market {shape.label()}"
     url = with_database(base_url, name)
     if keep and database_comment(base_url, name) == marker:
-        say(f"{name}: kept from an earlier run ({shape})")
+        say(f"{name}: kept from an earlier run ({shape}); migrating to the current schema")
+        migrate(url)
+        refresh_search(url, name)
         return url
     recreate_database(base_url, name)
     started = time.perf_counter()
@@ -580,6 +594,7 @@ def prepare_database(base_url: str, name: str, shape: Shape, *, keep: bool) -> s
     started = time.perf_counter()
     fill(url, shape, today=datetime.now(TZ).date())
     say(f"{name}: filled in {time.perf_counter() - started:.1f} s")
+    refresh_search(url, name)
     admin_execute(base_url, sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(marker)))
     return url
 
