@@ -102,6 +102,13 @@ class Booking(BusinessOwned):
             models.Index(fields=["customer", "-created_at"], name="booking_customer_created_idx"),
             models.Index(fields=["staff", "-created_at"], name="booking_staff_created_idx"),
             models.Index(fields=["staff", "start"], name="booking_staff_start_idx"),
+            # The time bookings hold, for many staff at once (availability, discovery's next available): see
+            # bookings.selectors.booking_busy_intervals.
+            models.Index(
+                fields=["staff", "busy_end"],
+                name="booking_staff_holding_end_idx",
+                condition=Q(status__in=["pending_payment", "confirmed"]),
+            ),
             # A business's day (the manager API, the calendar) and its ledger.
             models.Index(fields=["business", "start"], name="booking_business_start_idx"),
             # The expiry job (holds that ran out) and the pending limit (a customer's live holds).
