@@ -56,6 +56,7 @@ from _common import (
     admin_execute,
     connect_params,
     drop_database,
+    manage,
     pct,
     recreate_database,
     say,
@@ -560,20 +561,19 @@ def run_measure(url: str, requests: int, seed: int) -> dict:
 # --- the run --------------------------------------------------------------------------------------------------
 
 
+def _env(url: str) -> dict[str, str]:
+    return {**os.environ, **BENCH_ENV, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.development"}
+
+
 def migrate(url: str) -> None:
-    manage(url, "migrate", "--noinput", "-v", "0")
-
-
-def manage(url: str, *args: str) -> None:
-    env = {**os.environ, **BENCH_ENV, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.development"}
-    subprocess.run([str(PY), "manage.py", *args], cwd=BACKEND, env=env, check=True, stdout=subprocess.DEVNULL)
+    manage(_env(url), "migrate", "--noinput", "-v", "0")
 
 
 def refresh_search(url: str, name: str) -> None:
     """Discovery's search columns (business catalog text, city keys, service names): COPY skipped the signals
     that keep them (docs/risks.md R50)."""
     started = time.perf_counter()
-    manage(url, "refresh_search")
+    manage(_env(url), "refresh_search")
     say(f"{name}: search columns refreshed in {time.perf_counter() - started:.1f} s")
 
 
