@@ -197,10 +197,19 @@ def service_givers(*, service_id: int, branch_id: int | None = None) -> list[int
     return list(row[0] or []) if row else []
 
 
+def _offered_links() -> QuerySet[Any]:
+    """Staff-service links where the service is offered at the staff member's branch: a service limited to some
+    branches (`Service.branches`) is not the staff member's at any other (docs/risks.md R56)."""
+    limits = Service.branches.through.objects.filter(service_id=OuterRef("service_id"))
+    return _Staffing.objects.filter(
+        ~Exists(limits) | Exists(limits.filter(branch_id=OuterRef("staff__branch_id")))
+    )
+
+
 def _service_ids_of(staff_ref: OuterRef) -> ArraySubquery:
     """The ids of the active services a staff member offers, in display order."""
     return ArraySubquery(
-        _Staffing.objects.filter(staff_id=staff_ref, service__is_active=True)
+        _offered_links().filter(staff_id=staff_ref, service__is_active=True)
         .order_by("service__display_order", "service_id")
         .values("service_id")
     )
@@ -209,7 +218,7 @@ def _service_ids_of(staff_ref: OuterRef) -> ArraySubquery:
 def _staff_ids_of(service_ref: OuterRef) -> ArraySubquery:
     """The ids of the active staff who offer a service, in display order."""
     return ArraySubquery(
-        _Staffing.objects.filter(service_id=service_ref, staff__is_active=True)
+        _offered_links().filter(service_id=service_ref, staff__is_active=True)
         .order_by("staff__display_order", "staff_id")
         .values("staff_id")
     )
@@ -263,7 +272,7 @@ def staff_list(*, service_id: int | None = None, business_id: int | None = None)
         qs = qs.filter(business_id=business_id)
     if service_id is not None:
         qs = qs.filter(
-            Exists(_Staffing.objects.filter(staff_id=OuterRef("pk"), service_id=service_id, service__is_active=True))
+            Exists(_offered_links().filter(staff_id=OuterRef("pk"), service_id=service_id, service__is_active=True))
         )
     return qs.order_by("display_order", "id")[:LIST_LIMIT]
 
@@ -289,7 +298,7 @@ def staff_offers_service(staff: Staff, service: Service) -> bool:
         return service.pk in service_ids
     known: dict[int, bool] = staff.__dict__.setdefault("_offers_service", {})
     if service.pk not in known:
-        known[service.pk] = _Staffing.objects.filter(staff_id=staff.pk, service_id=service.pk).exists()
+        known[service.pk] = _offered_links().filter(staff_id=staff.pk, service_id=service.pk).exists()
     return known[service.pk]
 
 
@@ -586,7 +595,7 @@ def slot_list_any_staff(
 
 def _staff_ids_for(service: Service) -> QuerySet[Any, int]:
     return (
-        _Staffing.objects.filter(service_id=service.pk, staff__is_active=True)
+        _offered_links().filter(service_id=service.pk, staff__is_active=True)
         .order_by("staff__display_order", "staff_id")
         .values_list("staff_id", flat=True)
     )

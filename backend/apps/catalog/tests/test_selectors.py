@@ -306,3 +306,29 @@ def test_schedules_are_in_utc(staff, business):
 
     assert schedule.time_off[0].start == at("10:00")
     assert schedule.time_off[0].start.tzinfo is UTC
+
+
+def test_a_service_limited_to_a_branch_is_not_offered_by_staff_at_another(business, busy):
+    """R56: the catalog's staff <-> service lists follow `Service.branches`, so "any staff" availability and the
+    public lists never name someone who can't give the service where they work."""
+    from apps.catalog.tests.factories import BranchFactory, main_branch
+
+    olaya = main_branch(business)
+    malqa = BranchFactory(business=business, name_en="Al Malqa")
+    bridal = ServiceFactory(name_en="Bridal")
+    bridal.branches.set([olaya])
+    anywhere = ServiceFactory(name_en="Haircut")
+    at_olaya = StaffFactory(branch=olaya, services=[bridal, anywhere], hours=[])
+    at_malqa = StaffFactory(branch=malqa, services=[bridal, anywhere], hours=[])
+    give_hours(at_olaya, ("09:00", "17:00"))
+    give_hours(at_malqa, ("09:00", "17:00"))
+
+    service = selectors.service_get_active(bridal.pk)
+    assert service.staff_ids == [at_olaya.pk]
+    assert selectors.service_get_active(anywhere.pk).staff_ids == [at_olaya.pk, at_malqa.pk]
+    assert [s.pk for s in selectors.staff_list(service_id=bridal.pk)] == [at_olaya.pk]
+    assert selectors.staff_get_active(at_malqa.pk).service_ids == [anywhere.pk]
+    assert not selectors.staff_offers_service(Staff.objects.get(pk=at_malqa.pk), bridal)
+    slots = selectors.slot_list_any_staff(service=service, date=DAY, now=NOW).slots
+    assert slots
+    assert {pk for slot in slots for pk in slot.staff_ids} == {at_olaya.pk}
