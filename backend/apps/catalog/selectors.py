@@ -645,24 +645,22 @@ def slot_is_bookable(
 
 
 def business_ids_run_by(user: Any, *, managers_only: bool = True) -> list[int]:
-    """The businesses `user` manages (owner or manager; with `managers_only=False` also where they are staff),
-    remembered on the user object for the rest of the request. Platform code: reads across businesses."""
+    """The businesses `user` manages (owner or manager; with `managers_only=False` also where they are staff).
+    One query for both answers, remembered on the user object for the rest of the request. Platform code: reads
+    across businesses."""
     if user is None or not getattr(user, "is_authenticated", False):
         return []
-    cache_name = "_managed_business_ids" if managers_only else "_member_business_ids"
-    cached: list[int] | None = user.__dict__.get(cache_name)
-    if cached is None:
-        roles = [Membership.Role.OWNER, Membership.Role.MANAGER]
-        if not managers_only:
-            roles.append(Membership.Role.STAFF)
+    memberships: list[tuple[int, str]] | None = user.__dict__.get("_active_memberships")
+    if memberships is None:
         with platform():
-            cached = list(
-                Membership.objects.filter(user_id=user.pk, role__in=roles, business__is_active=True)
+            memberships = list(
+                Membership.objects.filter(user_id=user.pk, business__is_active=True)
                 .order_by("business_id")
-                .values_list("business_id", flat=True)
+                .values_list("business_id", "role")
             )
-        user.__dict__[cache_name] = cached
-    return cached
+        user.__dict__["_active_memberships"] = memberships
+    managing = (Membership.Role.OWNER, Membership.Role.MANAGER)
+    return [business_id for business_id, role in memberships if not managers_only or role in managing]
 
 
 def user_manages(user: Any, business_id: int) -> bool:

@@ -1,6 +1,6 @@
 """Which business's rows a piece of code may read: django-scopes, set once at each entry point.
 
-Every business-owned model's default manager is `business_scoped()` (a django-scopes `ScopedManager` on the
+Every business-owned model's default manager is `BusinessScopedManager` (django-scopes' `ScopedManager` on the
 `business` dimension). A query through it runs only inside a scope, and is filtered to that scope's businesses:
 
 - `for_businesses(ids)`: a manager's or staff member's surfaces (the manager API, the admin of a non-superuser)
@@ -36,7 +36,6 @@ __all__ = [
     "BusinessScopedManager",
     "ScopeError",
     "ScopeMiddleware",
-    "business_scoped",
     "current_businesses",
     "enforced",
     "for_businesses",
@@ -75,11 +74,6 @@ class BusinessScopedManager(models.Manager[_M]):
         if isinstance(queryset, DisabledQuerySet):
             queryset.all()  # raises ScopeError
         return queryset
-
-
-def business_scoped(path: str = "business") -> BusinessScopedManager[Any]:
-    """The default manager of a business-owned model: scoped on `business` through the lookup `path`."""
-    return BusinessScopedManager(path)
 
 
 @contextmanager
