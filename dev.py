@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -51,6 +52,24 @@ def install() -> None:
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
     subprocess.run([*pip, "-r", str(REQUIREMENTS)], check=True)
     STAMP.write_text(digest)
+
+
+def ensure_browser() -> None:
+    """The browser tests drive Debian's chromium (Playwright cannot download its own browsers here): install the
+    package when it is missing and this user may (root with apt-get). Otherwise those tests skip, saying why."""
+    if os.environ.get("MAWID_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser"):
+        return
+    if not shutil.which("apt-get") or os.geteuid() != 0:
+        say("no chromium and no way to install it here: the browser tests will be skipped")
+        return
+    say("installing Debian's chromium for the browser tests (once)")
+    quiet = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    command = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium", "fonts-dejavu-core"]
+    if subprocess.run(command, env=quiet, check=False, stdout=subprocess.DEVNULL).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], env=quiet, check=False, stdout=subprocess.DEVNULL)
+        subprocess.run(command, env=quiet, check=False, stdout=subprocess.DEVNULL)
+    if not shutil.which("chromium"):
+        say("chromium could not be installed: the browser tests will be skipped")
 
 
 def manage(*args: str, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess:
@@ -234,6 +253,7 @@ def run() -> int:
 
 def test(args: list[str]) -> int:
     install()
+    ensure_browser()
     env = dict(os.environ)
     # Where PostgreSQL is may come from backend/.env; nothing else there reaches the tests (config/settings/test.py).
     dotenv = config_env()

@@ -22,7 +22,7 @@ api_v1 = [
 ]
 
 admin.site.site_header = admin.site.site_title = "Mawid"
-admin.site.site_url = "/api/docs/"
+admin.site.site_url = "/"
 
 urlpatterns = [
     path("api/v1/", include(api_v1)),
@@ -33,4 +33,5 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("apps.web.urls")),  # the website: customers' pages and the business calendar (docs/web.md)
 ]

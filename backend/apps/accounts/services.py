@@ -415,12 +415,20 @@ def _verify(
     return None, user, created, client
 
 
-def otp_verify(*, phone: str, code: str, client_ip: str | None = None, device_token: str | None = None) -> Login:
-    """Check the code; on success log in (creating the customer on first login) and issue JWTs and a device token.
+@dataclass(frozen=True)
+class CheckedCode:
+    """A code that matched: the person (created on first login) and this client's device token."""
 
-    `device_token` (from an earlier login of this phone) lets the caller draw on its own failure budget instead of
-    the one shared by every client not recognised for this phone.
-    """
+    user: User
+    created: bool
+    device_token: str
+
+
+def otp_check(
+    *, phone: str, code: str, client_ip: str | None = None, device_token: str | None = None, surface: str = "api"
+) -> CheckedCode:
+    """Check the code under every limit of `otp_verify`; on success the person (created on first login) and a
+    device token, without tokens: the website logs the person into a session instead (`apps.web`)."""
     error, user, created, client = _verify(phone=phone, code=code, client_ip=client_ip, device_token=device_token)
     if error is not None:
         # The attempt counter is committed before the refusal leaves.
@@ -430,15 +438,28 @@ def otp_verify(*, phone: str, code: str, client_ip: str | None = None, device_to
         )
         raise error
     assert user is not None  # noqa: S101 - for the type checker
-    refresh = RefreshToken.for_user(user)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-    logger.info("otp_login", extra={"user_id": user.pk, "user_created": created, "recognised_client": client.trusted})
+    logger.info(
+        "otp_login",
+        extra={"user_id": user.pk, "user_created": created, "recognised_client": client.trusted, "surface": surface},
+    )
+    return CheckedCode(user=user, created=created, device_token=device_token_for(phone=phone, device_id=client.device_id))
+
+
+def otp_verify(*, phone: str, code: str, client_ip: str | None = None, device_token: str | None = None) -> Login:
+    """Check the code; on success log in (creating the customer on first login) and issue JWTs and a device token.
+
+    `device_token` (from an earlier login of this phone) lets the caller draw on its own failure budget instead of
+    the one shared by every client not recognised for this phone.
+    """
+    checked = otp_check(phone=phone, code=code, client_ip=client_ip, device_token=device_token)
+    refresh = RefreshToken.for_user(checked.user)
     return Login(
-        user=user,
-        created=created,
+        user=checked.user,
+        created=checked.created,
         access=str(refresh.access_token),
         refresh=str(refresh),
-        device_token=device_token_for(phone=phone, device_id=client.device_id),
+        device_token=checked.device_token,
     )
 
 

@@ -45,7 +45,7 @@ __all__ = [
 DIMENSION = "business"
 
 # Paths whose code acts for one or more businesses: their views set the scope from the user's memberships.
-BUSINESS_SURFACES: tuple[str, ...] = ("/api/v1/manage/", "/admin/")
+BUSINESS_SURFACES: tuple[str, ...] = ("/api/v1/manage/", "/admin/", "/calendar/")
 
 
 class BusinessScopedManager(models.Manager[_M]):

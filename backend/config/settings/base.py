@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "apps.bookings",
     "apps.payments",
     "apps.notifications",
+    "apps.web",  # the customer website and the business calendar (server-rendered; docs/web.md)
     "apps.demo",  # seed_demo: the top layer, may import every app (docs/architecture.md)
 ]
 
@@ -56,9 +57,12 @@ MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
     "apps.core.scoping.ScopeMiddleware",  # each request in its surface's business scope (apps/core/scoping.py)
     "django.middleware.security.SecurityMiddleware",
+    "apps.web.middleware.ContentSecurityPolicyMiddleware",  # pages: no inline script (apps/web/middleware.py)
+    "django.middleware.gzip.GZipMiddleware",  # pages and JSON compressed (with Django's BREACH padding)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "apps.web.middleware.WebLanguageMiddleware",  # the website: Arabic unless the visitor chose English
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -81,6 +85,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "apps.web.context.site",
             ],
         },
     },
@@ -110,6 +115,25 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+
+# --- The website (apps/web, docs/web.md) ---
+# Sessions and CSRF: HttpOnly and SameSite=Lax everywhere; Secure in production (production.py). The language the
+# visitor chose is remembered for a year.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_NAME = "mawid_session"
+CSRF_COOKIE_HTTPONLY = True  # pages put the token in their forms; no script reads the cookie
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_NAME = "mawid_lang"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+LOGIN_URL = "web:login"
+# Moyasar's payment form (its script and style; https://docs.moyasar.com/guides/card-payments/basic-integration).
+# Empty: derived from MOYASAR_BASE_URL (the fake serves an equivalent form under /_fake/mpf/; Moyasar's CDN otherwise).
+MOYASAR_FORM_VERSION = env_str("MOYASAR_FORM_VERSION", "1.14.0")
+MOYASAR_FORM_SCRIPT_URL = env_str("MOYASAR_FORM_SCRIPT_URL", "")
+MOYASAR_FORM_STYLE_URL = env_str("MOYASAR_FORM_STYLE_URL", "")
 FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6.0's default, now (photo URLs typed without a scheme)
 STATIC_ROOT = BASE_DIR / "staticfiles"
 

@@ -23,7 +23,8 @@ GOOD = PRODUCTION  # a production environment that loads: real-looking keys, no 
 PRINT_SETTINGS = (
     "import json, config.settings.production as s; "
     "print(json.dumps({k: getattr(s, k) for k in ('AUTHENTICA_BASE_URL', 'AUTHENTICA_API_KEY', 'MOYASAR_BASE_URL', "
-    "'MOYASAR_SECRET_KEY', 'MOYASAR_WEBHOOK_SECRET', 'DEBUG')}))"
+    "'MOYASAR_SECRET_KEY', 'MOYASAR_WEBHOOK_SECRET', 'DEBUG', 'SESSION_COOKIE_SECURE', 'SESSION_COOKIE_HTTPONLY', "
+    "'SESSION_COOKIE_SAMESITE', 'CSRF_COOKIE_SECURE', 'LANGUAGE_COOKIE_SECURE')}))"
 )
 
 
@@ -60,6 +61,12 @@ def test_a_production_environment_with_real_values_loads():
         "MOYASAR_SECRET_KEY": GOOD["MOYASAR_SECRET_KEY"],
         "MOYASAR_WEBHOOK_SECRET": GOOD["MOYASAR_WEBHOOK_SECRET"],
         "DEBUG": False,
+        # the website's cookies (apps/web): only over HTTPS, out of scripts' reach, not sent on cross-site posts
+        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "CSRF_COOKIE_SECURE": True,
+        "LANGUAGE_COOKIE_SECURE": True,
     }
 
 

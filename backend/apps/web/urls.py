@@ -1,0 +1,19 @@
+"""The website's addresses. Each page module owns its own `urlpatterns` (views/*.py), joined here."""
+
+from django.urls import path
+
+from apps.web.views import account, auth, booking, calendar, home
+
+app_name = "web"
+
+urlpatterns = [
+    path("login", auth.login_phone, name="login"),
+    path("login/code", auth.login_code, name="login_code"),
+    path("logout", auth.logout_view, name="logout"),
+    path("lang", auth.language_set, name="language"),
+    path("robots.txt", auth.robots, name="robots"),
+    *home.urlpatterns,
+    *booking.urlpatterns,
+    *account.urlpatterns,
+    *calendar.urlpatterns,
+]
