@@ -58,6 +58,44 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, "executable_path": path, "args": CHROMIUM_FLAGS, "headless": True}
 
 
+def run_jobs_in_thread() -> None:
+    """Run the due jobs in the real worker, in a thread of its own: the worker runs its own event loop, and the
+    test's thread has Playwright's while the package's browser is open."""
+    import threading
+
+    from django.db import connection
+
+    from apps.core.testing import run_jobs
+
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            run_jobs(timeout=10.0)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work, name="web-test-jobs")
+    thread.start()
+    thread.join(30)
+    if errors:
+        raise errors[0]
+
+
+@pytest.fixture(scope="package")
+def browser(browser_type_launch_args: dict[str, Any]) -> Iterator[Any]:
+    """One chromium for the website's tests, closed when they are done (pytest-playwright's own is session-wide:
+    its event loop would stay in the main thread for every test after these, and the job worker's could not run)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(**browser_type_launch_args)
+        yield instance
+        instance.close()
+
+
 @dataclass
 class WebStack:
     base_url: str
@@ -74,29 +112,7 @@ class WebStack:
         return self.base_url + path
 
     def run_jobs(self) -> None:
-        """Run the due jobs in the real worker, in a thread of its own: the worker runs its own event loop and the
-        test's thread already has Playwright's."""
-        import threading
-
-        from django.db import connection
-
-        from apps.core.testing import run_jobs
-
-        errors: list[BaseException] = []
-
-        def work() -> None:
-            try:
-                run_jobs(timeout=10.0)
-            except BaseException as exc:  # noqa: BLE001 - reported in the test's thread
-                errors.append(exc)
-            finally:
-                connection.close()
-
-        thread = threading.Thread(target=work, name="web-test-jobs")
-        thread.start()
-        thread.join(30)
-        if errors:
-            raise errors[0]
+        run_jobs_in_thread()
 
     def otp_code(self, phone: str) -> str:
         """Deliver the pending code (the job) and read it from the Authentica fake."""

@@ -72,14 +72,14 @@ def test_a_bad_phone_number_is_a_clear_error_and_sends_nothing(otp):
 
 @pytest.mark.django_db(transaction=True)
 def test_sign_in_with_the_code_gives_a_rotated_httponly_session(otp):
-    from apps.core.testing import run_jobs
+    from apps.web.tests.browser import run_jobs_in_thread
 
     client = Client()
     response = client.post("/login", {"phone": "0551234567", "channel": "sms", "next": "/my/bookings"})
     assert response.status_code == 302
     assert response["Location"].startswith("/login/code")
     before = client.cookies["mawid_session"].value  # the anonymous session holding the phone number
-    run_jobs()
+    run_jobs_in_thread()
     code = otp.last_code("+966551234567")
     wrong = client.post("/login/code", {"code": "000000" if code != "000000" else "111111"})
     assert wrong.status_code == 400
