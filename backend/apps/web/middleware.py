@@ -3,6 +3,7 @@ Policy (no inline script, every asset from Mawid itself; Moyasar's payment form 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import cache
 from urllib.parse import urlsplit
@@ -75,14 +76,18 @@ def content_security_policy() -> str:
 
 class ContentSecurityPolicyMiddleware:
     """Every website page carries the policy: scripts only from Mawid (and Moyasar's form on the payment page), no
-    inline script or style attribute, no framing. The API and the admin are left as they are."""
+    inline script or style attribute, no framing. The API and the admin are left as they are. Pages also report
+    their server time (`Server-Timing: page;dur=MS`, read by bench/web.py)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
         response = self.get_response(request)
         if is_website(request.path) and response.get("Content-Type", "").startswith("text/html"):
+            # the server's own time for the page (everything below this middleware), as the API's views report it
+            response.headers.setdefault("Server-Timing", f"page;dur={(time.perf_counter() - started) * 1000:.2f}")
             response.headers.setdefault("Content-Security-Policy", content_security_policy())
             response.headers.setdefault("Referrer-Policy", "same-origin")
             response.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
