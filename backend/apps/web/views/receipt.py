@@ -25,7 +25,14 @@ from apps.web.templatetags.web_home import digits, money_text
 
 S = Booking.Status
 P = Payment.Status
-BADGE = {S.CONFIRMED: "", S.COMPLETED: "", S.PENDING_PAYMENT: "warn", S.CANCELLED: "bad", S.NO_SHOW: "bad", S.EXPIRED: "bad"}
+BADGE = {
+    S.CONFIRMED: "",
+    S.COMPLETED: "",
+    S.PENDING_PAYMENT: "warn",
+    S.CANCELLED: "bad",
+    S.NO_SHOW: "bad",
+    S.EXPIRED: "bad",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +54,7 @@ class BookingView:
 
 
 def masked_card(card: str) -> str:
-    """"visa 4111-11XX-XXXX-1111" -> "VISA •••• 1111": the brand and the last four digits, nothing else."""
+    """ "visa 4111-11XX-XXXX-1111" -> "VISA •••• 1111": the brand and the last four digits, nothing else."""
     if not card:
         return ""
     brand = card.split()[0].upper() if card.split() and not card.split()[0][:1].isdigit() else ""
