@@ -247,6 +247,7 @@ def test_my_bookings_lists_upcoming_and_past_of_the_signed_in_customer_only(salo
     assert "Haircut" in upcoming
     assert "Noor Salon" in upcoming
     assert "Olaya Street 12" in upcoming
+    assert f"with {salon[2].display_name}" in upcoming
 
 
 def test_a_manager_sees_only_their_own_bookings_as_a_customer(salon):
@@ -289,6 +290,7 @@ def test_the_receipt_shows_the_business_the_booking_and_the_payment(salon):
     assert "Olaya Street 12" in body
     assert f"MW-{booking.pk:06d}" in body
     assert "Haircut" in body
+    assert salon[2].display_name in body
     local = booking.start.astimezone(RIYADH)
     assert f"{local:%H:%M}" in body
     assert local.strftime("%B") in body
