@@ -130,11 +130,12 @@ def _my_bookings(phone: str) -> tuple[User, list[Booking]]:
     service = Service.objects.filter(business=business, name_en="Manicure").get()
     staff = Staff.objects.filter(business=business, services=service).order_by("id").first()
     base = Booking.objects.filter(staff=staff).order_by("-start").values_list("start", flat=True).first()
+    assert base is not None
     later = base + timedelta(days=1)  # after every demo booking of this staff member: no overlap
     mine = [
-        BookingFactory(customer=me, service=service, staff=staff, start=later),
-        BookingFactory(customer=me, service=service, staff=staff, start=later + timedelta(hours=2)),
-        BookingFactory(
+        BookingFactory.create(customer=me, service=service, staff=staff, start=later),
+        BookingFactory.create(customer=me, service=service, staff=staff, start=later + timedelta(hours=2)),
+        BookingFactory.create(
             customer=me, service=service, staff=staff, start=later - timedelta(days=30),
             status=Booking.Status.COMPLETED,
         ),

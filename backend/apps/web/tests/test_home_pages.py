@@ -139,7 +139,8 @@ def svg_modules(svg: str) -> list[list[bool]]:
     m dx dy ..."): what a scanner would see, without a decoder."""
     d = re.search(r'stroke="#000" d="([^"]+)"', svg)  # the dark modules (the white background is another path)
     assert d, svg[:200]
-    size = int(re.search(r'viewBox="0 0 (\d+) \d+"|width="(\d+)"', svg).group(1) or 0) if "viewBox" in svg else 0
+    box = re.search(r'viewBox="0 0 (\d+) \d+"', svg)
+    size = int(box.group(1)) if box else 0
     dark: set[tuple[int, int]] = set()
     x = y = 0.0
     for op, args in re.findall(r"([MmHh])([-\d.\s]+)", d.group(1)):
@@ -209,7 +210,7 @@ def salon(pinned):
 def book(salon, customer, *, hours: float, status: str = Booking.Status.CONFIRMED) -> Booking:
     _business, service, staff = salon
     start = PINNED + timedelta(hours=hours)
-    return BookingFactory(customer=customer, service=service, staff=staff, start=start, status=status)
+    return BookingFactory.create(customer=customer, service=service, staff=staff, start=start, status=status)
 
 
 def pay(booking: Booking, *, refunded: int = 0) -> Payment:

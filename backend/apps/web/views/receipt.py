@@ -25,7 +25,7 @@ from apps.web.templatetags.web_home import digits, money_text
 
 S = Booking.Status
 P = Payment.Status
-BADGE = {
+BADGE: dict[str, str] = {
     S.CONFIRMED: "",
     S.COMPLETED: "",
     S.PENDING_PAYMENT: "warn",
