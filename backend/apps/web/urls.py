@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.web.views import account, auth, booking, calendar, home
+from apps.web.views import account, auth, booking, calendar, discover, home, receipt
 
 app_name = "web"
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("lang", auth.language_set, name="language"),
     path("robots.txt", auth.robots, name="robots"),
     *home.urlpatterns,
+    *discover.urlpatterns,
+    *receipt.urlpatterns,
     *booking.urlpatterns,
     *account.urlpatterns,
     *calendar.urlpatterns,

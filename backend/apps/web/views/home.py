@@ -12,8 +12,9 @@ from apps.catalog.models import Business
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    businesses = Business.objects.filter(is_active=True, is_listed=True).order_by("name_en")[:50]
-    return render(request, "web/home.html", {"businesses": businesses})
+    from apps.web.views.discover import search_page  # the search lives in views/discover.py
+
+    return search_page(request)
 
 
 @require_GET
