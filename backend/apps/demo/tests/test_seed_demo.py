@@ -114,7 +114,7 @@ def test_seed_demo_makes_the_businesses_in_their_cities_with_branches_and_servic
         assert business.name_ar
         assert business.description_en
         assert business.description_ar
-        assert business.logo_url.startswith("https://")
+        assert business.logo_url == ""  # offline: no image on another site; the pages draw the initial
         assert business.contact_phone.startswith("+966")
         assert business.is_active
         assert business.is_listed

@@ -131,7 +131,7 @@ class BusinessSpec:
 
     @property
     def logo_url(self) -> str:
-        # None: the pages draw the business's initial. A demo must work offline (and the website's tests run with
+        # Empty: the pages draw the business's initial. A demo must work offline (and the website's tests run with
         # no network), so it names no image on another site.
         return ""
 
