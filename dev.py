@@ -36,6 +36,15 @@ REQUIREMENTS = ROOT / "requirements.txt"
 STAMP = VENV / ".requirements.sha256"
 
 
+def open_in_browser(url: str) -> None:
+    """The customer home page in the desktop's browser, when there is a desktop (MAWID_OPEN_BROWSER=0: never)."""
+    desktop = sys.platform in {"darwin", "win32"} or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    if desktop and os.environ.get("MAWID_OPEN_BROWSER", "1") != "0":
+        import webbrowser
+
+        webbrowser.open(url)
+
+
 def say(message: str) -> None:
     print(f"[mawid] {message}", flush=True)  # noqa: T201
 
@@ -210,7 +219,9 @@ def run() -> int:
     base = f"http://{host}:{port}"
     ready = wait_http(f"{base}/healthz")
     say("ready" if ready else "the app server did not answer yet; see its log above")
-    say(f"app:             {base}/")
+    say(f"website:         {base}/            (customers: search, book, pay; Arabic, English one tap away)")
+    say(f"calendar:        {base}/calendar/   (a business owner: sign in with +966500000002, the code below)")
+    say(f"sign-in codes:   http://127.0.0.1:{authentica_port}/_fake/messages   (the Authentica fake's outbox)")
     say(f"API docs:        {base}/api/docs/   (schema: {base}/api/schema/)")
     say(f"admin:           {base}/admin/      (demo manager: +966500000001, password: mawid-demo)")
     say(f"health:          {base}/healthz      metrics: {base}/metrics")
@@ -218,6 +229,7 @@ def run() -> int:
     say(f"Moyasar fake:    http://127.0.0.1:{moyasar_port}/_fake/payments")
     say(f"database:        {env['DATABASE_URL']}")
     say("Ctrl-C stops everything.")
+    open_in_browser(f"{base}/")
     def wait_for_change() -> bool:
         """Until a Python file under backend/ changes (True) or everything is stopping (False)."""
         before = source_mtimes()
