@@ -93,14 +93,20 @@ def city_key(city: str) -> str:
     return text
 
 
+def known_city(city: str) -> tuple[str, str] | None:
+    """(Arabic name, English name) of a known Saudi city in any of its spellings, else None."""
+    key = city_key(city)
+    arabic = next((a for a in _CITIES if normalize(a) == key), None)
+    return None if arabic is None else (arabic, _CITIES[arabic][0])
+
+
 def city_names(city: str) -> str:
     """A city as searchable text: what was typed plus its known Arabic and first English spelling ("Riyadh" also
     finds "الرياض")."""
-    key = city_key(city)
     names = [normalize(city)]
-    arabic = next((a for a in _CITIES if normalize(a) == key), None)
-    if arabic is not None:
-        names += [normalize(arabic), normalize(_CITIES[arabic][0])]
+    known = known_city(city)
+    if known is not None:
+        names += [normalize(known[0]), normalize(known[1])]
     return " ".join(dict.fromkeys(n for n in names if n))
 
 

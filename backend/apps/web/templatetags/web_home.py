@@ -1,5 +1,5 @@
-"""Filters for the home, poster, my-bookings and receipt pages: numbers the way the active language writes them
-(Arabic-Indic digits in Arabic), money in riyals, a city's name in the active language."""
+"""Filters for the website's pages: money in riyals, a city's name in the active language. Numbers are written
+with Western digits in both languages (as prices, phone numbers and times are across Saudi apps), one way site-wide."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from django import template
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from apps.catalog.search import _CITIES, city_key, normalize
+from apps.catalog.search import known_city
 
 register = template.Library()
 
-_ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 # The folded keys of catalog.search spelled properly, for display (ة, ى and hamza are folded in the keys).
 _ARABIC_CITY = {
     "جده": "جدة", "مكه": "مكة المكرمة", "المدينه": "المدينة المنورة", "الطايف": "الطائف", "بريده": "بريدة",
@@ -23,34 +22,27 @@ def arabic() -> bool:
     return (get_language() or "ar").startswith("ar")
 
 
-def digits(text: object) -> str:
-    """`text` with Arabic-Indic digits when the page is in Arabic."""
-    return str(text).translate(_ARABIC_DIGITS) if arabic() else str(text)
-
-
 def city_label(city: str) -> str:
     """A city as typed by the business ("Riyadh", "الرياض"), named in the active language when it is a known
     Saudi city (catalog.search's spellings), else as typed."""
-    key = city_key(city)
-    known = next((a for a in _CITIES if normalize(a) == key), None)
+    known = known_city(city)
     if known is None:
         return city
     if arabic():
-        return _ARABIC_CITY.get(known, known)
-    return city if city.isascii() and city.strip() else _CITIES[known][0].title()
+        return _ARABIC_CITY.get(known[0], known[0])
+    return city if city.isascii() and city.strip() else known[1].title()
 
 
 def money_text(amount: int | None, currency: str = "SAR") -> str:
-    """Halalas as riyals: "150 SAR" / "١٥٠ ر.س" (".50" only when there are halalas)."""
+    """Halalas as riyals: "150 SAR" / "150 ر.س" (".50" only when there are halalas)."""
     if amount is None:
         return ""
     whole, cents = divmod(int(amount), 100)
     number = f"{whole:,}" + (f".{cents:02d}" if cents else "")
     unit = _("SAR") if currency == "SAR" else currency
-    return digits(f"{number} {unit}")
+    return f"{number} {unit}"
 
 
-register.filter("digits", digits)
 register.filter("city", city_label)
 
 

