@@ -54,7 +54,10 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     """pytest-playwright's launch arguments, pointed at the system chromium (skipped, with the reason, without)."""
     path = chromium_path()
     if path is None:
-        pytest.skip("no chromium on this machine: `apt-get install chromium` (python3 dev.py test does it as root)")
+        reason = "no chromium on this machine: `apt-get install chromium` (python3 dev.py test does it as root)"
+        if os.environ.get("MAWID_REQUIRE_BROWSER") == "1":  # CI: a missing browser fails rather than skips
+            pytest.fail(reason)
+        pytest.skip(reason)
     return {**browser_type_launch_args, "executable_path": path, "args": CHROMIUM_FLAGS, "headless": True}
 
 
