@@ -168,6 +168,7 @@ class Block:
     row: int  # first grid row, from 1
     span: int  # rows
     label: str = ""
+    times: str = ""  # "10:00–10:30", shown left to right in both languages
     booking: Booking | None = None
     url: str = ""
     status: str = ""
@@ -269,13 +270,15 @@ def _blocks(
         times = f"{hhmm(booking.start, tz)}–{hhmm(booking.end, tz)}"
         own = desk.is_manager or booking.staff.user_id == desk.user.pk
         if own:
-            label = f"{times} {booking.customer.name or booking.customer.phone} · {booking.service.name}"
+            label = f"{booking.customer.name or booking.customer.phone} · {booking.service.name}"
             url = (
                 reverse("web:calendar_booking", args=[desk.business.slug, booking.pk]) + "?" + urlencode({"next": back})
             )
-            blocks.append(Block("booking", *placed, label=label, booking=booking, url=url, status=booking.status))
+            blocks.append(
+                Block("booking", *placed, label=label, times=times, booking=booking, url=url, status=booking.status)
+            )
         else:
-            blocks.append(Block("other", *placed, label=f"{times} {booking.service.name}", status=booking.status))
+            blocks.append(Block("other", *placed, label=booking.service.name, times=times, status=booking.status))
     return blocks
 
 
@@ -666,7 +669,8 @@ def calendar_booking(request: HttpRequest, desk: Desk, booking_id: int) -> HttpR
         "desk": desk,
         "business": desk.business,
         "booking": booking,
-        "when": f"{day_label(local.date())} {hhmm(booking.start, tz)}–{hhmm(booking.end, tz)}",
+        "when_day": day_label(local.date()),
+        "when_times": f"{hhmm(booking.start, tz)}–{hhmm(booking.end, tz)}",
         "status": booking.get_status_display(),
         "payment_text": payment_line(payment, booking),
         "history": entries,
