@@ -115,6 +115,8 @@ def test_complete_no_show_and_cancel_with_a_reason_from_the_calendar(web, open_p
     signed_in_at(page, web, day_path(business, branch.pk))
 
     page.locator(f"[data-booking='{started.pk}']").click()
+    assert_fits(page, "ar")
+    assert_accessible(page)
     page.get_by_test_id("cal-complete").click()
     page.wait_for_load_state()
     assert page.get_by_test_id("cal-status").inner_text() == "مكتمل"

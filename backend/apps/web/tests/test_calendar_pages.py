@@ -16,7 +16,7 @@ from apps.accounts.models import User
 from apps.accounts.tests.factories import UserFactory
 from apps.bookings.models import Booking, BookingStatusChange
 from apps.bookings.tests.factories import BookingFactory
-from apps.catalog.models import Business, Membership, ScheduleException
+from apps.catalog.models import Business, Closure, Membership, ScheduleException
 from apps.catalog.tests.factories import BusinessFactory, ServiceFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -158,6 +158,16 @@ def test_blocks_are_sized_by_duration_with_buffers_shaded_and_time_off_greyed(sa
     assert "cal-off cal-labelled cal-at-73 cal-len-12" in body
     assert "Time off" in body
     assert "cal-off cal-at-1 cal-len-12" in body  # 08:00-09:00: before work
+    Closure.objects.create(
+        business=business,
+        branch=branch,
+        name="Founding Day",
+        start_date=TODAY + timedelta(1),
+        end_date=TODAY + timedelta(1),
+    )
+    closed = signed_in(manager).get(day_url(business, branch.pk, days=1)).content.decode()
+    assert "cal-off cal-labelled cal-at-1 cal-len-144" in closed
+    assert "Closed" in closed
 
 
 def test_previous_next_and_a_bad_date(salon):
@@ -382,5 +392,8 @@ def test_the_day_view_of_20_staff_and_a_full_day_asks_a_fixed_number_of_queries(
     with django_assert_max_num_queries(len(few.captured_queries)):
         full = client.get(day_url(business, branch.pk))
     assert full.content.decode().count('data-testid="cal-booking"') == 300
+    changes = f"/calendar/{business.slug}/day/changes?branch={branch.pk}&date={TODAY}"
     with django_assert_max_num_queries(len(few.captured_queries)):
-        assert client.get(f"/calendar/{business.slug}/day/changes?branch={branch.pk}&date={TODAY}").status_code == 200
+        version = client.get(changes)["X-Calendar-Version"]
+    with django_assert_max_num_queries(len(few.captured_queries) - 2):  # unchanged: one count, no grid
+        assert client.get(changes + f"&since={version}").status_code == 204

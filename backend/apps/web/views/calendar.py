@@ -60,9 +60,9 @@ from apps.catalog.selectors import (
     staff_schedules,
 )
 from apps.core.errors import DomainError, NotFound
-from apps.core.scoping import for_businesses
+from apps.core.scoping import for_businesses, platform
 from apps.payments.selectors import payment_for_bookings
-from apps.web.views.common import error_text
+from apps.web.views.common import error_text, safe_next
 from apps.web.views.receipt import payment_line
 
 STEP = timedelta(minutes=5)  # one grid row
@@ -414,7 +414,7 @@ def calendar_home(request: HttpRequest) -> HttpResponse:
     operator = bool(getattr(user, "is_superuser", False))
     if not ids and not operator:
         raise DjangoPermissionDenied
-    with for_businesses(ids) if not operator else _platform():
+    with platform() if operator else for_businesses(ids):
         businesses = list(
             Business.objects.filter(is_active=True, **({} if operator else {"pk__in": ids})).order_by("name_en")[
                 :HOME_LIMIT
@@ -425,12 +425,6 @@ def calendar_home(request: HttpRequest) -> HttpResponse:
             branches.setdefault(branch.business_id, []).append(branch)
         places = [{"business": b, "branches": branches.get(b.pk, [])} for b in businesses]
         return render(request, "web/calendar/home.html", {"places": places})
-
-
-def _platform() -> Any:
-    from apps.core.scoping import platform
-
-    return platform()
 
 
 def _branch_for(request: HttpRequest, desk: Desk) -> tuple[Branch, list[Branch]]:
@@ -725,8 +719,6 @@ def _free_starts(desk: Desk, booking: Booking, day: date) -> list[datetime]:
 
 
 def _back(request: HttpRequest, default: str) -> str:
-    from apps.web.views.common import safe_next
-
     return safe_next(request, default)
 
 
