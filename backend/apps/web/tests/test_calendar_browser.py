@@ -97,7 +97,7 @@ def test_a_customer_booking_appears_live_is_moved_and_the_customer_sees_the_new_
     assert not web.pages, web.pages
 
 
-def test_complete_no_show_and_cancel_with_a_reason_from_the_calendar(web, open_page, salon):
+def test_complete_no_show_and_cancel_with_a_reason_from_the_calendar(web, open_page, salon, tmp_path):
     business, branch, service, staff, customer = salon
     lama = staff.__class__.objects.exclude(pk=staff.pk).get()
     started = Booking.objects.create(
@@ -117,6 +117,7 @@ def test_complete_no_show_and_cancel_with_a_reason_from_the_calendar(web, open_p
     page.locator(f"[data-booking='{started.pk}']").click()
     assert_fits(page, "ar")
     assert_accessible(page)
+    screenshot(page, "calendar-booking-ar-phone", tmp_path)
     page.get_by_test_id("cal-complete").click()
     page.wait_for_load_state()
     assert page.get_by_test_id("cal-status").inner_text() == "مكتمل"
@@ -159,4 +160,5 @@ def test_the_day_and_week_views_are_accessible_and_fit(web, open_page, salon, si
     page.goto(f"/calendar/{business.slug}/new?branch={branch.pk}&staff={staff.pk}&service={service.pk}")
     assert_fits(page, lang)
     assert_accessible(page)
+    screenshot(page, f"calendar-new-{lang}-{size}", tmp_path)
     assert not web.pages, web.pages

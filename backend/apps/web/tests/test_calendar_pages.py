@@ -213,6 +213,23 @@ def test_polling_answers_204_until_a_booking_changes(salon):
     again = changed["X-Calendar-Version"]
     Booking.objects.filter(pk=booking.pk).update(status=Booking.Status.CANCELLED, updated_at=PINNED + timedelta(1))
     assert client.get(url + f"&since={again}").status_code == 200
+    week = f"/calendar/{business.slug}/week/changes?staff={staff.pk}&date={TODAY}"
+    seen = client.get(week)
+    assert seen.status_code == 200
+    assert f'data-booking="{booking.pk}"' not in seen.content.decode()  # cancelled: not drawn
+    assert client.get(week + f"&since={seen['X-Calendar-Version']}").status_code == 204
+    moved = book(staff, service, at("15:00", days=2))
+    assert f'data-booking="{moved.pk}"' in client.get(week + f"&since={seen['X-Calendar-Version']}").content.decode()
+
+
+def test_a_platform_operator_sees_every_business(salon):
+    business, branch, *_rest = salon
+    operator = UserFactory(is_superuser=True, is_staff=True)
+    other = BusinessFactory()
+    body = signed_in(operator).get("/calendar/").content.decode()
+    assert f"/calendar/{business.slug}/day" in body
+    assert f"/calendar/{other.slug}/day" in body
+    assert signed_in(operator).get(day_url(business, branch.pk)).status_code == 200
 
 
 # --- a booking and its actions ------------------------------------------------------------------------------
