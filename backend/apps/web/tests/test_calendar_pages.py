@@ -414,3 +414,34 @@ def test_the_day_view_of_20_staff_and_a_full_day_asks_a_fixed_number_of_queries(
         version = client.get(changes)["X-Calendar-Version"]
     with django_assert_max_num_queries(len(few.captured_queries) - 2):  # unchanged: one count, no grid
         assert client.get(changes + f"&since={version}").status_code == 204
+
+
+def test_a_manager_confirms_an_unpaid_booking_paid_at_the_counter(salon):
+    business, _branch, service, staff, *_rest, manager = salon
+    unpaid = book(staff, service, at("15:00"), status=Booking.Status.PENDING_PAYMENT)
+    assert (
+        'data-testid="cal-confirm"'
+        not in signed_in(staff.user).get(f"/calendar/{business.slug}/bookings/{unpaid.pk}").content.decode()
+    )
+    assert signed_in(staff.user).post(f"/calendar/{business.slug}/bookings/{unpaid.pk}/confirm").status_code == 403
+    client = signed_in(manager)
+    assert 'data-testid="cal-confirm"' in client.get(f"/calendar/{business.slug}/bookings/{unpaid.pk}").content.decode()
+    client.post(f"/calendar/{business.slug}/bookings/{unpaid.pk}/confirm")
+    unpaid.refresh_from_db()
+    assert unpaid.status == Booking.Status.CONFIRMED
+    assert unpaid.hold_expires_at is None
+
+
+def test_actions_count_against_the_api_s_rate(salon, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    business, _branch, service, staff, *_rest, manager = salon
+    booking = book(staff, service, at("15:00"))
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "100/min", "user": "1/min"})
+    client = signed_in(manager)
+    url = f"/calendar/{business.slug}/bookings/{booking.pk}/cancel"
+    client.post(url.replace("/cancel", "/reschedule"), {"start": at("16:00").isoformat()})
+    refused = client.post(url, {"reason": "closing early"}, follow=True)
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+    assert "Try again in" in refused.content.decode()

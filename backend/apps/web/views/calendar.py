@@ -62,6 +62,7 @@ from apps.catalog.selectors import (
 from apps.core.errors import DomainError, NotFound
 from apps.core.scoping import for_businesses, platform
 from apps.payments.selectors import payment_for_bookings
+from apps.web.throttling import check_throttle
 from apps.web.views.common import error_text, safe_next
 from apps.web.views.receipt import payment_line
 
@@ -775,6 +776,7 @@ def calendar_booking(request: HttpRequest, desk: Desk, booking_id: int) -> HttpR
         "back": back,
         "can_finish": booking.status == Booking.Status.CONFIRMED and timezone.now() >= booking.start,
         "can_cancel": desk.is_manager and holds,
+        "can_confirm": desk.is_manager and booking.status == Booking.Status.PENDING_PAYMENT,
         "can_move": can_move,
         "move_day": move_day,
         "free": [(s.astimezone(tz).isoformat(), hhmm(s, tz)) for s in free],
@@ -790,6 +792,7 @@ def _act(
     page = reverse("web:calendar_booking", args=[desk.business.slug, booking.pk])
     back = _back(request, "")
     try:
+        check_throttle(request)  # the API's rate for this user, counted in the same place
         action(booking)
     except DomainError as exc:
         messages.error(request, error_text(exc))
@@ -819,6 +822,22 @@ def calendar_no_show(request: HttpRequest, desk: Desk, booking_id: int) -> HttpR
         booking_id,
         lambda b: booking_services.booking_mark_no_show(booking_id=b.pk, actor=desk.user),
         _("Marked as a no-show."),
+    )
+
+
+@require_POST
+@business_view
+def calendar_confirm(request: HttpRequest, desk: Desk, booking_id: int) -> HttpResponse:
+    """An unpaid booking paid at the counter: confirmed by a manager (the API's `confirm`)."""
+    managers_only(desk)
+    return _act(
+        request,
+        desk,
+        booking_id,
+        lambda b: booking_services.booking_confirm(
+            booking_id=b.pk, actor=desk.user, reason="confirmed by the business"
+        ),
+        _("The booking is confirmed."),
     )
 
 
@@ -905,6 +924,7 @@ def calendar_new(request: HttpRequest, desk: Desk) -> HttpResponse:
                 errors["phone"] = str(exc)
         if not errors and chosen_staff is not None and chosen_service is not None and start is not None:
             try:
+                check_throttle(request)
                 booking = booking_services.booking_create(
                     customer=customer,
                     staff_id=chosen_staff.pk,
@@ -961,6 +981,7 @@ urlpatterns = [
     path(
         "calendar/<slug:slug>/bookings/<int:booking_id>/complete", calendar_complete, name="calendar_booking_complete"
     ),
+    path("calendar/<slug:slug>/bookings/<int:booking_id>/confirm", calendar_confirm, name="calendar_booking_confirm"),
     path("calendar/<slug:slug>/bookings/<int:booking_id>/no-show", calendar_no_show, name="calendar_booking_no_show"),
     path("calendar/<slug:slug>/bookings/<int:booking_id>/cancel", calendar_cancel, name="calendar_booking_cancel"),
     path(
