@@ -445,3 +445,23 @@ def test_actions_count_against_the_api_s_rate(salon, monkeypatch):
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED
     assert "Try again in" in refused.content.decode()
+
+
+def test_the_demo_salon_s_calendar_opens_for_its_manager_every_day_of_a_week():
+    from django.core.management import call_command
+
+    call_command("seed_demo", verbosity=0)
+    hessa = User.objects.get(phone="+966500000003")
+    client = signed_in(hessa, "ar")
+    home = client.get("/calendar/").content.decode()
+    assert "/calendar/noor-salon/day?branch=" in home
+    drawn = 0
+    for days in range(-3, 4):
+        page = client.get(f"/calendar/noor-salon/day?date={(TODAY + timedelta(days=days)).isoformat()}")
+        assert page.status_code == 200
+        drawn += page.content.decode().count('data-testid="cal-booking"')
+    assert drawn > 0
+    someone = Booking.objects.filter(business__slug="noor-salon").order_by("pk").first()
+    assert someone is not None
+    assert client.get(f"/calendar/noor-salon/bookings/{someone.pk}").status_code == 200
+    assert client.get(f"/calendar/noor-salon/week?staff={someone.staff_id}").status_code == 200
