@@ -162,3 +162,21 @@ def test_the_day_and_week_views_are_accessible_and_fit(web, open_page, salon, si
     assert_accessible(page)
     screenshot(page, f"calendar-new-{lang}-{size}", tmp_path)
     assert not web.pages, web.pages
+
+
+def test_without_javascript_the_refresh_link_and_the_date_picker_work(web, open_page, salon):
+    business, branch, service, staff, customer = salon
+    page = open_page(size="phone", lang="en", javascript=False)
+    signed_in_at(page, web, day_path(business, branch.pk))
+    booking = bookings.booking_create(customer=customer, staff_id=staff.pk, service=service, start=at("13:00"))
+    assert page.locator(f"[data-booking='{booking.pk}']").count() == 0  # nothing polls without JavaScript
+    page.get_by_test_id("cal-refresh").click()
+    page.wait_for_load_state()
+    assert page.locator(f"[data-booking='{booking.pk}']").count() == 1
+    page.fill("#cal-date-input", "2027-01-14")
+    page.get_by_role("button", name="Show").first.click()
+    page.wait_for_url("**date=2027-01-14*")
+    assert "2027-01-14" in page.get_by_test_id("cal-date").inner_text()
+    page.get_by_test_id("cal-prev").click()
+    page.wait_for_url("**date=2027-01-13*")
+    assert_fits(page, "en")
