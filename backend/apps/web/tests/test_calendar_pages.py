@@ -383,6 +383,7 @@ def test_a_walk_in_with_bad_input_says_what_is_wrong(salon):
     no_time = client.post(url, {"phone": "0559876543"})
     assert no_time.status_code == 400
     assert not Booking.objects.exists()
+    assert not User.objects.filter(phone="+966559876543").exists()  # a refused time leaves no customer behind
 
 
 # --- the query budget ---------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import transaction
 from django.db.models import Count, F, Max, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -892,6 +893,21 @@ def calendar_reschedule(request: HttpRequest, desk: Desk, booking_id: int) -> Ht
 # --- a walk-in or phone booking -------------------------------------------------------------------------------
 
 
+def _walk_in(desk: Desk, values: dict[str, str], staff: Staff, service: Service, start: datetime) -> Booking:
+    """The customer found or created by phone and the booking, together or not at all (a refused time leaves no
+    new customer behind)."""
+    with transaction.atomic():
+        customer, _created = customer_get_or_create(phone=values["phone"], name=values["name"])
+        booking = booking_services.booking_create(
+            customer=customer, staff_id=staff.pk, service=service, start=start, business=desk.business
+        )
+        if booking.status == Booking.Status.PENDING_PAYMENT:
+            booking = booking_services.booking_confirm(
+                booking_id=booking.pk, actor=desk.user, reason="walk-in or phone booking: paid at the business"
+            )
+    return booking
+
+
 @business_view
 def calendar_new(request: HttpRequest, desk: Desk) -> HttpResponse:
     """A booking the business makes for a customer's phone number (found or created), at a free time of the
@@ -917,25 +933,12 @@ def calendar_new(request: HttpRequest, desk: Desk) -> HttpResponse:
             errors["start"] = _("Choose a time.")
         if not values["phone"]:
             errors["phone"] = _("Enter the customer's phone number.")
-        if not errors:
-            try:
-                customer, _created = customer_get_or_create(phone=values["phone"], name=values["name"])
-            except InvalidPhone as exc:
-                errors["phone"] = str(exc)
         if not errors and chosen_staff is not None and chosen_service is not None and start is not None:
             try:
-                check_throttle(request)
-                booking = booking_services.booking_create(
-                    customer=customer,
-                    staff_id=chosen_staff.pk,
-                    service=chosen_service,
-                    start=start,
-                    business=desk.business,
-                )
-                if booking.status == Booking.Status.PENDING_PAYMENT:
-                    booking = booking_services.booking_confirm(
-                        booking_id=booking.pk, actor=desk.user, reason="walk-in or phone booking: paid at the business"
-                    )
+                check_throttle(request)  # counted whatever becomes of the booking
+                booking = _walk_in(desk, values, chosen_staff, chosen_service, start)
+            except InvalidPhone as exc:
+                errors["phone"] = str(exc)
             except DomainError as exc:
                 errors["start"] = error_text(exc)
             else:
