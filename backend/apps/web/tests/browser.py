@@ -40,14 +40,8 @@ SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "hei
 REPO = Path(__file__).resolve().parents[4]
 SCREENS = REPO / "docs" / "screens"
 CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
 ]
 
 
@@ -166,11 +160,8 @@ def open_page(browser, web: WebStack) -> Iterator[Callable[..., Any]]:
 
     def make(size: str = "phone", lang: str = "ar", javascript: bool = True) -> Any:
         context = browser.new_context(
-            viewport=SIZES[size],
-            locale="ar-SA" if lang == "ar" else "en-US",
-            java_script_enabled=javascript,
-            base_url=web.base_url,
-            timezone_id="Asia/Riyadh",
+            viewport=SIZES[size], locale="ar-SA" if lang == "ar" else "en-US", java_script_enabled=javascript,
+            base_url=web.base_url, timezone_id="Asia/Riyadh",
         )
         if lang == "en":
             from urllib.parse import urlsplit
@@ -180,7 +171,6 @@ def open_page(browser, web: WebStack) -> Iterator[Callable[..., Any]]:
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()
-
         def console(message: Any) -> None:
             if message.type == "error":
                 web.pages.append(("console", message.text))

@@ -76,23 +76,14 @@ def login_code(request: HttpRequest) -> HttpResponse:
             login(request, checked.user, backend="django.contrib.auth.backends.ModelBackend")  # rotates the key
             response = HttpResponseRedirect(next_url)
             response.set_cookie(
-                DEVICE_COOKIE,
-                checked.device_token,
-                max_age=365 * 24 * 3600,
-                httponly=True,
-                samesite="Lax",
-                secure=cookie_secure(),
+                DEVICE_COOKIE, checked.device_token, max_age=365 * 24 * 3600, httponly=True,
+                samesite="Lax", secure=cookie_secure(),
             )
             if language in {"ar", "en"} and checked.user.language != language:
                 accounts.user_update(user=checked.user, language=language)  # messages come in the site's language
             return response
-    context = {
-        "form": form,
-        "error": error,
-        "next": next_url,
-        "phone": phone,
-        "channel": request.session.get(LOGIN_CHANNEL, "sms"),
-    }
+    context = {"form": form, "error": error, "next": next_url, "phone": phone,
+               "channel": request.session.get(LOGIN_CHANNEL, "sms")}
     if request.method == "POST" and not form.is_valid():
         status = 400
     return render(request, "web/login_code.html", context, status=status)
@@ -113,12 +104,8 @@ def language_set(request: HttpRequest) -> HttpResponse:
     if language not in {"ar", "en"}:
         return response
     response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME,
-        language,
-        max_age=settings.LANGUAGE_COOKIE_AGE,
-        httponly=True,
-        samesite="Lax",
-        secure=bool(getattr(settings, "LANGUAGE_COOKIE_SECURE", False)),
+        settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE, httponly=True,
+        samesite="Lax", secure=bool(getattr(settings, "LANGUAGE_COOKIE_SECURE", False)),
     )
     translation.activate(language)
     if request.user.is_authenticated and getattr(request.user, "language", language) != language:
@@ -128,6 +115,5 @@ def language_set(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def robots(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(
-        "User-agent: *\nDisallow: /my/\nDisallow: /calendar/\nDisallow: /login\n", content_type="text/plain"
-    )
+    return HttpResponse("User-agent: *\nDisallow: /my/\nDisallow: /calendar/\nDisallow: /login\n",
+                        content_type="text/plain")
