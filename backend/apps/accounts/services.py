@@ -53,6 +53,7 @@ from apps.accounts.errors import (
 )
 from apps.accounts.messaging import get_messaging_provider
 from apps.accounts.models import OtpChallenge, OtpVerifyAttempt, User
+from apps.accounts.phone import normalize_phone
 from apps.accounts.providers.base import ProviderConfigurationError, ProviderError, ProviderUnavailable
 from apps.core.errors import DomainError
 from apps.core.http import UNKNOWN, client_network, parse_ip
@@ -469,3 +470,17 @@ def user_update(*, user: User, **changes: Any) -> User:
     user.full_clean()
     user.save()
     return user
+
+
+def customer_get_or_create(*, phone: str, name: str = "") -> tuple[User, bool]:
+    """The customer with this phone number (any common form; stored in E.164), created when there is none: a
+    walk-in or phone booking the business makes for them (the calendar). They sign in later with the same number
+    (OTP). A name is given to a new customer, or to one who has none yet; an existing name is kept.
+    `InvalidPhone` for a number that is not a mobile one. True when created."""
+    e164 = normalize_phone(phone, mobile_only=True)
+    name = name.strip()[:150]
+    user, created = User.objects.get_or_create(phone=e164, defaults={"name": name, "role": User.Role.CUSTOMER})
+    if not created and name and not user.name:
+        user.name = name
+        user.save(update_fields=["name"])
+    return user, created

@@ -146,6 +146,7 @@ class BusinessAdmin(ManagerAccessMixin, admin.ModelAdmin):
                     "max_pending_per_customer",
                     "max_upcoming_per_customer",
                     "cancellation_cutoff_hours",
+                    "staff_see_all_bookings",
                 ]
             },
         ),

@@ -128,6 +128,14 @@ class Business(models.Model):
             "can take a whole day of slots."
         ),
     )
+    staff_see_all_bookings = models.BooleanField(
+        _("staff see every column"),
+        default=False,
+        help_text=_(
+            "On: in the calendar, staff see every colleague's column (times and services, not the customers); "
+            "off: only their own."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), default=now)
 
     class Meta:

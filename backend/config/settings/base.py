@@ -129,6 +129,8 @@ LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_HTTPONLY = True
 LOGIN_URL = "web:login"
+# The business calendar: how often an open day or week view asks whether its bookings changed (milliseconds).
+CALENDAR_POLL_MS = env_int("MAWID_CALENDAR_POLL_MS", 10_000)
 # Moyasar's payment form (its script and style; https://docs.moyasar.com/guides/card-payments/basic-integration).
 # Empty: derived from MOYASAR_BASE_URL (the fake serves an equivalent form under /_fake/mpf/; Moyasar's CDN otherwise).
 MOYASAR_FORM_VERSION = env_str("MOYASAR_FORM_VERSION", "1.14.0")
