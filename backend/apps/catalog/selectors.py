@@ -151,9 +151,16 @@ class BusinessProfile:
     staff: list[Staff]  # active, in display order, with `service_ids`
 
 
-def business_profile(slug: str) -> BusinessProfile:
-    """A listed business with its active branches, services and staff (`business_get_public`): 4 queries."""
-    business = business_get_public(slug)
+def business_profile(slug: str, *, unlisted_too: bool = False) -> BusinessProfile:
+    """A listed business with its active branches, services and staff (`business_get_public`): 4 queries.
+    `unlisted_too`: also an active business kept out of search (its own page is still reached by its link)."""
+    if unlisted_too:
+        found = Business.objects.filter(slug=slug, is_active=True).first()
+        if found is None:
+            raise BusinessMissing()
+        business = found
+    else:
+        business = business_get_public(slug)
     branches = list(Branch.objects.filter(business_id=business.pk, is_active=True).order_by("display_order", "id"))
     services: list[Service] = list(
         service_list(business_id=business.pk).annotate(
