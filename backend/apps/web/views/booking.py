@@ -50,6 +50,7 @@ from apps.catalog.selectors import (
     staff_offers_service,
 )
 from apps.core.errors import DomainError, NotFound
+from apps.web.throttling import check_throttle
 from apps.web.views.common import error_text
 
 ANY = "any"
@@ -498,6 +499,7 @@ def confirm(request: HttpRequest, slug: str) -> HttpResponse:
         return error_page(request, exc, business)
     address = (params.get("customer_address") or "").strip()[:500]
     try:
+        check_throttle(request)  # the API's own throttle and counters
         if business.serves_at_home and not address:
             raise BadChoice(_("This business comes to you: give the address."))
         booking = _book(request, choice, start, address if business.serves_at_home else "")
