@@ -151,16 +151,9 @@ class BusinessProfile:
     staff: list[Staff]  # active, in display order, with `service_ids`
 
 
-def business_profile(slug: str, *, unlisted_too: bool = False) -> BusinessProfile:
-    """A listed business with its active branches, services and staff (`business_get_public`): 4 queries.
-    `unlisted_too`: also an active business kept out of search (its own page is still reached by its link)."""
-    if unlisted_too:
-        found = Business.objects.filter(slug=slug, is_active=True).first()
-        if found is None:
-            raise BusinessMissing()
-        business = found
-    else:
-        business = business_get_public(slug)
+def business_profile(slug: str) -> BusinessProfile:
+    """A listed business with its active branches, services and staff (`business_get_public`): 4 queries."""
+    business = business_get_public(slug)
     branches = list(Branch.objects.filter(business_id=business.pk, is_active=True).order_by("display_order", "id"))
     services: list[Service] = list(
         service_list(business_id=business.pk).annotate(
@@ -174,6 +167,39 @@ def business_profile(slug: str, *, unlisted_too: bool = False) -> BusinessProfil
     staff = list(staff_list(business_id=business.pk))
     for row in [*services, *staff]:
         row.business = business
+    return BusinessProfile(business=business, branches=branches, services=services, staff=staff)
+
+
+def business_page_profile(slug: str) -> BusinessProfile:
+    """The website's business page (`/b/SLUG`): as `business_profile`, with the same rows and attributes
+    (services' `staff_ids` and `branch_ids`, staff's `service_ids`, by `_offered_links`' rule), for an active
+    business listed or not (an unlisted one is still reached by its link). Five plain queries, the links joined
+    in Python: the array subqueries cost the page more than its rows."""
+    business = Business.objects.filter(slug=slug, is_active=True).first()
+    if business is None:
+        raise BusinessMissing()
+    order = ("display_order", "id")
+    branches = list(Branch.objects.filter(business_id=business.pk, is_active=True).order_by(*order))
+    services = list(Service.objects.filter(business_id=business.pk, is_active=True).order_by(*order)[:LIST_LIMIT])
+    staff = list(Staff.objects.filter(business_id=business.pk, is_active=True).order_by(*order)[:LIST_LIMIT])
+    where: dict[int, set[int]] = defaultdict(set)  # a service's branches; none: every branch
+    for service_id, branch_id in Service.branches.through.objects.filter(
+        service__business_id=business.pk
+    ).values_list("service_id", "branch_id"):
+        where[service_id].add(branch_id)
+    linked = set(_Staffing.objects.filter(staff__business_id=business.pk).values_list("staff_id", "service_id"))
+    for service in services:
+        service.business = business
+        service.branch_ids = sorted(where.get(service.pk, ()))  # type: ignore[attr-defined]
+        service.staff_ids = [  # type: ignore[attr-defined]
+            member.pk for member in staff
+            if (member.pk, service.pk) in linked and (not where.get(service.pk) or member.branch_id in where[service.pk])
+        ]  # fmt: skip
+    for member in staff:
+        member.business = business
+        member.service_ids = [  # type: ignore[attr-defined]
+            service.pk for service in services if member.pk in service.staff_ids  # type: ignore[attr-defined]
+        ]
     return BusinessProfile(business=business, branches=branches, services=services, staff=staff)
 
 

@@ -19,6 +19,7 @@ from apps.accounts.tests.factories import UserFactory
 from apps.bookings import services as bookings
 from apps.bookings.models import Booking
 from apps.catalog.models import Business, Service, Staff
+from apps.catalog.selectors import business_page_profile, business_profile
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +68,7 @@ def review_url(slug: str, **params) -> str:
 
 
 def test_the_business_page_shows_branches_services_and_staff(demo, django_assert_max_num_queries):
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):  # the business, branches, services, staff, and their two link tables
         page = en().get("/b/noor-salon")
     assert page.status_code == 200
     body = page.content.decode()
@@ -99,8 +100,18 @@ def test_the_business_page_query_budget_does_not_grow_with_the_catalog(demo, dja
     for i in range(20):
         Service.objects.create(business=business, name_en=f"Extra {i}", name_ar=f"إضافي {i}", duration_minutes=30,
                                price_amount=1000 + i)  # fmt: skip
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         assert en().get("/b/noor-salon").status_code == 200
+
+
+def test_the_pages_lean_profile_agrees_with_the_apis(demo):
+    for slug in ["noor-salon", "jeddah-barber", "dammam-dental", "riyadh-home-care"]:
+        lean, api = business_page_profile(slug), business_profile(slug)
+        assert [b.pk for b in lean.branches] == [b.pk for b in api.branches]
+        assert [(s.pk, s.staff_ids, s.branch_ids) for s in lean.services] == [
+            (s.pk, list(s.staff_ids), list(s.branch_ids)) for s in api.services
+        ]
+        assert [(s.pk, s.service_ids) for s in lean.staff] == [(s.pk, list(s.service_ids)) for s in api.staff]
 
 
 def test_an_unknown_or_inactive_business_is_a_404_page(demo):
@@ -148,7 +159,7 @@ def test_a_staff_member_who_does_not_give_the_service_is_refused(demo):
 def test_the_times_are_the_apis_availability_for_one_staff_member(demo, api_client, django_assert_max_num_queries):
     haircut, lama = service("noor-salon", "Haircut and styling"), staff("noor-salon", "Lama")
     params = {"service": haircut.pk, "staff": lama.pk, "date": TOMORROW.isoformat()}
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(3):  # the staff member with the service and business; schedules; busy time
         fragment = en().get("/b/noor-salon/book/times", params)
     assert fragment.status_code == 200
     assert "<html" not in fragment.content.decode()
@@ -168,7 +179,7 @@ def test_the_times_with_anyone_are_the_apis_for_that_branch(demo, api_client, dj
     haircut = service("noor-salon", "Haircut and styling")
     malqa = staff("noor-salon", "Sara").branch
     params = {"service": haircut.pk, "staff": "any", "branch": malqa.pk, "date": TOMORROW.isoformat()}
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):  # the service and business; branches; who gives it; schedules; busy
         fragment = en().get("/b/noor-salon/book/times", params)
     api = api_client.get(
         "/api/v1/businesses/noor-salon/availability", {"service": haircut.pk, "branch": malqa.pk, "date": TOMORROW}

@@ -19,7 +19,7 @@ Addresses (query parameters: `service` id, `staff` id or `any`, `branch` id (wit
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -37,17 +37,15 @@ from apps.bookings import services as bookings
 from apps.bookings.errors import SlotUnavailable
 from apps.bookings.models import Booking
 from apps.bookings.selectors import anyone_request_get, booking_request_get
-from apps.catalog.errors import BusinessMissing, ServiceNotOffered
+from apps.catalog.errors import BusinessMissing, ServiceMissing, ServiceNotOffered, StaffMissing
 from apps.catalog.models import Branch, Business, Service, Staff
 from apps.catalog.selectors import (
-    service_get_active,
     service_givers,
     service_list,
     slot_list_any_staff,
     slot_list_available,
-    staff_get_active,
     staff_list,
-    staff_offers_service,
+    staff_service_get_active,
 )
 from apps.core.errors import DomainError, NotFound
 from apps.web.throttling import check_throttle
@@ -74,7 +72,6 @@ class Choice:
     staff: Staff | None = None  # None with `anyone`
     anyone: bool = False
     branch: Branch | None = None  # anyone's branch; a staff member's own
-    branches: list[Branch] = field(default_factory=list)  # the business's active branches (when loaded)
 
     @property
     def the_service(self) -> Service:
@@ -139,40 +136,55 @@ def _positive_int(raw: str | None, missing: str) -> int:
 
 def _choice(slug: str, params: QueryDict, *, need_staff: bool) -> Choice:
     """The business, the service and (when given or needed) the staff member or "anyone" with its branch, checked
-    against each other: a staff member of another business, or one who does not give this service, is refused.
-    3 queries at most."""
-    choice = Choice(business=_business(slug))
-    if params.get("service") is None and not need_staff:
-        return choice
-    choice.service = service_get_active(_positive_int(params.get("service"), _("Choose a service first.")), business_id=choice.business.pk)
-    choice.service.business = choice.business
+    against each other: another business's service or staff member is not found, a staff member who does not
+    give the service is refused. One query for a staff member (with the service and the business: the API's
+    `staff_service_get_active`), two for "anyone" (the service with its business, the branches)."""
+    raw_service = params.get("service")
+    if raw_service is None and not need_staff:
+        return Choice(business=_business(slug))
+    service_id = _positive_int(raw_service, _("Choose a service first."))
     raw_staff = (params.get("staff") or "").strip()
+    if raw_staff and raw_staff != ANY:
+        staff_id = _positive_int(raw_staff, _("Choose a staff member first."))
+        try:
+            staff, service = staff_service_get_active(staff_id=staff_id, service_id=service_id)
+        except ServiceNotOffered:
+            if not Staff.objects.filter(pk=staff_id, business__slug=slug).exists():
+                raise StaffMissing() from None
+            raise
+        business = service.business
+        if business.slug != slug or not business.is_active:
+            _business(slug)  # an unknown or inactive business says so
+            raise ServiceMissing()
+        if staff.business_id != business.pk:
+            raise StaffMissing()
+        staff.business = business
+        return Choice(business=business, service=service, staff=staff)
+    found = (
+        Service.objects.select_related("business")
+        .filter(pk=service_id, is_active=True, business__slug=slug, business__is_active=True)
+        .first()
+    )
+    if found is None:
+        _business(slug)
+        raise ServiceMissing()
+    choice = Choice(business=found.business, service=found)
     if not raw_staff:
         if need_staff:
             raise BadChoice(_("Choose a staff member first."))
         return choice
-    if raw_staff == ANY:
-        choice.anyone = True
-        branches = list(Branch.objects.filter(business_id=choice.business.pk, is_active=True))
-        choice.branches = branches
-        raw_branch = params.get("branch")
-        if raw_branch:
-            branch_id = _positive_int(raw_branch, _("Choose a branch first."))
-            choice.branch = next((b for b in branches if b.pk == branch_id), None)
-            if choice.branch is None:
-                raise NotFound(_("No such branch of this business."))
-        elif len(branches) == 1:
-            choice.branch = branches[0]
-        else:
-            raise BadChoice(_("Choose a branch: this service is offered at several."))
-        return choice
-    staff = staff_get_active(_positive_int(raw_staff, _("Choose a staff member first.")))
-    if staff.business_id != choice.business.pk:
-        raise NotFound(_("No such staff member."))
-    if not staff_offers_service(staff, choice.service):
-        raise ServiceNotOffered()
-    staff.business = choice.business
-    choice.staff = staff
+    choice.anyone = True
+    branches = list(Branch.objects.filter(business_id=choice.business.pk, is_active=True))
+    raw_branch = params.get("branch")
+    if raw_branch:
+        branch_id = _positive_int(raw_branch, _("Choose a branch first."))
+        choice.branch = next((b for b in branches if b.pk == branch_id), None)
+        if choice.branch is None:
+            raise NotFound(_("No such branch of this business."))
+    elif len(branches) == 1:
+        choice.branch = branches[0]
+    else:
+        raise BadChoice(_("Choose a branch: this service is offered at several."))
     return choice
 
 

@@ -1,5 +1,6 @@
 """Home (search) and the business page `/b/SLUG`: the business, its branches (address, map link), its services
-(price, duration, "Book") and its staff (photo or initial, bio), in 4 queries (`catalog.selectors.business_profile`)."""
+(price, duration, "Book") and its staff (photo or initial, bio), in 5 plain queries
+(`catalog.selectors.business_page_profile`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET
 
 from apps.catalog.errors import BusinessMissing
-from apps.catalog.selectors import business_profile
+from apps.catalog.selectors import business_page_profile
 from apps.web.views.booking import error_page
 
 
@@ -23,7 +24,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def business_page(request: HttpRequest, slug: str) -> HttpResponse:
     try:
-        profile = business_profile(slug, unlisted_too=True)  # an unlisted business's page is reached by its link
+        profile = business_page_profile(slug)  # listed or not: an unlisted business's page is reached by its link
     except BusinessMissing as exc:
         return error_page(request, exc)
     branches = {b.pk: b for b in profile.branches}
