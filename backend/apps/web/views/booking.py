@@ -279,15 +279,13 @@ def _free_starts(choice: Choice, day: date) -> list[datetime]:
 
 
 def _times(choice: Choice, starts: list[datetime]) -> list[FreeTime]:
-    return [
-        FreeTime(start=s, label=s.strftime("%H:%M"), url=choice.url("web:book_review", start=s.strftime("%Y-%m-%dT%H:%M")))
-        for s in starts
-    ]
+    base = choice.url("web:book_review")  # one reverse() for them all
+    return [FreeTime(start=s, label=s.strftime("%H:%M"), url=f"{base}&start={s:%Y-%m-%dT%H:%M}") for s in starts]
 
 
-def _nearest(choice: Choice, asked: datetime) -> tuple[date, list[FreeTime]]:
+def _nearest(choice: Choice, asked: datetime) -> tuple[date, list[datetime], list[FreeTime]]:
     """The free times nearest the asked one: on its date, else on the first following date (a week at most) that
-    has any. Returns the date they are on."""
+    has any. Returns that date, all its free starts and the nearest ones."""
     day = asked.astimezone(choice.tz).date()
     _first, last = _window(choice.business)
     for _i in range(8):
@@ -296,9 +294,10 @@ def _nearest(choice: Choice, asked: datetime) -> tuple[date, list[FreeTime]]:
         starts = _free_starts(choice, day)
         if starts:
             near = sorted(starts, key=lambda s: abs(s - asked))[:NEAREST]
-            return day, _times(choice, sorted(near))
+            return day, starts, _times(choice, sorted(near))
         day += timedelta(days=1)
-    return asked.astimezone(choice.tz).date(), []
+    day = asked.astimezone(choice.tz).date()
+    return day, [], []
 
 
 # --- pages ------------------------------------------------------------------------------------------------------
@@ -461,7 +460,7 @@ def _offered(choice: Choice, start: datetime) -> None:
 
 def _taken(request: HttpRequest, choice: Choice, start: datetime) -> HttpResponse:
     """The slot went meanwhile: the times step of its date (fresh), the nearest free times first, 409."""
-    day, nearest = _nearest(choice, start)
+    day, starts, nearest = _nearest(choice, start)
     context = {
         "business": choice.business,
         "step": "time",
@@ -470,7 +469,7 @@ def _taken(request: HttpRequest, choice: Choice, start: datetime) -> HttpRespons
         "nearest": nearest,
         "strip": _strip(choice, day),
         "branch": _branch_of(choice),
-        **_times_context(choice, day),
+        **_times_context(choice, day, starts=starts),  # the same computation: no second look
     }
     return render(request, "web/book.html", context, status=409)
 
