@@ -59,7 +59,7 @@ def test_a_booking_from_the_business_page_to_the_payment_page(demo, open_page, s
     assert booking.service_id == haircut().pk
 
 
-def test_two_customers_racing_for_one_time(demo, open_page):
+def test_two_customers_racing_for_one_time(demo, open_page, tmp_path):
     service = haircut()
     khalid = Staff.objects.get(business__slug="jeddah-barber", display_name="Khalid")
     times = f"/b/jeddah-barber/book?service={service.pk}&staff={khalid.pk}&date={tomorrow(demo)}"
@@ -86,6 +86,7 @@ def test_two_customers_racing_for_one_time(demo, open_page):
     assert not Booking.objects.filter(customer__phone="+966551110003").exists()
     assert_accessible(second)
     assert_fits(second, "ar")
+    screenshot(second, "taken-ar-phone", tmp_path)
     # one of the nearest times can be had
     second.get_by_test_id("nearest-time").first.click()
     second.wait_for_url("**/book/review?**")

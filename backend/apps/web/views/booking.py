@@ -411,7 +411,7 @@ def times(request: HttpRequest, slug: str) -> HttpResponse:
         day = _parse_date(request.GET.get("date"), choice.business)
         context = _times_context(choice, day)
     except DomainError as exc:
-        return render(request, "web/_times.html", {"message": error_text(exc), "times": []}, status=exc.status)
+        return render(request, "web/_times.html", {"times_message": error_text(exc), "times": []}, status=exc.status)
     return render(request, "web/_times.html", context)
 
 
