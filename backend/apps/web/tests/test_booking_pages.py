@@ -191,6 +191,26 @@ def test_the_times_with_anyone_are_the_apis_for_that_branch(demo, api_client, dj
     assert en().get("/b/noor-salon/book/times", params).status_code == 400
 
 
+def test_the_strip_marks_dates_without_free_times_and_opens_on_the_first_with_some(demo):
+    checkup = service("dammam-dental", "Check-up and cleaning")
+    Business.objects.filter(slug="dammam-dental").update(min_notice_minutes=24 * 60)  # nothing left today
+    page = en().get("/b/dammam-dental/book", {"service": checkup.pk, "staff": "any"})
+    body = page.content.decode()
+    empty = re.findall(r'data-date="([\d-]+)" aria-label="[^"]*" class="none" data-empty="1"', body)
+    assert PINNED.date().isoformat() in empty
+    strip = re.findall(r'data-date="([\d-]+)"', body)
+    assert len(strip) == 14
+    for day in strip:  # each date is marked exactly when its own times are none
+        params = {"service": checkup.pk, "staff": "any", "date": day}
+        assert (day in empty) == (not starts(en().get("/b/dammam-dental/book/times", params))), day
+    assert re.search(rf'data-date="{empty[-1]}" aria-label="[^"]*, no free times"', body)
+    chosen = re.search(r'data-date="([\d-]+)"[^>]*aria-current="date"', body).group(1)
+    assert chosen == TOMORROW.isoformat()  # no date asked: the first with a free time
+    assert starts(page) == starts(en().get("/b/dammam-dental/book/times", {"service": checkup.pk, "staff": "any",
+                                                                          "date": TOMORROW}))  # fmt: skip
+    assert starts(page)
+
+
 def test_today_respects_the_notice_and_a_date_outside_the_window_is_refused(demo):
     haircut, lama = service("noor-salon", "Haircut and styling"), staff("noor-salon", "Lama")
     today = en().get("/b/noor-salon/book/times", {"service": haircut.pk, "staff": lama.pk})

@@ -42,7 +42,7 @@ from apps.catalog.models import Branch, Business, Service, Staff
 from apps.catalog.selectors import (
     service_givers,
     service_list,
-    slot_list_any_staff,
+    slot_list_any_staff_range,
     slot_list_available,
     staff_list,
     staff_service_get_active,
@@ -200,6 +200,7 @@ class Day:
     label: str  # long, for screen readers and the heading
     url: str  # the whole page at this date
     fragment: str  # the times of this date, alone
+    empty: bool = False  # known to have no free time (the strip shows it dimmed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,28 +224,34 @@ def _window(business: Business) -> tuple[date, date]:
     return today, today + timedelta(days=business.max_advance_days)
 
 
-def _strip(choice: Choice, chosen: date) -> list[Day]:
+def _strip_end(business: Business) -> date:
+    first, last = _window(business)
+    return min(last, first + timedelta(days=STRIP_DAYS - 1))
+
+
+def _strip(choice: Choice, chosen: date, free: dict[date, list[datetime]] | None = None) -> list[Day]:
+    """Today .. the strip's last date (and the chosen date when it is later); with `free` (the starts by date),
+    the dates without any are marked."""
     first, last = _window(choice.business)
-    end = min(last, first + timedelta(days=STRIP_DAYS - 1))
-    days, day = [], first
-    while day <= end:
-        days.append(_day(choice, day))
-        day += timedelta(days=1)
-    if chosen > end and chosen <= last:  # a later date asked for by its address: shown at the end of the strip
-        days.append(_day(choice, chosen))
-    return days
+    end = _strip_end(choice.business)
+    dates = [first + timedelta(days=i) for i in range((end - first).days + 1)]
+    if end < chosen <= last:  # a later date asked for by its address: shown at the end of the strip
+        dates.append(chosen)
+    return [_day(choice, day, empty=free is not None and not free.get(day)) for day in dates]
 
 
-def _day(choice: Choice, day: date) -> Day:
+def _day(choice: Choice, day: date, *, empty: bool = False) -> Day:
     iso = day.isoformat()
+    label = date_format(day, "l j F Y")
     return Day(
         date=day,
         weekday=date_format(day, "D"),
         number=day.day,
         month=date_format(day, "M"),
-        label=date_format(day, "l j F Y"),
+        label=f"{label}, {_('no free times')}" if empty else label,
         url=choice.url("web:book", date=iso),
         fragment=choice.url("web:book_times", date=iso),
+        empty=empty,
     )
 
 
@@ -265,17 +272,27 @@ def _parse_date(raw: str | None, business: Business) -> date:
     return day
 
 
-def _free_starts(choice: Choice, day: date) -> list[datetime]:
-    """The bookable starts of one date, in the business's time zone: the catalog's availability, once."""
+def _free_starts_by_day(choice: Choice, first: date, last: date) -> dict[date, list[datetime]]:
+    """The bookable starts of the local dates [first, last] by date, in the business's time zone: the catalog's
+    availability (the API's), computed once for the whole range."""
     tz = choice.tz
     if choice.anyone:
-        choice.the_service.staff_ids = service_givers(  # type: ignore[attr-defined]
-            service_id=choice.the_service.pk, branch_id=choice.the_branch.pk
-        )
-        result = slot_list_any_staff(service=choice.the_service, date=day)
-        return [row.slot.start.astimezone(tz) for row in result.slots]
-    found = slot_list_available(staff=choice.the_staff, service=choice.the_service, date_from=day, date_to=day)
-    return [slot.start.astimezone(tz) for slot in found.slots]
+        service = choice.the_service
+        service.staff_ids = service_givers(service_id=service.pk, branch_id=choice.the_branch.pk)  # type: ignore[attr-defined]
+        starts = [row.slot.start for row in slot_list_any_staff_range(service=service, date_from=first, date_to=last)]
+    else:
+        found = slot_list_available(staff=choice.the_staff, service=choice.the_service, date_from=first, date_to=last)
+        starts = [slot.start for slot in found.slots]
+    out: dict[date, list[datetime]] = {}
+    for start in starts:
+        local = start.astimezone(tz)
+        out.setdefault(local.date(), []).append(local)
+    return out
+
+
+def _free_starts(choice: Choice, day: date) -> list[datetime]:
+    """The bookable starts of one date."""
+    return _free_starts_by_day(choice, day, day).get(day, [])
 
 
 def _times(choice: Choice, starts: list[datetime]) -> list[FreeTime]:
@@ -377,11 +394,21 @@ def book(request: HttpRequest, slug: str) -> HttpResponse:
         context["step"] = "staff"
         context.update(_staff_step(choice))
     else:
+        raw_date = request.GET.get("date")
         try:
-            day = _parse_date(request.GET.get("date"), business)
+            asked = _parse_date(raw_date, business)
         except DomainError as exc:
             return _time_step_error(request, choice, exc)
-        context.update(_times_context(choice, day), step="time", strip=_strip(choice, day), branch=_branch_of(choice))
+        first = _window(business)[0]
+        free = _free_starts_by_day(choice, first, max(asked, _strip_end(business)))  # one computation for all
+        # no date asked: the first one with a free time (else today)
+        day = asked if raw_date else next((d for d in sorted(free) if free[d]), asked)
+        context.update(
+            _times_context(choice, day, starts=free.get(day, [])),
+            step="time",
+            strip=_strip(choice, day, free),
+            branch=_branch_of(choice),
+        )
     return render(request, "web/book.html", context)
 
 
