@@ -170,6 +170,39 @@ def business_profile(slug: str) -> BusinessProfile:
     return BusinessProfile(business=business, branches=branches, services=services, staff=staff)
 
 
+def business_page_profile(slug: str) -> BusinessProfile:
+    """The website's business page (`/b/SLUG`): as `business_profile`, with the same rows and attributes
+    (services' `staff_ids` and `branch_ids`, staff's `service_ids`, by `_offered_links`' rule), for an active
+    business listed or not (an unlisted one is still reached by its link). Five plain queries, the links joined
+    in Python: the array subqueries cost the page more than its rows."""
+    business = Business.objects.filter(slug=slug, is_active=True).first()
+    if business is None:
+        raise BusinessMissing()
+    order = ("display_order", "id")
+    branches = list(Branch.objects.filter(business_id=business.pk, is_active=True).order_by(*order))
+    services = list(Service.objects.filter(business_id=business.pk, is_active=True).order_by(*order)[:LIST_LIMIT])
+    staff = list(Staff.objects.filter(business_id=business.pk, is_active=True).order_by(*order)[:LIST_LIMIT])
+    where: dict[int, set[int]] = defaultdict(set)  # a service's branches; none: every branch
+    for service_id, branch_id in Service.branches.through.objects.filter(
+        service__business_id=business.pk
+    ).values_list("service_id", "branch_id"):
+        where[service_id].add(branch_id)
+    linked = set(_Staffing.objects.filter(staff__business_id=business.pk).values_list("staff_id", "service_id"))
+    for service in services:
+        service.business = business
+        service.branch_ids = sorted(where.get(service.pk, ()))  # type: ignore[attr-defined]
+        service.staff_ids = [  # type: ignore[attr-defined]
+            member.pk for member in staff
+            if (member.pk, service.pk) in linked and (not where.get(service.pk) or member.branch_id in where[service.pk])
+        ]  # fmt: skip
+    for member in staff:
+        member.business = business
+        member.service_ids = [  # type: ignore[attr-defined]
+            service.pk for service in services if member.pk in service.staff_ids  # type: ignore[attr-defined]
+        ]
+    return BusinessProfile(business=business, branches=branches, services=services, staff=staff)
+
+
 @cache
 def givers_sql() -> str:
     """An expression: the ids of the staff who can give the service `{service}` (a column or a parameter), in
@@ -591,6 +624,27 @@ def slot_list_any_staff(
     per_staff = compute_slots_many(schedules, rules, day, day)
     slots = [AnyStaffSlot(slot, free) for slot, free in merge_any_staff(per_staff)]
     return AnyStaffAvailabilityResult(service, business.timezone, day, list(staff_ids), slots)
+
+
+def slot_list_any_staff_range(
+    *, service: Service, date_from: date, date_to: date, now: datetime | None = None
+) -> list[AnyStaffSlot]:
+    """`slot_list_any_staff` over the local dates [date_from, date_to] at once (cut to the booking window): the
+    same slots as asking date by date, in 2 queries whatever the number of staff and dates (the website's date
+    strip marks the dates with no free time from the same computation that lists the chosen date's)."""
+    _ensure_active(service=service)
+    staff_ids = getattr(service, "staff_ids", None)
+    if staff_ids is None:
+        staff_ids = list(_staff_ids_for(service))
+    business = service.business
+    rules = slot_rules(service=service, business=business, now=now)
+    clipped = clip_range(date_from, date_to, rules)
+    if not staff_ids or clipped is None:
+        return []
+    first, last = clipped
+    schedules = staff_schedules(staff_ids=staff_ids, date_from=first, date_to=last, business=business, service=service)
+    per_staff = compute_slots_many(schedules, rules, first, last)
+    return [AnyStaffSlot(slot, free) for slot, free in merge_any_staff(per_staff)]
 
 
 def _staff_ids_for(service: Service) -> QuerySet[Any, int]:

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts import services as accounts
@@ -45,7 +46,7 @@ def login_phone(request: HttpRequest) -> HttpResponse:
         else:
             request.session[LOGIN_PHONE] = phone
             request.session[LOGIN_CHANNEL] = channel
-            return redirect(f"{reverse('web:login_code')}?next={next_url}")
+            return redirect(f"{reverse('web:login_code')}?{urlencode({'next': next_url})}")  # a next with & intact
     if request.method == "POST" and not form.is_valid():
         status = 400
     return render(request, "web/login.html", {"form": form, "error": error, "next": next_url}, status=status)
@@ -56,7 +57,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(request, reverse("web:my_bookings"))
     phone = request.session.get(LOGIN_PHONE)
     if not phone:
-        return redirect(f"{reverse('web:login')}?next={next_url}")
+        return redirect(f"{reverse('web:login')}?{urlencode({'next': next_url})}")
     form = CodeForm(request.POST or None)
     error, status = "", 200
     if request.method == "POST" and form.is_valid():

@@ -1,13 +1,17 @@
-"""Home (search) and the business page. (A first version: the search and the page are built out in their issue.)"""
+"""Home (search) and the business page `/b/SLUG`: the business, its branches (address, map link), its services
+(price, duration, "Book") and its staff (photo or initial, bio), in 5 plain queries
+(`catalog.selectors.business_page_profile`)."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.urls import path
+from django.shortcuts import render
+from django.urls import path, reverse
 from django.views.decorators.http import require_GET
 
-from apps.catalog.models import Business
+from apps.catalog.errors import BusinessMissing
+from apps.catalog.selectors import business_page_profile
+from apps.web.views.booking import error_page
 
 
 @require_GET
@@ -19,8 +23,24 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def business_page(request: HttpRequest, slug: str) -> HttpResponse:
-    business = get_object_or_404(Business, slug=slug, is_active=True)
-    return render(request, "web/business.html", {"business": business})
+    try:
+        profile = business_page_profile(slug)  # listed or not: an unlisted business's page is reached by its link
+    except BusinessMissing as exc:
+        return error_page(request, exc)
+    branches = {b.pk: b for b in profile.branches}
+    several = len(branches) > 1
+    services = [
+        {
+            "service": s,
+            "branches": [branches[i] for i in getattr(s, "branch_ids", []) if i in branches] if several else [],
+            "book_url": f"{reverse('web:book', args=[slug])}?service={s.pk}",
+        }
+        for s in profile.services
+        if getattr(s, "staff_ids", None)  # nobody gives it: nothing to book
+    ]
+    staff = [{"staff": s, "branch": branches.get(s.branch_id) if several else None} for s in profile.staff]
+    context = {"business": profile.business, "branches": profile.branches, "services": services, "staff": staff}
+    return render(request, "web/business.html", context)
 
 
 urlpatterns = [
