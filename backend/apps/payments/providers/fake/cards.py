@@ -114,7 +114,7 @@ def three_ds_page(object_id: str, amount: int, currency: str) -> str:
     label = html.escape(format_amount(amount, currency))
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'><title>3-D Secure (fake)</title>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'><title>3-D Secure (fake)</title><link rel='icon' href='data:,'>"
         "<style>body{font:16px/1.5 system-ui,sans-serif;margin:0;padding:1rem;color:#13201f}"
         "main{max-width:28rem;margin:auto}a{display:inline-block;margin:.5rem .5rem 0 0;padding:.7rem 1.2rem;"
         "border-radius:10px;text-decoration:none;font-weight:700}#approve{background:#0b6b62;color:#fff}"
