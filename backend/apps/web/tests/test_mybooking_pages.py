@@ -207,6 +207,27 @@ def test_paying_with_3ds_confirms_the_booking(fake, pending, me):
     assert "already paid" in browser.get(again["Location"]).content.decode()
 
 
+def test_back_from_3ds_the_pay_page_hands_out_fresh_parameters(fake, pending, me):
+    browser = signed_in(me)
+    config = form_config(browser.get(f"/my/bookings/{pending.pk}/pay"))
+    body = {
+        "amount": config["amount"], "currency": "SAR", "callback_url": config["callback_url"],
+        "metadata": config["metadata"], "given_id": config["given_id"],
+        "source": {"type": "creditcard", "name": "Test Payer", "number": VISA_3DS, "month": 12, "year": 2030,
+                   "cvc": "123", "manual": True},
+    }  # fmt: skip
+    made = httpx.post(f"{fake.api_url}/payments", json=body, auth=(fake.publishable_key, ""))
+    assert made.json()["status"] == "initiated"
+    # the payer goes back from the 3-D Secure page: the used set gives way to a fresh one
+    again = form_config(browser.get(f"/my/bookings/{pending.pk}/pay"))
+    assert again["given_id"] != config["given_id"]
+    assert Payment.objects.get(given_id=config["given_id"]).status == Payment.Status.INITIATED
+    # and the first one, approved after all in another tab, still confirms the booking
+    back = browser.get(local_path(fake.complete_3ds(config["given_id"]) or ""))
+    assert back["Location"] == f"/my/bookings/{pending.pk}?paid=1"
+    assert browser.get(f"/my/bookings/{pending.pk}/pay")["Location"] == f"/my/bookings/{pending.pk}"
+
+
 def test_a_forged_status_in_the_return_address_does_not_confirm(fake, pending, me):
     browser = signed_in(me)
     config = form_config(browser.get(f"/my/bookings/{pending.pk}/pay"))

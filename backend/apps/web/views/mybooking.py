@@ -9,6 +9,7 @@ managers: they have the calendar). The services decide every rule (`apps.booking
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -34,7 +35,8 @@ from apps.catalog.selectors import slot_list_available
 from apps.core.errors import DomainError, NotFound
 from apps.payments import services as payments
 from apps.payments.errors import BookingAlreadyPaid, BookingNotPayable
-from apps.payments.models import Payment
+from apps.payments.models import Payment, PaymentEvent
+from apps.payments.providers.base import GatewayError
 from apps.payments.selectors import payment_for_bookings, payment_get_by_reference
 from apps.web.payment_form import moyasar_form_urls
 from apps.web.templatetags.web_home import digits
@@ -125,6 +127,19 @@ def booking_detail(request: HttpRequest, booking_id: int) -> HttpResponse:
 # --- paying ---------------------------------------------------------------------------------------------------
 
 
+def _sync_handed_out(booking: Booking) -> None:
+    """Parameters handed out before may have been used already: the payer went back from the 3-D Secure page, or
+    reloads. Ask Moyasar about them (the payments service; nothing is asked when none were handed out), so that a
+    used set gives way to a fresh one instead of a form that Moyasar refuses (`used_given_id`)."""
+    earlier = payment_for_bookings([booking.pk]).get(booking.pk)
+    if earlier is None or earlier.flow != Payment.Flow.CLIENT or earlier.status != P.AWAITING_CLIENT:
+        return
+    if earlier.provider_id is not None:
+        return
+    with contextlib.suppress(GatewayError):  # Moyasar unreachable: the form says so if the set was used
+        payments.payment_sync(payment_id=earlier.pk, source=PaymentEvent.Source.API)
+
+
 @require_GET
 @login_required
 def booking_pay(request: HttpRequest, booking_id: int) -> HttpResponse:
@@ -133,6 +148,7 @@ def booking_pay(request: HttpRequest, booking_id: int) -> HttpResponse:
     booking = _own_booking(request, booking_id)
     try:
         check_throttle(request)
+        _sync_handed_out(booking)
         payment = payments.payment_start(user=request.user, booking_id=booking.pk, token=None)  # type: ignore[arg-type]
     except (BookingAlreadyPaid, BookingNotPayable) as refused:
         messages.info(request, error_text(refused))
