@@ -6,7 +6,7 @@ page (the payment form included) and the booking's page pass axe-core and fit th
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -192,3 +192,32 @@ def test_without_javascript_the_pay_page_says_what_is_needed(demo, open_page, we
     with page.expect_navigation():
         page.get_by_test_id("cancel").click()
     assert page.get_by_test_id("booking-detail").get_attribute("data-status") == "cancelled"
+
+
+@pytest.mark.parametrize(("size", "lang"), [("phone", "ar"), ("desktop", "en")])
+def test_move_a_confirmed_booking_to_another_free_time(demo, open_page, web, size, lang, tmp_path):
+    booking = pending_booking(web, "+966551234571", lang)
+    bookings.booking_confirm(booking_id=booking.pk)  # paid at the desk, say
+    page = open_page(size=size, lang=lang)
+    sign_in(page, web, "0551234571")
+    page.goto(f"/my/bookings/{booking.pk}")
+    assert_fits(page, lang)
+    assert_accessible(page)
+    screenshot(page, f"booking-{lang}-{size}", tmp_path)
+    with page.expect_navigation():
+        page.get_by_test_id("reschedule").click()
+    assert_fits(page, lang)
+    assert_accessible(page)
+    screenshot(page, f"booking-move-{lang}-{size}", tmp_path)
+    day = (web.today + timedelta(days=3)).isoformat()
+    with page.expect_navigation():
+        page.locator(f"[data-testid=days] a[data-date='{day}']").click()
+    first = page.locator("[data-testid=times] button").first
+    new_start = first.get_attribute("data-start")
+    with page.expect_navigation():
+        first.click()
+    assert page.url.endswith(f"/my/bookings/{booking.pk}")
+    booking.refresh_from_db()
+    assert booking.start == datetime.fromisoformat(new_start)
+    assert page.get_by_test_id("booking-detail").get_attribute("data-status") == "confirmed"
+    assert not script_errors(web), web.pages

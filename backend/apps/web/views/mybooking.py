@@ -215,13 +215,11 @@ def booking_paid(request: HttpRequest, booking_id: int) -> HttpResponse:
         messages.info(request, _("Your payment is still being processed. This page will show it when it is done."))
         return redirect(_detail(booking))
     if payment.status in PAID and not payment.mismatch and returned.booking_status == S.CONFIRMED:
-        messages.success(request, _("Payment received. Your booking is confirmed."))
-        return redirect(_detail(booking, "paid=1"))
+        return redirect(_detail(booking, "paid=1"))  # the page's banner says it
     if payment.status in PAID or payment.mismatch:
         messages.error(request, _("This payment could not be used for the booking. It will be returned to your card."))
         return redirect(_detail(booking))
-    messages.error(request, _("The payment did not go through. You have not been charged; you can try again."))
-    return redirect(_detail(booking, "paid=0"))
+    return redirect(_detail(booking, "paid=0"))  # the page's banner explains it, with the way to try again
 
 
 # --- the calendar file ----------------------------------------------------------------------------------------
