@@ -228,6 +228,22 @@ def test_back_from_3ds_the_pay_page_hands_out_fresh_parameters(fake, pending, me
     assert browser.get(f"/my/bookings/{pending.pk}/pay")["Location"] == f"/my/bookings/{pending.pk}"
 
 
+def test_a_form_without_our_given_id_is_found_by_its_metadata(fake, pending, me):
+    browser = signed_in(me)
+    config = form_config(browser.get(f"/my/bookings/{pending.pk}/pay"))
+    body = {
+        "amount": config["amount"], "currency": "SAR", "callback_url": config["callback_url"],
+        "metadata": config["metadata"],
+        "source": {"type": "creditcard", "name": "Test Payer", "number": VISA_3DS, "month": 12, "year": 2030,
+                   "cvc": "123", "manual": True},
+    }  # fmt: skip
+    made = httpx.post(f"{fake.api_url}/payments", json=body, auth=(fake.publishable_key, "")).json()
+    assert made["id"] != config["given_id"]
+    back = browser.get(local_path(fake.complete_3ds(made["id"]) or ""))
+    assert back["Location"] == f"/my/bookings/{pending.pk}?paid=1"
+    assert Payment.objects.get(booking=pending, is_booking_payment=True).provider_id == made["id"]
+
+
 def test_a_forged_status_in_the_return_address_does_not_confirm(fake, pending, me):
     browser = signed_in(me)
     config = form_config(browser.get(f"/my/bookings/{pending.pk}/pay"))

@@ -197,15 +197,22 @@ def booking_paid(request: HttpRequest, booking_id: int) -> HttpResponse:
     never believed."""
     booking = _own_booking(request, booking_id)
     reference = request.GET.get("id", "").strip()
-    ours = payment_get_by_reference(reference=reference) if reference and len(reference) <= 64 else None
+    valid = bool(reference) and len(reference) <= 64
+    if valid:
+        try:
+            check_throttle(request)  # what follows may ask Moyasar
+        except DomainError as error:
+            messages.error(request, error_text(error))
+            return redirect(_detail(booking))
+    ours = payment_get_by_reference(reference=reference) if valid else None
+    if ours is None and valid:
+        # A form that did not use our given_id: Moyasar named the payment itself. Ask about the parameters this
+        # booking was handed (found by their metadata), never about the id typed in the address.
+        _sync_handed_out(booking)
+        ours = payment_get_by_reference(reference=reference)
     if ours is None or ours.booking_id != booking.pk:
         messages.error(request, _("We could not find this payment for your booking. You have not been charged."))
         return redirect(_detail(booking, "paid=0"))
-    try:
-        check_throttle(request)
-    except DomainError as error:
-        messages.error(request, error_text(error))
-        return redirect(_detail(booking))
     returned = payments.payment_sync_on_return(reference=reference)
     if returned is None:
         messages.error(request, _("We could not find this payment for your booking. You have not been charged."))
