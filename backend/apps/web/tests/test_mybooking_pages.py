@@ -290,6 +290,20 @@ def test_the_pay_page_of_a_booking_that_can_no_longer_be_paid(fake, pending, me)
     assert Payment.objects.count() == 0
 
 
+def test_a_hold_that_ran_out_cannot_be_paid_and_says_so(fake, me, staff, service, at):
+    booking = BookingFactory.create(
+        customer=me, staff=staff, service=service, start=at("11:00"), status=Booking.Status.PENDING_PAYMENT,
+        hold_expires_at=PINNED - timedelta(minutes=1),
+    )  # fmt: skip
+    browser = signed_in(me)
+    answer = browser.get(f"/my/bookings/{booking.pk}/pay", follow=True)
+    assert answer.redirect_chain == [(f"/my/bookings/{booking.pk}", 302)]
+    body = answer.content.decode()
+    assert 'data-testid="hold-over"' in body
+    assert 'data-testid="pay-now"' not in body
+    assert Payment.objects.count() == 0
+
+
 # --- the booking's page and its calendar file -----------------------------------------------------------------
 
 

@@ -112,6 +112,7 @@ def booking_detail(request: HttpRequest, booking_id: int) -> HttpResponse:
         "payment_failed": request.GET.get("paid") == "0" and payable,
         "failure_reason": payment.message if payment is not None and payment.status == P.FAILED else "",
         "payable": payable,
+        "hold_over": booking.status == S.EXPIRED or (booking.status == S.PENDING_PAYMENT and not payable),
         "hold_until": _hhmm(booking.hold_expires_at, booking) if payable and booking.hold_expires_at else "",
         "can_change": changeable,
         "too_late": booking.status == S.CONFIRMED and not changeable and booking.start > now,
