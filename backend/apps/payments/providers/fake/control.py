@@ -304,7 +304,12 @@ _FORM_DIR = Path(__file__).resolve().parent / "mpf"
 def form_asset(name: str) -> Response:
     """A public asset, readable by any page (tools such as axe-core read stylesheets with a cross-origin fetch)."""
     body = (_FORM_DIR / name).read_bytes()
-    return Response(200, body, content_type=FORM_ASSETS[name], headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"})
+    return Response(
+        200,
+        body,
+        content_type=FORM_ASSETS[name],
+        headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"},
+    )
 
 
 CONTROL_ROUTES = [
