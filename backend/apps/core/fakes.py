@@ -396,7 +396,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(response)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _dispatch  # OPTIONS: CORS preflights
 
     def _request(self) -> Request:
         try:

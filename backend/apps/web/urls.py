@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.web.views import account, auth, booking, calendar, discover, home, receipt
+from apps.web.views import account, auth, booking, calendar, discover, home, mybooking, receipt
 
 app_name = "web"
 
@@ -17,5 +17,6 @@ urlpatterns = [
     *receipt.urlpatterns,
     *booking.urlpatterns,
     *account.urlpatterns,
+    *mybooking.urlpatterns,
     *calendar.urlpatterns,
 ]

@@ -9,7 +9,7 @@ from datetime import datetime
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -50,7 +50,7 @@ class BookingView:
 
     @property
     def detail_path(self) -> str:
-        return f"/my/bookings/{self.booking.pk}"
+        return reverse("web:booking", args=[self.booking.pk])
 
 
 def masked_card(card: str) -> str:

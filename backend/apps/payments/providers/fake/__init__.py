@@ -62,6 +62,10 @@ Behaviour, in short:
   `reset` (drop the connection, nothing done), `error_500` (JSON), `error_503_html`, `error_429` (`rate_limit_error`,
   `Retry-After: delay or 1`), `ambiguous_create` / `ambiguous` (act, then answer 500, or with `delay`: sleep,
   then answer as usual - the client has timed out by then), `ok` (clears; for one endpoint when given).
+* Browsers (CORS): a request with an `Origin` may only create a payment or a token (with a preflight); the
+  answer carries `Access-Control-Allow-Origin`. The secret key from a browser, or any other route, is 403.
+  `/_fake/mpf/moyasar.js` is the payment form (`Moyasar.init`, card only) that posts there and then opens the
+  3-D Secure page.
 * Clock: `clock` (epoch seconds) is injectable and `advance_clock()` shifts it.
 
 Control routes (no auth; loopback only):
@@ -73,6 +77,7 @@ Control routes (no auth; loopback only):
     POST /_fake/payments/{id}/status         {"status", "message"?, "response_code"?, "event"?: true}
     POST /_fake/payments/{id}/events         {"type"?} fire a webhook with the current payment
     GET  /_fake/3ds/{id}[?result=approve|reject]   3-D Secure page for payments and tokens
+    GET  /_fake/mpf/moyasar.js, moyasar.css  the payment form: `Moyasar.init({...})`, like Moyasar's (`mpf/`)
     GET  /_fake/tokens                       {"tokens": [...]} (masked)
     GET|POST /_fake/faults                   {"mode", "count"?, "endpoint"?, "delay"?, "after"?}
     GET|POST /_fake/webhooks                 {"url"?, "secret"?, "mode"?, "duplicates"?, "window"?}

@@ -229,8 +229,38 @@ class MoyasarApi(LoopbackFake):
             resp.close = True
             return resp
         if request.path == "/v1" or request.path.startswith("/v1/"):
-            return self._api(request)
+            return self._browser_api(request) if request.headers.get("Origin") else self._api(request)
         return self._outside_api(request)
+
+    # --- browsers (CORS) --------------------------------------------------------------------------------------
+
+    # What a web page may do (Moyasar's payment form, or a page's own form): create a payment or a token with the
+    # publishable key. Everything else is for servers, which send no Origin.
+    _BROWSER_ROUTES = (re.compile(r"^/v1/payments/?$"), re.compile(r"^/v1/tokens/?$"))
+
+    def _browser_api(self, req: Request) -> Response:
+        """A request from a web page (it carries `Origin`): CORS for publishable-key creates only. A preflight
+        (OPTIONS) is answered for those two routes; a request with the secret key, or to any other route, gets
+        no CORS headers (the page cannot read the answer) and is refused before anything happens."""
+        allowed = req.method in ("OPTIONS", "POST") and any(p.match(req.path) for p in self._BROWSER_ROUTES)
+        origin = req.headers.get("Origin") or ""
+        cors = {
+            "Access-Control-Allow-Origin": origin,
+            "Vary": "Origin",
+            "Access-Control-Allow-Methods": "POST, OPTIONS",
+            "Access-Control-Allow-Headers": "Authorization, Content-Type, Accept",
+            "Access-Control-Max-Age": "600",
+        }
+        if not allowed:
+            return error(403, "authentication_error", "Only payments and tokens can be created from a browser")
+        if req.method == "OPTIONS":
+            return Response(204, b"", content_type="text/plain", headers=cors)
+        if self._key_kind(req.headers.get("Authorization")) == "sk":
+            # The secret key must never be in a web page: refuse it (the real provider cannot tell; the fake can).
+            return error(403, "authentication_error", "The secret key must not be used from a browser")
+        resp = self._api(req)
+        resp.headers.update(cors)
+        return resp
 
     def _outside_api(self, request: Request) -> Response:
         """Paths outside `/v1`: none here (`MoyasarFake` serves its controls under `/_fake/`)."""

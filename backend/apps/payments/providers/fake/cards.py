@@ -109,12 +109,18 @@ def format_amount(amount: int, currency: str) -> str:
 
 
 def three_ds_page(object_id: str, amount: int, currency: str) -> str:
-    """The payer's 3-D Secure challenge: two links, approve and reject."""
+    """The payer's 3-D Secure challenge: two links, approve and reject (an accessible page of its own, no script)."""
     oid = quote(object_id, safe="")
     label = html.escape(format_amount(amount, currency))
     return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>3-D Secure (fake)</title></head><body>"
-        f"<h1>Moyasar fake 3-D Secure</h1><p>{html.escape(object_id)}: {label}</p>"
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'><title>3-D Secure (fake)</title><link rel='icon' href='data:,'>"
+        "<style>body{font:16px/1.5 system-ui,sans-serif;margin:0;padding:1rem;color:#13201f}"
+        "main{max-width:28rem;margin:auto}a{display:inline-block;margin:.5rem .5rem 0 0;padding:.7rem 1.2rem;"
+        "border-radius:10px;text-decoration:none;font-weight:700}#approve{background:#0b6b62;color:#fff}"
+        "#reject{border:1px solid #a61b1b;color:#a61b1b}</style></head><body><main>"
+        f"<h1>Moyasar fake 3-D Secure</h1><p>Payment <code>{html.escape(object_id)}</code>: {label}</p>"
+        "<p>Your bank asks you to confirm this payment.</p>"
         f"<p><a id='approve' href='/_fake/3ds/{oid}?result=approve'>Approve</a> "
-        f"<a id='reject' href='/_fake/3ds/{oid}?result=reject'>Reject</a></p></body></html>"
+        f"<a id='reject' href='/_fake/3ds/{oid}?result=reject'>Reject</a></p></main></body></html>"
     )

@@ -8,6 +8,7 @@ import argparse
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -230,6 +231,8 @@ class MoyasarFake(MoyasarApi):
         match (method, parts):
             case ("GET", []):
                 return json_response(200, {"routes": CONTROL_ROUTES, "api": self.api_url})
+            case ("GET", ["mpf", name]) if name in FORM_ASSETS:
+                return form_asset(name)
             case ("GET", ["3ds", object_id]):
                 return self._three_ds(object_id, req.q("result"))
             case ("GET", ["payments"]):
@@ -293,7 +296,24 @@ class MoyasarFake(MoyasarApi):
         return json_response(404, {"error": "unknown control route", "routes": CONTROL_ROUTES})
 
 
+# The payment form (an equivalent of Moyasar's `mpf` on its CDN), for the website's payment page.
+FORM_ASSETS = {"moyasar.js": "application/javascript; charset=utf-8", "moyasar.css": "text/css; charset=utf-8"}
+_FORM_DIR = Path(__file__).resolve().parent / "mpf"
+
+
+def form_asset(name: str) -> Response:
+    """A public asset, readable by any page (tools such as axe-core read stylesheets with a cross-origin fetch)."""
+    body = (_FORM_DIR / name).read_bytes()
+    return Response(
+        200,
+        body,
+        content_type=FORM_ASSETS[name],
+        headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"},
+    )
+
+
 CONTROL_ROUTES = [
+    "GET /_fake/mpf/moyasar.js, /_fake/mpf/moyasar.css   the payment form (Moyasar.init), for web pages",
     "GET /_fake/payments",
     "GET /_fake/payments/{id}",
     "POST /_fake/payments/{id}/settle",
