@@ -6,17 +6,9 @@ from __future__ import annotations
 from django import template
 from django.utils.translation import gettext as _
 
+from apps.web.templatetags.web_home import money_text
+
 register = template.Library()
-
-
-def sar(amount: int | None, currency: str = "SAR") -> str:
-    """Halalas as riyals with Western digits: "150 SAR" / "150 ر.س", "1,250.50 SAR" (halalas only when any)."""
-    if amount is None:
-        return ""
-    whole, halalas = divmod(int(amount), 100)
-    number = f"{whole:,}" + (f".{halalas:02d}" if halalas else "")
-    unit = _("SAR") if currency == "SAR" else currency
-    return f"{number} {unit}"
 
 
 def minutes(total: int) -> str:
@@ -34,6 +26,6 @@ def initial(name: str) -> str:
     return (name or "?").strip()[:1].upper() or "?"
 
 
-register.filter("sar", sar)
+register.filter("sar", money_text)  # the one money format of the site (web_home)
 register.filter("minutes", minutes)
 register.filter("initial", initial)

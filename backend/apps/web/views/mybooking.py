@@ -39,7 +39,6 @@ from apps.payments.models import Payment, PaymentEvent
 from apps.payments.providers.base import GatewayError
 from apps.payments.selectors import payment_for_bookings, payment_get_by_reference
 from apps.web.payment_form import moyasar_form_urls
-from apps.web.templatetags.web_home import digits
 from apps.web.throttling import check_throttle
 from apps.web.views.common import error_text
 from apps.web.views.receipt import booking_view
@@ -70,11 +69,11 @@ def _detail(booking: Booking, query: str = "") -> str:
 
 
 def _local(moment: datetime, booking: Booking, fmt: str = "l j F Y") -> str:
-    return digits(date_format(moment.astimezone(booking.business.tz), fmt))
+    return date_format(moment.astimezone(booking.business.tz), fmt)
 
 
 def _hhmm(moment: datetime, booking: Booking) -> str:
-    return digits(moment.astimezone(booking.business.tz).strftime("%H:%M"))
+    return moment.astimezone(booking.business.tz).strftime("%H:%M")
 
 
 def _changeable_online(booking: Booking, now: datetime) -> bool:
@@ -331,8 +330,8 @@ def booking_reschedule(request: HttpRequest, booking_id: int) -> HttpResponse:
     strip = [
         {
             "date": day.isoformat(),
-            "weekday": digits(date_format(day, "D")),
-            "day": digits(day.day),
+            "weekday": date_format(day, "D"),
+            "day": str(day.day),
             "month": date_format(day, "M"),
             "current": day == chosen,
         }
@@ -342,7 +341,7 @@ def booking_reschedule(request: HttpRequest, booking_id: int) -> HttpResponse:
         "b": booking_view(booking, None, now=now),
         "booking": booking,
         "days": strip,
-        "chosen": digits(date_format(chosen, "l j F")),
+        "chosen": date_format(chosen, "l j F"),
         "times": times,
     }
     return render(request, "web/booking_reschedule.html", context)
