@@ -611,19 +611,9 @@ def slot_list_any_staff(
     settings whatever the number of staff (none when there is nothing to compute) for a service loaded by
     `service_get_active` (which brings `staff_ids`).
     """
-    _ensure_active(service=service)
-    staff_ids = getattr(service, "staff_ids", None)
-    if staff_ids is None:
-        staff_ids = list(_staff_ids_for(service))
-    business = service.business
-    rules = slot_rules(service=service, business=business, now=now)
+    staff_ids, rules, slots = _any_staff_slots(service=service, date_from=date, date_to=date, now=now)
     day = date if date is not None else rules.now.astimezone(rules.tz).date()
-    if not staff_ids or clip_range(day, day, rules) is None:
-        return AnyStaffAvailabilityResult(service, business.timezone, day, list(staff_ids), [])
-    schedules = staff_schedules(staff_ids=staff_ids, date_from=day, date_to=day, business=business, service=service)
-    per_staff = compute_slots_many(schedules, rules, day, day)
-    slots = [AnyStaffSlot(slot, free) for slot, free in merge_any_staff(per_staff)]
-    return AnyStaffAvailabilityResult(service, business.timezone, day, list(staff_ids), slots)
+    return AnyStaffAvailabilityResult(service, service.business.timezone, day, staff_ids, slots)
 
 
 def slot_list_any_staff_range(
@@ -632,19 +622,27 @@ def slot_list_any_staff_range(
     """`slot_list_any_staff` over the local dates [date_from, date_to] at once (cut to the booking window): the
     same slots as asking date by date, in 2 queries whatever the number of staff and dates (the website's date
     strip marks the dates with no free time from the same computation that lists the chosen date's)."""
+    return _any_staff_slots(service=service, date_from=date_from, date_to=date_to, now=now)[2]
+
+
+def _any_staff_slots(
+    *, service: Service, date_from: date | None, date_to: date | None, now: datetime | None
+) -> tuple[list[int], SlotRules, list[AnyStaffSlot]]:
+    """(the staff who offer `service`, the rules, the merged slots of [date_from, date_to]; None: today)."""
     _ensure_active(service=service)
     staff_ids = getattr(service, "staff_ids", None)
     if staff_ids is None:
         staff_ids = list(_staff_ids_for(service))
     business = service.business
     rules = slot_rules(service=service, business=business, now=now)
-    clipped = clip_range(date_from, date_to, rules)
+    today = rules.now.astimezone(rules.tz).date()
+    clipped = clip_range(date_from or today, date_to or today, rules)
     if not staff_ids or clipped is None:
-        return []
+        return list(staff_ids), rules, []
     first, last = clipped
     schedules = staff_schedules(staff_ids=staff_ids, date_from=first, date_to=last, business=business, service=service)
     per_staff = compute_slots_many(schedules, rules, first, last)
-    return [AnyStaffSlot(slot, free) for slot, free in merge_any_staff(per_staff)]
+    return list(staff_ids), rules, [AnyStaffSlot(slot, free) for slot, free in merge_any_staff(per_staff)]
 
 
 def _staff_ids_for(service: Service) -> QuerySet[Any, int]:
