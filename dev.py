@@ -276,8 +276,17 @@ def test(args: list[str]) -> int:
         values = {}
     if "DATABASE_URL" not in env and "DATABASE_URL" in values:
         env["DATABASE_URL"] = values["DATABASE_URL"]
-    cmd = [str(PY), "-m", "pytest", *args]
+    cmd = [str(PY), "-m", "pytest", *parallel(args), *args]
     return subprocess.run(cmd, cwd=BACKEND, env=env, check=False).returncode
+
+
+def parallel(args: list[str]) -> list[str]:
+    """pytest-xdist workers for the whole suite (the browser tests mostly wait on pages): one per core, 2 to 4,
+    unless the arguments choose (`-n`, `--numprocesses`, `-p no:xdist`) or name single tests (`::`)."""
+    chosen = any(a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" or "::" in a for a in args)
+    if chosen:
+        return []
+    return ["-n", str(min(4, max(2, os.cpu_count() or 2)))]
 
 
 def main(argv: list[str]) -> int:
