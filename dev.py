@@ -286,7 +286,7 @@ def parallel(args: list[str]) -> list[str]:
     chosen = any(a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" or "::" in a for a in args)
     if chosen:
         return []
-    return ["-n", str(min(4, max(2, os.cpu_count() or 2)))]
+    return ["-n", str(min(4, max(2, os.cpu_count() or 2))), "--dist", "worksteal"]
 
 
 def main(argv: list[str]) -> int:
