@@ -131,6 +131,8 @@ LANGUAGE_COOKIE_HTTPONLY = True
 LOGIN_URL = "web:login"
 # The business calendar: how often an open day or week view asks whether its bookings changed (milliseconds).
 CALENDAR_POLL_MS = env_int("MAWID_CALENDAR_POLL_MS", 10_000)
+# VAT rates with the day each takes effect ("YYYY-MM-DD:basis points", comma-separated; apps/core/vat.py).
+MAWID_VAT_RATES = env_str("MAWID_VAT_RATES", "2020-07-01:1500")
 # Moyasar's payment form (its script and style; https://docs.moyasar.com/guides/card-payments/basic-integration).
 # Empty: derived from MOYASAR_BASE_URL (the fake serves an equivalent form under /_fake/mpf/; Moyasar's CDN otherwise).
 MOYASAR_FORM_VERSION = env_str("MOYASAR_FORM_VERSION", "1.14.0")
