@@ -15,6 +15,7 @@ from apps.bookings.selectors import booking_get_for_user
 from apps.catalog.errors import InvalidDateRange
 from apps.catalog.models import Business
 from apps.core.errors import NotFound
+from apps.core.money import vat_line
 from apps.payments.models import LedgerEntry, Payment
 
 
@@ -44,6 +45,7 @@ def payment_for_bookings(booking_ids: list[int]) -> dict[int, Payment]:
     """Per booking, the payment to show: the one that paid for it, else the latest attempt. One query."""
     rows = (
         Payment.objects.filter(booking_id__in=booking_ids)
+        .select_related("booking")
         .order_by("booking_id", "-is_booking_payment", "-created_at", "-id")
         .distinct("booking_id")
     )
@@ -56,6 +58,12 @@ def payment_summary(payment: Payment) -> dict[str, Any]:
         "id": payment.pk,
         "status": payment.status,
         "amount": {"amount": payment.amount, **money},
+        "amount_vat": vat_line(
+            net=payment.amount_net,
+            vat=payment.amount_vat,
+            rate_bps=payment.booking.vat_rate_bps,
+            currency=payment.currency,
+        ),
         "captured": {"amount": payment.captured_amount, **money},
         "refunded": {"amount": payment.refunded_amount, **money},
         "transaction_url": payment.transaction_url or None,

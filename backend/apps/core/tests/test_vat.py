@@ -39,7 +39,9 @@ def test_split_gross_gives_the_invoice_total_nearest_the_price(gross, net, tax, 
 def test_131_whole_riyal_prices_up_to_1000_cannot_be_reached():
     unreachable = [r for r in range(1, 1001) if not vat.reachable(r * 100)]
     assert len(unreachable) == 131
-    assert 10 in unreachable and 35 in unreachable and 99 not in unreachable
+    assert 10 in unreachable
+    assert 35 in unreachable
+    assert 99 not in unreachable
 
 
 def test_every_split_adds_up_and_is_within_a_halala():
@@ -59,7 +61,8 @@ def test_a_part_moves_a_reachable_amount_never_above_the_whole():
     whole = vat.split_gross(11500)
     assert vat.split_part(11500, whole) == whole
     part = vat.split_part(1000, whole)  # 10.00 -> 10.01 (in the customer's favour)
-    assert part.gross == 1001 and part.net + part.vat == part.gross
+    assert part.gross == 1001
+    assert part.net + part.vat == part.gross
     assert vat.split_part(0, whole).gross == 0
     with pytest.raises(ValueError):
         vat.split_part(11501, whole)
