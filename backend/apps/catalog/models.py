@@ -58,7 +58,9 @@ class Business(models.Model):
         _("VAT registration number"),
         max_length=15,
         blank=True,
-        validators=[RegexValidator(r"^3\d{13}3$", _("A Saudi VAT number is 15 digits, starting and ending with 3."))],
+        validators=[
+            RegexValidator(r"^3[0-9]{13}3$", _("A Saudi VAT number is 15 digits, starting and ending with 3."))
+        ],
         help_text=_(
             "Set: the business is VAT-registered (prices include 15% VAT, shown on receipts and invoices; a price "
             "must be one an invoice can total). Its 11th digit is 1 for a VAT group."

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
                 max_length=15,
                 validators=[
                     django.core.validators.RegexValidator(
-                        "^3\\d{13}3$", "A Saudi VAT number is 15 digits, starting and ending with 3."
+                        "^3[0-9]{13}3$", "A Saudi VAT number is 15 digits, starting and ending with 3."
                     )
                 ],
                 verbose_name="VAT registration number",
