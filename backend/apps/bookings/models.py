@@ -140,7 +140,8 @@ class Booking(BusinessOwned):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.price_net is None or self.price_vat is None:  # a writer that did not split the price (tests, admin)
-            self.set_price(self.price_amount, self.business if self.business_id is not None else self.staff.business)
+            business_id = self.business_id if self.business_id is not None else self.staff.business_id
+            self.set_price(self.price_amount, Business.objects.get(pk=business_id))  # as it is now
         super().save(*args, **kwargs)
 
     def set_price(self, price_amount: int, business: Business | None = None) -> None:

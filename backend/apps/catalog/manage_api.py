@@ -275,7 +275,7 @@ class PoliciesSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(UnreachablePriceSerializer(many=True))
     def get_vat_unreachable_prices(self, obj: Business) -> list[dict[str, Any]]:
-        return UnreachablePriceSerializer(vat_unreachable_prices(obj), many=True).data
+        return list(UnreachablePriceSerializer(vat_unreachable_prices(obj), many=True).data)
 
 
 @extend_schema_serializer(component_name="StaffTimeOffRequest")
