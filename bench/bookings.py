@@ -275,9 +275,10 @@ RAW_CHECK = """
 """
 RAW_INSERT = """
     INSERT INTO bookings_booking (customer_id, staff_id, service_id, status, start, "end", busy_start, busy_end,
-                                  price_amount, currency, notes, hold_expires_at, cancel_reason, created_at, updated_at)
-    VALUES (%s, %s, %s, 'pending_payment', %s, %s, %s, %s, 15000, 'SAR', '', now() + interval '30 minutes', '',
-            now(), now())
+                                  price_amount, price_net, price_vat, currency, notes, hold_expires_at, cancel_reason,
+                                  created_at, updated_at)
+    VALUES (%s, %s, %s, 'pending_payment', %s, %s, %s, %s, 15000, 15000, 0, 'SAR', '', now() + interval '30 minutes',
+            '', now(), now())
     RETURNING id
 """
 

@@ -311,7 +311,7 @@ def fill(url: str, shape: Shape, *, today: date, seed: int = 2026) -> dict[str, 
                     hold = created if status == "expired" else "\\N"
                     reason = "Changed plans" if status == "cancelled" else ""
                     yield (
-                        f"{head}{customer}\t{status}\t{start}\t{end}\t{start}\t{end}\t8000\tSAR\t\t\t{hold}\t"
+                        f"{head}{customer}\t{status}\t{start}\t{end}\t{start}\t{end}\t8000\t8000\t0\t0\tSAR\t\t\t{hold}\t"
                         f"{reason}\t{created}\t{updated}\n"
                     )
 
@@ -353,8 +353,8 @@ def fill(url: str, shape: Shape, *, today: date, seed: int = 2026) -> dict[str, 
         step("bookings: drop indexes and constraints", lambda: extras.extend(_drop_booking_extras(conn)))
         step(f"bookings: COPY {shape.bookings:,} rows", lambda: _copy(conn, "bookings_booking", [
             "business_id", "branch_id", "staff_id", "service_id", "customer_id", "status", "start", '"end"',
-            "busy_start", "busy_end", "price_amount", "currency", "notes", "customer_address", "hold_expires_at",
-            "cancel_reason", "created_at", "updated_at"], bookings()))  # fmt: skip
+            "busy_start", "busy_end", "price_amount", "price_net", "price_vat", "vat_rate_bps", "currency", "notes",
+            "customer_address", "hold_expires_at", "cancel_reason", "created_at", "updated_at"], bookings()))  # fmt: skip
         for name, ddl in extras:
             step(f"bookings: {name}", lambda ddl=ddl: conn.execute(ddl))
         step("ANALYZE", lambda: conn.execute("ANALYZE"))

@@ -112,7 +112,7 @@ def seed(bookings: int) -> list[tuple[int, str]]:
                 Booking(
                     business=business, branch=branch, customer=customer, staff=member, service=service, status=Booking.Status.PENDING_PAYMENT,
                     start=start, end=start + timedelta(minutes=30), busy_start=start,
-                    busy_end=start + timedelta(minutes=30), price_amount=15000, currency="SAR",
+                    busy_end=start + timedelta(minutes=30), price_amount=15000, price_net=15000, price_vat=0, currency="SAR",
                     hold_expires_at=now + timedelta(hours=2),
                 )
             )  # fmt: skip

@@ -132,7 +132,7 @@ def seed(day: date) -> dict[str, int]:
                             business=business, branch=branch, customer=customer, staff=member, service=main,
                             status=Booking.Status.CONFIRMED, start=start, end=start + timedelta(minutes=30),
                             busy_start=start, busy_end=start + timedelta(minutes=35), price_amount=5000,
-                            currency="SAR",
+                            price_net=5000, price_vat=0, currency="SAR",  # the business is not VAT-registered
                         )
                     )
         Booking.objects.bulk_create(bookings, batch_size=1000)

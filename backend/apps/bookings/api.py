@@ -31,7 +31,7 @@ from apps.catalog.models import Business
 from apps.catalog.selectors import ServiceMissing, StaffMissing
 from apps.core.fields import BoundedDateField, BoundedDateTimeField
 from apps.core.idempotency import idempotent
-from apps.core.money import MoneySerializer
+from apps.core.money import MoneySerializer, VatLineSerializer, vat_line
 from apps.core.pagination import Pagination
 
 # --- fields and the booking representation shared by every endpoint ------------------------------------------
@@ -79,6 +79,17 @@ class PaymentSummaryField(serializers.Field):
         return self.context.get("payments", {}).get(booking.pk)
 
 
+@extend_schema_field(VatLineSerializer(allow_null=True))
+class PriceVatField(serializers.Field):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, booking: Booking) -> dict | None:
+        return vat_line(
+            net=booking.price_net, vat=booking.price_vat, rate_bps=booking.vat_rate_bps, currency=booking.currency
+        )
+
+
 class BookingSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     business = serializers.IntegerField(source="business_id", help_text="The business it is with.")
@@ -90,6 +101,12 @@ class BookingSerializer(serializers.Serializer):
     start = OffsetDateTimeField()
     end = OffsetDateTimeField()
     price = MoneySerializer()
+    price_vat = PriceVatField(
+        help_text=(
+            "The price as the tax invoice states it (net, VAT, and gross = `price`), where the business is "
+            "VAT-registered; null where it is not."
+        ),
+    )
     notes = serializers.CharField()
     customer_address = serializers.CharField(help_text="Where a home service is given (empty otherwise).")
     hold_expires_at = OffsetDateTimeField(
@@ -116,6 +133,12 @@ class BookingSerializer(serializers.Serializer):
             "start": _when(instance.start, tz),
             "end": _when(instance.end, tz),
             "price": instance.price.as_dict(),
+            "price_vat": vat_line(
+                net=instance.price_net,
+                vat=instance.price_vat,
+                rate_bps=instance.vat_rate_bps,
+                currency=instance.currency,
+            ),
             "notes": instance.notes,
             "customer_address": instance.customer_address,
             "hold_expires_at": _when(instance.hold_expires_at, tz),

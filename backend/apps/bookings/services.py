@@ -375,11 +375,18 @@ def booking_create(
                 end=end,
                 busy_start=start - service.buffer_before,
                 busy_end=end + service.buffer_after,
-                price_amount=service.price_amount,
                 currency=service.currency,
                 notes=notes,
                 customer_address=customer_address,
                 hold_expires_at=now + settings.hold_duration if needs_payment else None,
+            )
+            # The price as its invoice states it, VAT at today's rate (a halala off an unreachable price: core.vat).
+            price = settings.price_split(service.price_amount, now)
+            booking.price_amount, booking.price_net, booking.price_vat, booking.vat_rate_bps = (
+                price.gross,
+                price.net,
+                price.vat,
+                price.rate_bps,
             )
             _insert_created(booking, actor=customer)  # the booking and its audit row: one round trip
             publish(events.BookingCreated(booking_id=booking.pk))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
@@ -28,9 +28,10 @@ from apps.accounts.phone import InvalidPhone, normalize_phone
 from apps.catalog.admin_access import EVERYTHING, BusinessAdminMixin, BusinessInlineMixin
 from apps.catalog.busy import busy_intervals
 from apps.catalog.models import Branch, Business, Closure, Membership, ScheduleException, Service, Staff, WorkingHours
-from apps.catalog.selectors import business_tz_for
+from apps.catalog.selectors import business_tz_for, vat_unreachable_prices
 from apps.catalog.services import AlreadyMember, membership_access_sync, membership_add, time_off_create
 from apps.core.admin_dates import SafeDateHierarchyMixin
+from apps.core.money import Money
 from apps.core.scoping import ScopedModelChoiceField, platform
 
 
@@ -176,6 +177,26 @@ class BusinessAdmin(ManagerAccessMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    def save_model(self, request: HttpRequest, obj: Business, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        unreachable = vat_unreachable_prices(obj)
+        if unreachable:
+            self.message_user(
+                request,
+                _(
+                    "VAT-registered: no tax invoice can total these prices, so each is charged as shown after the "
+                    "arrow until you change it: %(prices)s."
+                )
+                % {
+                    "prices": "; ".join(
+                        f"{u.name} {Money(u.price_amount, obj.currency).format()} → "
+                        f"{Money(u.charged_amount, obj.currency).format()}"
+                        for u in unreachable
+                    )
+                },
+                messages.WARNING,
+            )
 
 
 @admin.register(Branch)

@@ -41,3 +41,15 @@ class BusinessRequired(DomainError):
             "/api/v1/businesses/SLUG/staff or /api/v1/businesses/SLUG/availability (GET /api/v1/businesses finds them)."
         ),
     )
+
+
+@register_error
+class PriceNotReachable(DomainError):
+    """A VAT-registered business's price that no invoice can total (apps/core/vat.py): `extra` names the nearest
+    two that can (`lower`, `upper`, minor units)."""
+
+    code, status, message = (
+        "price_not_reachable",
+        400,
+        _("No tax invoice can total this VAT-inclusive price: choose one of the nearest prices that can."),
+    )

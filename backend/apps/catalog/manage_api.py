@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.request import Request
@@ -39,7 +39,7 @@ from apps.catalog.models import (
     TimeOffRequest,
     WorkingHours,
 )
-from apps.catalog.selectors import OPERATOR, business_role_get, staff_get_for_user
+from apps.catalog.selectors import OPERATOR, business_role_get, staff_get_for_user, vat_unreachable_prices
 from apps.core.errors import NotFound, PermissionDenied
 from apps.core.fields import BoundedDateField, BoundedDateTimeField
 from apps.core.idempotency import idempotent
@@ -236,15 +236,46 @@ class ManageClosureSerializer(serializers.ModelSerializer):
         read_only_fields = ["id"]
 
 
+class UnreachablePriceSerializer(serializers.Serializer):
+    service_id = serializers.IntegerField()
+    name = serializers.CharField()
+    price_amount = serializers.IntegerField(help_text="The list price (minor units).")
+    charged_amount = serializers.IntegerField(help_text="What a booking records and charges: the invoice total.")
+    lower = serializers.IntegerField(help_text="The nearest price below that an invoice can total.")
+    upper = serializers.IntegerField(help_text="The nearest price above that an invoice can total.")
+
+
 class PoliciesSerializer(serializers.ModelSerializer):
     service_area = serializers.ListField(
         child=serializers.CharField(max_length=100), max_length=200, required=False, help_text="City names."
     )
+    vat_registered = serializers.SerializerMethodField(help_text="Whether a VAT number is set.")
+    vat_unreachable_prices = serializers.SerializerMethodField(
+        help_text=(
+            "VAT-registered only: active services whose price no tax invoice can total (set before the business "
+            "registered). Each is charged as `charged_amount`; set the price to `lower` or `upper` to fix it."
+        )
+    )
 
     class Meta:
         model = Business
-        fields = ["slug", "is_active", "currency", "commission_bps", *services.POLICY_FIELDS]
+        fields = [
+            "slug",
+            "is_active",
+            "currency",
+            "commission_bps",
+            *services.POLICY_FIELDS,
+            "vat_registered",
+            "vat_unreachable_prices",
+        ]
         read_only_fields = ["slug", "is_active", "currency", "commission_bps"]
+
+    def get_vat_registered(self, obj: Business) -> bool:
+        return obj.is_vat_registered
+
+    @extend_schema_field(UnreachablePriceSerializer(many=True))
+    def get_vat_unreachable_prices(self, obj: Business) -> list[dict[str, Any]]:
+        return list(UnreachablePriceSerializer(vat_unreachable_prices(obj), many=True).data)
 
 
 @extend_schema_serializer(component_name="StaffTimeOffRequest")

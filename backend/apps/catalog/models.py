@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -16,6 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from apps.catalog.search import city_key, city_names, normalize
+from apps.core import vat
 from apps.core.money import Money
 from apps.core.scoping import BusinessScopedManager, platform
 
@@ -56,7 +58,13 @@ class Business(models.Model):
         _("VAT registration number"),
         max_length=15,
         blank=True,
-        validators=[RegexValidator(r"^3\d{13}3$", _("A Saudi VAT number is 15 digits, starting and ending with 3."))],
+        validators=[
+            RegexValidator(r"^3[0-9]{13}3$", _("A Saudi VAT number is 15 digits, starting and ending with 3."))
+        ],
+        help_text=_(
+            "Set: the business is VAT-registered (prices include 15% VAT, shown on receipts and invoices; a price "
+            "must be one an invoice can total). Its 11th digit is 1 for a VAT group."
+        ),
     )
     is_active = models.BooleanField(_("active"), default=True, help_text=_("Off: nobody can book it."))
     is_listed = models.BooleanField(_("listed"), default=True, help_text=_("Shown in search results."))
@@ -191,6 +199,21 @@ class Business(models.Model):
     @property
     def cancellation_cutoff(self) -> timedelta:
         return timedelta(hours=self.cancellation_cutoff_hours)
+
+    @property
+    def is_vat_registered(self) -> bool:
+        return bool(self.vat_number)
+
+    def vat_rate_bps(self, at: datetime | None = None) -> int:
+        """The VAT rate (basis points) of its sales made at `at` (now by default), on the business's local day:
+        0 when it is not VAT-registered (apps/core/vat.py)."""
+        if not self.is_vat_registered:
+            return 0
+        return vat.rate_on((at or now()).astimezone(self.tz).date())
+
+    def price_split(self, gross: int, at: datetime | None = None) -> vat.VatSplit:
+        """A VAT-inclusive price of its as an invoice states it (`gross` may differ by a halala: see core.vat)."""
+        return vat.split_gross(gross, self.vat_rate_bps(at))
 
 
 _SEARCHED = {"name_ar", "name_en", "slug", "service_area", "serves_at_home"}
@@ -424,6 +447,40 @@ class Service(BusinessOwned):
     @property
     def price(self) -> Money:
         return Money(self.price_amount, self.currency)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.price_amount is not None and self.business_id is not None:
+            problem = price_problem(self.business, self.price_amount)
+            if problem is not None:
+                raise ValidationError({"price_amount": ValidationError(problem.message, code="price_not_reachable")})
+
+
+@dataclass(frozen=True, slots=True)
+class PriceProblem:
+    """A VAT-registered business's price that no invoice can total (core.vat), with the two nearest that can."""
+
+    lower: int
+    upper: int
+    currency: str
+
+    @property
+    def message(self) -> str:
+        return str(
+            _(
+                "No tax invoice can total this VAT-inclusive price. The nearest prices that can: %(lower)s and %(upper)s."
+            )
+            % {"lower": Money(self.lower, self.currency).format(), "upper": Money(self.upper, self.currency).format()}
+        )
+
+
+def price_problem(business: Business, price_amount: int, at: datetime | None = None) -> PriceProblem | None:
+    """None when `business` may ask `price_amount`: it is not VAT-registered, or an invoice can total the price."""
+    rate = business.vat_rate_bps(at)
+    if price_amount < 0 or vat.reachable(price_amount, rate):
+        return None
+    lower, upper = vat.nearest_reachable(price_amount, rate)
+    return PriceProblem(lower=lower, upper=upper, currency=business.currency)
 
 
 class Staff(BusinessOwned):

@@ -65,7 +65,9 @@ from apps.catalog.models import (
     Service,
     Staff,
     WorkingHours,
+    price_problem,
 )
+from apps.core import vat
 from apps.core.errors import NotFound
 from apps.core.scoping import platform
 
@@ -767,3 +769,41 @@ def staff_get_for_user(user: Any) -> Staff:
     if staff is None:
         raise NotFound()
     return staff
+
+
+# --- VAT ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UnreachablePrice:
+    """A service price of a VAT-registered business that no invoice can total (set before it registered, or before
+    a change of rate): it is charged as `charged` (`core.vat.split_gross(price).gross`, a halala off)."""
+
+    service_id: int
+    name: str
+    price_amount: int
+    charged_amount: int
+    lower: int
+    upper: int
+
+
+def vat_unreachable_prices(business: Business) -> list[UnreachablePrice]:
+    """The business's active services whose price no invoice can total (none when it is not VAT-registered)."""
+    if not business.is_vat_registered:
+        return []
+    rate = business.vat_rate_bps()
+    found = []
+    for service in Service.objects.filter(business_id=business.pk, is_active=True).order_by("display_order", "id"):
+        problem = price_problem(business, service.price_amount)
+        if problem is not None:
+            found.append(
+                UnreachablePrice(
+                    service_id=service.pk,
+                    name=service.name,
+                    price_amount=service.price_amount,
+                    charged_amount=vat.split_gross(service.price_amount, rate).gross,
+                    lower=problem.lower,
+                    upper=problem.upper,
+                )
+            )
+    return found

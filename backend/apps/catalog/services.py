@@ -17,6 +17,7 @@ from apps.accounts.models import User
 from apps.accounts.phone import normalize_phone
 from apps.accounts.roles import role_group_sync
 from apps.catalog.busy import busy_intervals
+from apps.catalog.errors import PriceNotReachable
 from apps.catalog.models import (
     Branch,
     Business,
@@ -27,6 +28,7 @@ from apps.catalog.models import (
     Staff,
     TimeOffRequest,
     WorkingHours,
+    price_problem,
 )
 from apps.core.errors import Conflict, NotFound, ValidationFailed, register_error
 from apps.core.scoping import platform
@@ -168,6 +170,13 @@ def service_save(
     elif service.business_id != business.pk:
         raise NotFound()
     _assign(service, fields)
+    problem = price_problem(business, service.price_amount) if service.price_amount is not None else None
+    if problem is not None:
+        raise PriceNotReachable(
+            problem.message,
+            fields={"price_amount": [problem.message]},
+            extra={"lower": problem.lower, "upper": problem.upper, "currency": problem.currency},
+        )
     _validated(service).save()
     if branches is not None:
         service.branches.set(_own(branches, business, "branches"))

@@ -45,3 +45,25 @@ class MoneySerializer(serializers.Serializer):
         if isinstance(instance, Money):
             return instance.as_dict()
         return {"amount": instance["amount"], "currency": instance["currency"]}
+
+
+class VatLineSerializer(serializers.Serializer):
+    """An amount as a tax invoice states it, where the business is VAT-registered (`null` where it is not):
+    `net` + `vat` = `gross`, all in minor units of one currency (apps/core/vat.py)."""
+
+    rate_bps = serializers.IntegerField(help_text="The VAT rate in basis points: 1500 = 15%.")
+    net = MoneySerializer(help_text="Before VAT.")
+    vat = MoneySerializer(help_text="The VAT included in `gross`.")
+    gross = MoneySerializer(help_text="VAT included: the amount itself.")
+
+
+def vat_line(*, net: int, vat: int, rate_bps: int, currency: str) -> dict[str, object] | None:
+    """The `VatLineSerializer` shape, or None when no VAT applies (`rate_bps` 0: the business is not registered)."""
+    if rate_bps <= 0:
+        return None
+    return {
+        "rate_bps": rate_bps,
+        "net": Money(net, currency).as_dict(),
+        "vat": Money(vat, currency).as_dict(),
+        "gross": Money(net + vat, currency).as_dict(),
+    }

@@ -42,6 +42,7 @@ _CURRENCY = {"ar": {"SAR": "ر.س"}, "en": {}}
 _HELLO = {"en": ("Hello {name}, ", "Hello, "), "ar": ("مرحباً {name}، ", "مرحباً، ")}
 _REASON = {"en": " Reason: {reason}.", "ar": " السبب: {reason}."}
 _A_CUSTOMER = {"en": "a customer", "ar": "عميل"}
+_VAT = {"en": " (includes VAT {rate}: {amount})", "ar": " (شامل ضريبة القيمة المضافة {rate}: {amount})"}
 _COMMA = {"en": ", ", "ar": "، "}
 _AT_HOME = {"en": "{business}, at your address: {address}.", "ar": "{business}، في عنوانك: {address}."}
 _AT_BRANCH = {"en": "{business} – {branch}: {address}.", "ar": "{business} – {branch}: {address}."}
@@ -67,6 +68,12 @@ def format_money(money: Money, *, language: str) -> str:
     sign = "-" if money.amount < 0 else ""
     amount = abs(money.amount)
     return f"{sign}{amount // 100}.{amount % 100:02d} {symbol}"
+
+
+def format_rate(bps: int) -> str:
+    """Basis points as a percentage: 1500 → "15%", 1250 → "12.5%"."""
+    whole, rest = divmod(bps, 100)
+    return f"{whole}%" if not rest else f"{whole}.{rest:02d}".rstrip("0") + "%"
 
 
 def _parse(value: Any) -> datetime | None:
@@ -140,6 +147,7 @@ def render(
         "when": "",
         "old_when": "",
         "amount": "",
+        "vat": "",
         "reason": "",
     }
     if booking is not None:
@@ -159,6 +167,12 @@ def render(
     amount = context.get("amount")
     if isinstance(amount, dict):
         values["amount"] = format_money(Money(int(amount["amount"]), amount["currency"]), language=language)
+    vat = context.get("vat")
+    if isinstance(vat, dict) and int(vat.get("rate_bps", 0)) > 0:
+        values["vat"] = _VAT[language].format(
+            rate=format_rate(int(vat["rate_bps"])),
+            amount=format_money(Money(int(vat["amount"]), vat["currency"]), language=language),
+        )
     reason = (context.get("reason") or "").strip().rstrip(".")
     if reason:
         values["reason"] = _REASON[language].format(reason=reason)

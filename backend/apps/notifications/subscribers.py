@@ -140,12 +140,20 @@ def _money(amount: Any, booking: Booking) -> dict[str, Any]:
     return {"amount": int(amount), "currency": booking.currency}
 
 
+def _vat(amount: int, booking: Booking) -> dict[str, Any]:
+    """The VAT an amount of the booking includes (its business is VAT-registered): the message's {vat}."""
+    return {"amount": amount, "currency": booking.currency, "rate_bps": booking.vat_rate_bps}
+
+
 def on_payment_captured(event: Any) -> None:
     """PaymentCaptured(payment_id, booking_id, amount): a receipt for the customer."""
     booking = _booking(event.booking_id)
     if booking is None:
         return
     context = {"amount": _money(event.amount, booking), "payment_id": event.payment_id}
+    payment = booking.payments.filter(pk=event.payment_id).first()
+    if payment is not None and booking.is_vat_invoiced and payment.captured_amount == context["amount"]["amount"]:
+        context["vat"] = _vat(payment.captured_split.vat, booking)
     plans = [Plan("payment_receipt", booking.customer, f"payment_receipt:{event.payment_id}", booking.pk, context)]
     _planned(booking.pk, "PaymentCaptured", plans)
 
@@ -156,6 +164,10 @@ def on_payment_refunded(event: Any) -> None:
     if booking is None:
         return
     context = {"amount": _money(event.amount, booking), "payment_id": event.payment_id, "refund_id": event.refund_id}
+    payment = booking.payments.filter(pk=event.payment_id).first()
+    refund = payment.refunds.filter(pk=event.refund_id).first() if payment is not None else None
+    if refund is not None and booking.is_vat_invoiced and refund.amount == context["amount"]["amount"]:
+        context["vat"] = _vat(refund.vat, booking)
     key = f"payment_refunded:{event.payment_id}:{event.refund_id}"
     _planned(booking.pk, "PaymentRefunded", [Plan("payment_refunded", booking.customer, key, booking.pk, context)])
 

@@ -3,8 +3,9 @@ email body) per language. Placeholders are filled by `rendering.render` with val
 recipient's language: times in the business time zone, money as "150.00 SAR" / "150.00 ر.س".
 
 Placeholders: {hello} (greeting with the recipient's name), {ref} (booking number), {service}, {staff},
-{customer}, {when} (the booking's start), {old_when} (before a reschedule), {amount}, {reason} (a sentence, or
-empty), {business} (its name in the message's language), {where} (a sentence naming the business and where the
+{customer}, {when} (the booking's start), {old_when} (before a reschedule), {amount}, {vat} (after {amount}: the
+VAT it includes, " (includes VAT 15%: 19.56 SAR)", where the business is VAT-registered; empty otherwise),
+{reason} (a sentence, or empty), {business} (its name in the message's language), {where} (a sentence naming the business and where the
 service is given: the branch's name and address, or the customer's address for a home service, and a map link of
 the branch when the template gives `directions`; empty without a booking).
 
@@ -129,9 +130,9 @@ _ALL = [
         "customer",
         subject={"en": "Receipt for booking #{ref}", "ar": "إيصال الدفع للحجز رقم {ref}"},
         text={
-            "en": "{hello}we received your payment of {amount} for booking #{ref} ({service} on {when}). Thank you!"
-            "{where}",
-            "ar": "{hello}استلمنا دفعتك بمبلغ {amount} للحجز رقم {ref} ({service} يوم {when}). شكراً لك!{where}",
+            "en": "{hello}we received your payment of {amount}{vat} for booking #{ref} ({service} on {when})."
+            " Thank you!{where}",
+            "ar": "{hello}استلمنا دفعتك بمبلغ {amount}{vat} للحجز رقم {ref} ({service} يوم {when}). شكراً لك!{where}",
         },
     ),
     Template(
@@ -139,9 +140,9 @@ _ALL = [
         "customer",
         subject={"en": "Refund for booking #{ref}", "ar": "استرداد مبلغ الحجز رقم {ref}"},
         text={
-            "en": "{hello}we refunded {amount} for booking #{ref} ({service}). It may take a few days to appear on"
-            " your statement.{where}",
-            "ar": "{hello}أعدنا إليك مبلغ {amount} للحجز رقم {ref} ({service}). قد يستغرق ظهوره في كشف حسابك"
+            "en": "{hello}we refunded {amount}{vat} for booking #{ref} ({service}). It may take a few days to appear"
+            " on your statement.{where}",
+            "ar": "{hello}أعدنا إليك مبلغ {amount}{vat} للحجز رقم {ref} ({service}). قد يستغرق ظهوره في كشف حسابك"
             " بضعة أيام.{where}",
         },
     ),

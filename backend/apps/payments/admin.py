@@ -57,7 +57,8 @@ class RefundInline(BusinessInlineMixin, admin.TabularInline):
     model = Refund
     extra = 0
     can_delete = False
-    fields = ["created_at", "kind", "status", "amount", "reason", "requested_by", "failure_message", "completed_at"]
+    fields = ["created_at", "kind", "status", "amount", "net", "vat", "reason", "requested_by", "failure_message",
+              "completed_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -91,6 +92,8 @@ class PaymentAdmin(SafeDateHierarchyMixin, BusinessAdminMixin, admin.ModelAdmin)
             {
                 "fields": [
                     "amount",
+                    "amount_net",
+                    "amount_vat",
                     "currency",
                     "authorized_amount",
                     "captured_amount",

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from apps.catalog.selectors import user_manages
 from apps.core.errors import PermissionDenied
 from apps.core.idempotency import idempotent
-from apps.core.money import Money, MoneySerializer
+from apps.core.money import Money, MoneySerializer, VatLineSerializer, vat_line
 from apps.core.parsers import JSONParser
 from apps.payments import services
 from apps.payments.models import Payment, Refund
@@ -38,6 +38,20 @@ class MoneyOutField(serializers.Field):
         return Money(getattr(obj, self.amount_attr), currency).as_dict()
 
 
+@extend_schema_field(VatLineSerializer(allow_null=True))
+class VatOutField(serializers.Field):
+    """The amount of a payment (or refund) as its tax document states it, where the business is VAT-registered:
+    `{"rate_bps": 1500, "net": {...}, "vat": {...}, "gross": {...}}`; null where no VAT applies."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, obj: Payment | Refund) -> dict | None:
+        payment = obj if isinstance(obj, Payment) else obj.payment
+        net, vat = (obj.amount_net, obj.amount_vat) if isinstance(obj, Payment) else (obj.net, obj.vat)
+        return vat_line(net=net, vat=vat, rate_bps=payment.booking.vat_rate_bps, currency=payment.currency)
+
+
 @extend_schema_serializer(component_name="PaymentClientParameters")
 class ClientParametersSerializer(serializers.Serializer):
     publishable_key = serializers.CharField()
@@ -56,6 +70,7 @@ class RefundSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Refund.Kind.choices)
     status = serializers.ChoiceField(choices=Refund.Status.choices)
     amount = MoneyOutField("amount")
+    amount_vat = VatOutField(help_text="The amount as its credit note states it; null without VAT.")
     reason = serializers.CharField()
     failure_message = serializers.CharField()
     created_at = serializers.DateTimeField()
@@ -69,6 +84,9 @@ class PaymentSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Payment.Status.choices)
     flow = serializers.ChoiceField(choices=Payment.Flow.choices)
     amount = MoneyOutField("amount")
+    amount_vat = VatOutField(
+        help_text="The amount as the tax invoice states it (net, VAT, gross = `amount`); null without VAT."
+    )
     authorized = MoneyOutField("authorized_amount")
     captured = MoneyOutField("captured_amount")
     refunded = MoneyOutField("refunded_amount")

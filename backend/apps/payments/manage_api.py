@@ -34,6 +34,11 @@ CSV_COLUMNS = [
     "net",
     "late_cancellation_fee_kept",
     "currency",
+    # Added with VAT (docs/payments.md "VAT"): gross = gross_before_vat + vat, as the invoices and credit notes
+    # state it (0 VAT where the business is not VAT-registered); the VAT in the fee kept.
+    "gross_before_vat",
+    "vat",
+    "late_cancellation_fee_vat",
 ]
 
 
@@ -73,20 +78,25 @@ def statement_csv(statement: SettlementStatement) -> str:
                 money_text(e.net),
                 money_text(e.fee_kept),
                 e.currency,
+                money_text(e.sale_net),
+                money_text(e.sale_vat),
+                money_text(e.fee_kept_vat),
             ]
         )
     for kind in ("capture", "refund", "void"):
         of_kind = [e for e in statement.entries if e.kind == kind]
         if of_kind:
-            writer.writerow(
-                ["", "", "", "", f"subtotal_{kind}", "", *_sums(of_kind), currency]
-            )
-    writer.writerow(["", "", "", "", "total", "", *_sums(statement.entries), currency])
+            writer.writerow(["", "", "", "", f"subtotal_{kind}", "", *_sums(of_kind), currency, *_vat_sums(of_kind)])
+    writer.writerow(["", "", "", "", "total", "", *_sums(statement.entries), currency, *_vat_sums(statement.entries)])
     return out.getvalue()
 
 
 def _sums(entries: list[Any]) -> list[str]:
     return [money_text(sum(getattr(e, name) for e in entries)) for name in ("gross", "commission", "net", "fee_kept")]
+
+
+def _vat_sums(entries: list[Any]) -> list[str]:
+    return [money_text(sum(getattr(e, name) for e in entries)) for name in ("sale_net", "sale_vat", "fee_kept_vat")]
 
 
 PeriodSerializer = type(

@@ -12,6 +12,7 @@ reports; they only grow. The status follows `TRANSITIONS`, forward only (see doc
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -21,6 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from apps.bookings.models import Booking
 from apps.catalog.models import Business, BusinessOwned
 from apps.core.money import Money
+from apps.core.vat import VatSplit
+from apps.payments import vat as payment_vat
 
 
 class Payment(BusinessOwned):
@@ -65,6 +68,10 @@ class Payment(BusinessOwned):
         help_text=_("Equals the given id when Moyasar honoured it."),
     )
     amount = models.PositiveIntegerField(_("amount (minor units)"))
+    # `amount` as an invoice states it: the booking's price split (apps/payments/vat.py), 0 VAT when the business
+    # is not VAT-registered. net + VAT = amount (a check constraint).
+    amount_net = models.PositiveIntegerField(_("amount before VAT (minor units)"))
+    amount_vat = models.PositiveIntegerField(_("VAT in the amount (minor units)"))
     currency = models.CharField(_("currency"), max_length=3, default="SAR")
     authorized_amount = models.PositiveIntegerField(_("authorized (minor units)"), default=0)
     captured_amount = models.PositiveIntegerField(_("captured (minor units)"), default=0)
@@ -121,6 +128,9 @@ class Payment(BusinessOwned):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             models.CheckConstraint(
+                condition=Q(amount=F("amount_net") + F("amount_vat")), name="payment_amount_net_plus_vat"
+            ),
+            models.CheckConstraint(
                 condition=Q(authorized_amount__lte=F("amount")), name="payment_authorized_lte_amount"
             ),
             models.CheckConstraint(
@@ -161,9 +171,37 @@ class Payment(BusinessOwned):
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_status_display()} {self.price.format()}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.amount_net is None or self.amount_vat is None:  # a writer that did not split it (tests, admin)
+            split = payment_vat.reported_part(self.amount, self.booking.price_split)
+            self.amount_net, self.amount_vat = split.net, split.vat
+        super().save(*args, **kwargs)
+
     @property
     def price(self) -> Money:
         return Money(self.amount, self.currency)
+
+    @property
+    def vat_split(self) -> VatSplit:
+        """`amount` as its invoice states it, at its booking's rate."""
+        return VatSplit(net=self.amount_net, vat=self.amount_vat, gross=self.amount, rate_bps=self.booking.vat_rate_bps)
+
+    @property
+    def captured_split(self) -> VatSplit:
+        """What it captured, as its invoice states it: its amount's split when it captured all of it (or nothing
+        yet), else that part of it (a partial capture: `vat.reported_part`)."""
+        whole = self.vat_split
+        if self.captured_amount in (0, self.amount):
+            return whole
+        return payment_vat.reported_part(self.captured_amount, whole)
+
+    def refund_whole(self, *, other_than: int | None = None) -> VatSplit:
+        """What is left to refund of its capture as invoices state it: the captured split less its refunds that did
+        not fail (a refund is a part of this: `vat.chosen_part(amount, refund_whole())`)."""
+        refunds = Refund.objects.filter(payment=self).exclude(status=Refund.Status.FAILED)
+        if other_than is not None:
+            refunds = refunds.exclude(pk=other_than)
+        return payment_vat.remaining(self.captured_split, refunds.values_list("net", "vat"))
 
     @property
     def refundable_amount(self) -> int:
@@ -226,6 +264,9 @@ class Refund(BusinessOwned):
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     amount = models.PositiveIntegerField(_("amount (minor units)"))
+    # `amount` as its credit note states it (a part of the payment's split: apps/payments/vat.py).
+    net = models.PositiveIntegerField(_("amount before VAT (minor units)"))
+    vat = models.PositiveIntegerField(_("VAT in the amount (minor units)"))
     reason = models.CharField(_("reason"), max_length=500, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -262,6 +303,7 @@ class Refund(BusinessOwned):
         verbose_name_plural = _("refunds")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(condition=Q(amount=F("net") + F("vat")), name="refund_amount_net_plus_vat"),
             # A cancellation entitles the customer to one refund; replays of the event never make a second.
             models.UniqueConstraint(
                 fields=["payment"], condition=Q(kind="cancellation"), name="refund_one_cancellation_per_payment"
@@ -270,6 +312,12 @@ class Refund(BusinessOwned):
 
     def __str__(self) -> str:
         return f"refund #{self.pk} {Money(self.amount, self.payment.currency).format()} {self.status}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.net is None or self.vat is None:  # a writer that did not split it (an amount Moyasar reported)
+            split = payment_vat.reported_part(self.amount, self.payment.refund_whole(other_than=self.pk))
+            self.net, self.vat = split.net, split.vat
+        super().save(*args, **kwargs)
 
 
 class PaymentEvent(BusinessOwned):
@@ -383,13 +431,22 @@ class LedgerEntry(BusinessOwned):
         help_text=_("What caused it (capture:<captured total>, refund:<refund id>, void): written once."),
     )
     gross = models.IntegerField(_("gross (minor units)"))
+    # `gross` as the sale's documents state it (the invoice for a capture, the credit note for a refund): before
+    # VAT and the VAT (the business's output tax), same sign as `gross`; 0 VAT when it is not VAT-registered.
+    sale_net = models.IntegerField(_("gross before VAT (minor units)"))
+    sale_vat = models.IntegerField(_("VAT in the gross (minor units)"))
     commission = models.IntegerField(_("platform commission (minor units)"))
     net = models.IntegerField(_("net to the business (minor units)"))
     commission_bps = models.PositiveIntegerField(_("commission rate (basis points)"))
     fee_kept = models.PositiveIntegerField(
         _("late-cancellation fee kept (minor units)"),
         default=0,
-        help_text=_("On a cancellation refund that kept the late-cancellation fee: what was kept (part of the capture)."),
+        help_text=_(
+            "On a cancellation refund that kept the late-cancellation fee: what was kept (part of the capture)."
+        ),
+    )
+    fee_kept_vat = models.PositiveIntegerField(
+        _("VAT in the fee kept (minor units)"), default=0, help_text=_("The part of the fee kept that is VAT.")
     )
     currency = models.CharField(_("currency"), max_length=3, default="SAR")
     occurred_at = models.DateTimeField(_("at"), help_text=_("When the money moved (as recorded by Mawid)."))
@@ -401,6 +458,13 @@ class LedgerEntry(BusinessOwned):
         verbose_name_plural = _("ledger entries")
         constraints = [
             models.CheckConstraint(condition=Q(net=F("gross") - F("commission")), name="ledger_net_is_gross_less_fee"),
+            models.CheckConstraint(condition=Q(gross=F("sale_net") + F("sale_vat")), name="ledger_gross_net_plus_vat"),
+            models.CheckConstraint(
+                condition=Q(kind="capture", sale_net__gte=0, sale_vat__gte=0)
+                | Q(kind__in=["refund", "void"], sale_net__lte=0, sale_vat__lte=0),
+                name="ledger_vat_signs_follow_kind",
+            ),
+            models.CheckConstraint(condition=Q(fee_kept_vat__lte=F("fee_kept")), name="ledger_fee_vat_within_fee"),
             models.CheckConstraint(
                 condition=Q(kind="capture", gross__gt=0, commission__gte=0, commission__lte=F("gross"))
                 | Q(kind__in=["refund", "void"], gross__lt=0, commission__lte=0, commission__gte=F("gross")),

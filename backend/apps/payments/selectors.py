@@ -15,6 +15,7 @@ from apps.bookings.selectors import booking_get_for_user
 from apps.catalog.errors import InvalidDateRange
 from apps.catalog.models import Business
 from apps.core.errors import NotFound
+from apps.core.money import vat_line
 from apps.payments.models import LedgerEntry, Payment
 
 
@@ -44,6 +45,7 @@ def payment_for_bookings(booking_ids: list[int]) -> dict[int, Payment]:
     """Per booking, the payment to show: the one that paid for it, else the latest attempt. One query."""
     rows = (
         Payment.objects.filter(booking_id__in=booking_ids)
+        .select_related("booking")
         .order_by("booking_id", "-is_booking_payment", "-created_at", "-id")
         .distinct("booking_id")
     )
@@ -56,6 +58,12 @@ def payment_summary(payment: Payment) -> dict[str, Any]:
         "id": payment.pk,
         "status": payment.status,
         "amount": {"amount": payment.amount, **money},
+        "amount_vat": vat_line(
+            net=payment.amount_net,
+            vat=payment.amount_vat,
+            rate_bps=payment.booking.vat_rate_bps,
+            currency=payment.currency,
+        ),
         "captured": {"amount": payment.captured_amount, **money},
         "refunded": {"amount": payment.refunded_amount, **money},
         "transaction_url": payment.transaction_url or None,
@@ -80,7 +88,11 @@ class SettlementStatement:
     """A business's ledger entries whose money moved in [start, end] (local dates in its time zone, both included),
     oldest first, and their totals in minor units: `captured` (captures), `refunded` (refunds and voids of captured
     money, as a positive amount), `commission` (the platform's, net of what refunds gave back), `net` (payable to
-    the business = captured - refunded - commission) and `fees_kept` (late-cancellation fees, already in `captured`)."""
+    the business = captured - refunded - commission) and `fees_kept` (late-cancellation fees, already in `captured`).
+
+    VAT (docs/payments.md, "VAT"): each entry states its gross as the invoices and credit notes do (`sale_net` +
+    `sale_vat`), so `sales_net` + `vat` = `gross` to the halala; `captured_vat` and `refunded_vat` (positive) are
+    the VAT of the captures and of what refunds and voids gave back, `fees_kept_vat` the VAT in the fees kept."""
 
     business: Business
     start: date
@@ -91,6 +103,11 @@ class SettlementStatement:
     commission: int
     net: int
     fees_kept: int
+    sales_net: int = 0
+    vat: int = 0
+    captured_vat: int = 0
+    refunded_vat: int = 0
+    fees_kept_vat: int = 0
 
     @property
     def gross(self) -> int:
@@ -129,4 +146,9 @@ def settlement_statement(*, business: Business, start: date, end: date) -> Settl
         commission=sum(e.commission for e in entries),
         net=sum(e.net for e in entries),
         fees_kept=sum(e.fee_kept for e in entries),
+        sales_net=sum(e.sale_net for e in entries),
+        vat=sum(e.sale_vat for e in entries),
+        captured_vat=sum(e.sale_vat for e in entries if e.kind == LedgerEntry.Kind.CAPTURE),
+        refunded_vat=-sum(e.sale_vat for e in entries if e.kind != LedgerEntry.Kind.CAPTURE),
+        fees_kept_vat=sum(e.fee_kept_vat for e in entries),
     )

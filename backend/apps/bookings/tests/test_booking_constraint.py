@@ -18,9 +18,9 @@ from apps.bookings.tests.factories import BookingFactory
 
 INSERT = """
     INSERT INTO bookings_booking (business_id, customer_id, staff_id, service_id, status, start, "end", busy_start,
-                                  busy_end, price_amount, currency, notes, customer_address, hold_expires_at,
-                                  cancel_reason, created_at, updated_at)
-    SELECT st.business_id, %s, st.id, %s, %s, %s, %s, %s, %s, 15000, 'SAR', '', '', %s, '', now(), now()
+                                  busy_end, price_amount, price_net, price_vat, vat_rate_bps, currency, notes,
+                                  customer_address, hold_expires_at, cancel_reason, created_at, updated_at)
+    SELECT st.business_id, %s, st.id, %s, %s, %s, %s, %s, %s, 15000, 15000, 0, 0, 'SAR', '', '', %s, '', now(), now()
       FROM catalog_staff st WHERE st.id = %s
 """
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from apps.catalog.models import Business
+from apps.core.vat import VatSplit
+from apps.payments import vat
 from apps.payments.models import LedgerEntry, Payment, Refund
 
 K = LedgerEntry.Kind
@@ -42,7 +44,12 @@ def kept_of(payment: Payment) -> int:
 
 def ledger_record(*, payment: Payment, now: datetime) -> list[LedgerEntry]:
     """Write the entries that bring the payment's ledger to its totals (payment locked by the caller). Returns the
-    new entries (none when the ledger already says it all). Two queries when nothing is missing."""
+    new entries (none when the ledger already says it all). Two queries when nothing is missing (three with a VAT
+    split to read: the booking's rate).
+
+    Each entry also states its gross as the sale's documents do (`sale_net` + `sale_vat`): a capture the invoice's
+    (the payment's split, or the captured part of it), a refund its credit note's (the refund row's split), a void
+    all that was left; a late-cancellation fee kept carries its VAT (`fee_kept_vat`)."""
     entries = list(LedgerEntry.objects.filter(payment=payment).order_by("pk"))
     if not entries and payment.captured_amount == 0:
         return []
@@ -51,15 +58,29 @@ def ledger_record(*, payment: Payment, now: datetime) -> list[LedgerEntry]:
     voided = any(e.kind == K.VOID for e in entries)
     kept = sum(e.gross for e in entries)
     commission = sum(e.commission for e in entries)
+    kept_net = sum(e.sale_net for e in entries)
+    kept_vat = sum(e.sale_vat for e in entries)
     if entries:
         bps = entries[0].commission_bps
     else:
         bps = Business.objects.filter(pk=payment.business_id).values_list("commission_bps", flat=True).get()
     new: list[LedgerEntry] = []
 
-    def add(kind: str, key: str, gross: int, at: datetime, *, refund: Refund | None = None, fee: int = 0) -> None:
-        nonlocal kept, commission
+    def add(
+        kind: str,
+        key: str,
+        split: VatSplit,
+        sign: int,
+        at: datetime,
+        *,
+        refund: Refund | None = None,
+        fee: bool = False,
+    ) -> None:
+        nonlocal kept, commission, kept_net, kept_vat
+        gross = sign * split.gross
         kept += gross
+        kept_net += sign * split.net
+        kept_vat += sign * split.vat
         change = commission_for(kept, bps) - commission
         commission += change
         new.append(
@@ -70,17 +91,27 @@ def ledger_record(*, payment: Payment, now: datetime) -> list[LedgerEntry]:
                 kind=kind,
                 key=key,
                 gross=gross,
+                sale_net=sign * split.net,
+                sale_vat=sign * split.vat,
                 commission=change,
                 net=gross - change,
                 commission_bps=bps,
-                fee_kept=fee,
+                fee_kept=max(0, kept) if fee else 0,
+                fee_kept_vat=max(0, min(kept_vat, kept)) if fee else 0,
                 currency=payment.currency,
                 occurred_at=at,
             )
         )
 
+    def rest() -> VatSplit:  # what the business keeps so far, as the documents state it
+        net = min(max(0, kept_net), max(0, kept))
+        return VatSplit(net=net, vat=max(0, kept) - net, gross=max(0, kept), rate_bps=payment.booking.vat_rate_bps)
+
     if payment.captured_amount > captured:
-        add(K.CAPTURE, f"capture:{payment.captured_amount}", payment.captured_amount - captured, now)
+        delta = payment.captured_amount - captured
+        whole = payment.captured_split
+        split = whole if not entries else vat.reported_part(delta, vat.remaining(whole, [(kept_net, kept_vat)]))
+        add(K.CAPTURE, f"capture:{payment.captured_amount}", split, 1, now)
     if payment.refunded_amount > refunded:
         booked = {e.refund_id for e in entries if e.refund_id is not None}
         made = Refund.objects.filter(payment=payment, status=Refund.Status.SUCCEEDED).order_by("completed_at", "pk")
@@ -88,20 +119,21 @@ def ledger_record(*, payment: Payment, now: datetime) -> list[LedgerEntry]:
             if refund.pk in booked or refunded + refund.amount > payment.refunded_amount:
                 continue
             refunded += refund.amount
-            kept_after = kept - refund.amount
             late_fee = refund.kind == Refund.Kind.CANCELLATION and payment.on_cancel == Payment.OnCancel.FEE
             add(
                 K.REFUND,
                 f"refund:{refund.pk}",
-                -refund.amount,
+                VatSplit(net=refund.net, vat=refund.vat, gross=refund.amount, rate_bps=0),
+                -1,
                 refund.completed_at or now,
                 refund=refund,
-                fee=max(0, kept_after) if late_fee else 0,
+                fee=late_fee,
             )
         if payment.refunded_amount > refunded:  # Moyasar's total with no refund row to explain it (not expected)
-            add(K.REFUND, f"refunded:{payment.refunded_amount}", refunded - payment.refunded_amount, now)
+            split = vat.reported_part(payment.refunded_amount - refunded, rest())
+            add(K.REFUND, f"refunded:{payment.refunded_amount}", split, -1, now)
     if payment.status == Payment.Status.VOIDED and not voided and kept > 0:
-        add(K.VOID, "void", -kept, now)
+        add(K.VOID, "void", rest(), -1, now)
     if new:
         LedgerEntry.objects.bulk_create(new)
     return new

@@ -52,6 +52,7 @@ from apps.payments.services.state import (
     refunds_in_flight,
     start_operation,
 )
+from apps.payments.vat import chosen_part
 
 logger = logging.getLogger("mawid.payments")
 P = Payment.Status
@@ -210,8 +211,16 @@ def payment_refund(
     amount = refundable if amount is None else amount
     if amount <= 0 or amount > refundable:
         raise RefundExceedsCaptured(refundable=max(0, refundable), currency=payment.currency)
+    split = chosen_part(amount, payment.refund_whole())  # as its credit note states it (apps/payments/vat.py)
+    amount = split.gross
     refund = Refund.objects.create(
-        payment=payment, kind=Refund.Kind.MANUAL, amount=amount, reason=reason[:500], requested_by=actor
+        payment=payment,
+        kind=Refund.Kind.MANUAL,
+        amount=amount,
+        net=split.net,
+        vat=split.vat,
+        reason=reason[:500],
+        requested_by=actor,
     )
     record(
         payment,

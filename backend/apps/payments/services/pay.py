@@ -147,6 +147,8 @@ def _client_attempt(booking: Booking) -> Payment:
             status=P.AWAITING_CLIENT,
             given_id=new_given_id(),
             amount=booking.price_amount,
+            amount_net=booking.price_net,
+            amount_vat=booking.price_vat,
             currency=booking.currency,
         )
         record(payment, "client_parameters_issued", source=Source.API, from_status="")
@@ -173,6 +175,8 @@ def _token_attempt(booking: Booking, *, now: datetime) -> Payment:
         status=P.INITIATED,
         given_id=new_given_id(),
         amount=booking.price_amount,
+        amount_net=booking.price_net,
+        amount_vat=booking.price_vat,
         currency=booking.currency,
         operation="create",  # marked in the same INSERT: the create at Moyasar is about to start
         operation_started_at=now,

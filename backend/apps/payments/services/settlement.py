@@ -24,6 +24,7 @@ from apps.payments.models import MONEY_STATUSES, Payment, PaymentEvent, Refund
 from apps.payments.providers.base import GatewayPayment
 from apps.payments.services import deferrals
 from apps.payments.services.state import apply_gateway_payment, record
+from apps.payments.vat import chosen_part
 
 P = Payment.Status
 B = Booking.Status
@@ -139,7 +140,11 @@ def return_money(payment: Payment, *, kind: str, source: str, reason: str, with_
     amount = payment.captured_amount - fee - payment.refunded_amount - pending_refunds(payment)
     if amount <= 0:
         return
-    refund = Refund.objects.create(payment=payment, kind=kind, amount=amount, reason=reason[:500])
+    split = chosen_part(amount, payment.refund_whole())  # as its credit note states it (apps/payments/vat.py)
+    amount = split.gross
+    refund = Refund.objects.create(
+        payment=payment, kind=kind, amount=amount, net=split.net, vat=split.vat, reason=reason[:500]
+    )
     record(
         payment,
         "refund_requested",

@@ -29,6 +29,7 @@ from apps.payments.models import Payment, PaymentEvent, Refund, can_transition
 from apps.payments.providers import base as gw
 from apps.payments.providers.base import GatewayPayment, redact_card_data
 from apps.payments.services.ledger import ledger_record
+from apps.payments.vat import reported_part
 
 logger = logging.getLogger("mawid.payments")
 P = Payment.Status
@@ -259,11 +260,14 @@ def apply_gateway_payment(
     if moved and target == P.FAILED:
         publish(events.PaymentFailed(payment_id=payment.pk, booking_id=booking.pk, reason=payment.message))
     if external_refund > 0:
+        split = reported_part(external_refund, payment.refund_whole())
         refund = Refund.objects.create(
             payment=payment,
             kind=Refund.Kind.EXTERNAL,
             status=Refund.Status.SUCCEEDED,
             amount=external_refund,
+            net=split.net,
+            vat=split.vat,
             reason="Seen at Moyasar; not requested through Mawid",
             completed_at=now,
         )

@@ -37,6 +37,7 @@ from apps.payments.services.state import (
     operation_is_stale,
     record,
 )
+from apps.payments.vat import reported_part
 
 logger = logging.getLogger("mawid.payments")
 P = Payment.Status
@@ -87,12 +88,15 @@ def _link_and_apply(*, payment_id: int, gp: GatewayPayment, source: str) -> Paym
     if gp.amount <= 0 or len(gp.currency) != 3:
         flag(payment, f"Moyasar payment {gp.id} refers to this payment but is unusable: {problem}", source=source)
         return payment
+    split = reported_part(gp.amount, booking.price_split)  # the amount Moyasar took, as an invoice would state it
     other = Payment.objects.create(
         booking=booking,
         flow=Payment.Flow.CLIENT,
         status=P.AWAITING_CLIENT,
         provider_id=gp.id,
         amount=gp.amount,
+        amount_net=split.net,
+        amount_vat=split.vat,
         currency=gp.currency.upper(),
         mismatch=bool(problem),
     )

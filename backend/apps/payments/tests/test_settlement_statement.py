@@ -115,6 +115,23 @@ def test_the_fee_kept_by_a_late_cancellation_is_on_its_refund(business):
     assert (refund.gross, refund.fee_kept) == (-12000, 3000)
 
 
+class _Before0006:
+    """The models as 0005's backfill saw them: its entries have no VAT columns yet (0006 adds and fills them)."""
+
+    def get_model(self, app_label: str, name: str):
+        model = django_apps.get_model(app_label, name)
+        if name != "LedgerEntry":
+            return model
+
+        class Entry:
+            objects = model.objects
+
+            def __new__(cls, **fields):
+                return model(**fields, sale_net=fields["gross"], sale_vat=0)
+
+        return Entry
+
+
 def test_the_backfill_books_what_payments_held_before_the_ledger(business):
     # given: payments from before the ledger (no entries): captured, partly refunded, voided after capture
     business.commission_bps = 250
@@ -125,8 +142,9 @@ def test_the_backfill_books_what_payments_held_before_the_ledger(business):
     voided = _payment(captured_at=NOON)
     Payment.objects.filter(pk=voided.pk).update(status="voided", voided_at=NOON)
     never = _payment(status="authorized", captured=0)
-    # when
-    importlib.import_module("apps.payments.migrations.0005_ledger").backfill(django_apps, None)
+    # when: the backfill as it ran then (before 0006 added the entries' VAT columns), then 0006's fill
+    importlib.import_module("apps.payments.migrations.0005_ledger").backfill(_Before0006(), None)
+    importlib.import_module("apps.payments.migrations.0006_vat").fill(django_apps, None)
     # then: the same entries the live code writes
     rows = list(LedgerEntry.objects.order_by("payment_id", "pk").values_list("payment_id", "kind", "gross", "commission"))
     assert rows == [

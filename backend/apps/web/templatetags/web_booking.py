@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import template
 from django.utils.translation import gettext as _
 
-from apps.web.templatetags.web_home import money_text
+from apps.web.templatetags.web_home import money_text, vat_text
 
 register = template.Library()
 
@@ -27,5 +27,6 @@ def initial(name: str) -> str:
 
 
 register.filter("sar", money_text)  # the one money format of the site (web_home)
+register.simple_tag(vat_text, name="vat_line")
 register.filter("minutes", minutes)
 register.filter("initial", initial)

@@ -46,6 +46,23 @@ def money_text(amount: int | None, currency: str = "SAR") -> str:
 register.filter("city", city_label)
 
 
+def rate_text(bps: int) -> str:
+    """Basis points as a percentage: 1500 → "15%", 1250 → "12.5%"."""
+    whole, rest = divmod(int(bps), 100)
+    return f"{whole}%" if not rest else f"{whole}.{rest:02d}".rstrip("0") + "%"
+
+
+def vat_text(vat: int, rate_bps: int, currency: str = "SAR") -> str:
+    """The VAT line of a VAT-inclusive amount: "Includes VAT 15%: 19.56 SAR" (empty at rate 0: no VAT)."""
+    if not rate_bps:
+        return ""
+    return _("Includes VAT %(rate)s: %(amount)s") % {"rate": rate_text(rate_bps), "amount": money_text(vat, currency)}
+
+
+register.filter("rate", rate_text)
+register.simple_tag(vat_text, name="vat_line")
+
+
 @register.filter
 def money(amount: int | None, currency: str = "SAR") -> str:
     return money_text(amount, currency)

@@ -202,7 +202,7 @@ def salon(pinned):
     branch = business.branches.first()
     branch.address, branch.city = "Olaya Street 12", "Riyadh"
     branch.save()
-    service = ServiceFactory(business=business, name_en="Haircut", price_amount=15000)
+    service = ServiceFactory(business=business, name_en="Haircut", price_amount=11500)  # 100 + 15% VAT
     staff = StaffFactory(business=business, services=[service], branch=branch)
     return business, service, staff
 
@@ -242,7 +242,7 @@ def test_my_bookings_lists_upcoming_and_past_of_the_signed_in_customer_only(salo
     assert f'data-booking="{done.pk}"' in past
     assert f'data-booking="{cancelled.pk}"' in past
     assert f'data-booking="{theirs.pk}"' not in body
-    assert "Paid 150 SAR" in upcoming
+    assert "Paid 115 SAR" in upcoming
     assert "VISA •••• 1111" in upcoming
     assert "4111-11" not in body  # never more of the card than its last four digits
     assert "Haircut" in upcoming
@@ -295,7 +295,7 @@ def test_the_receipt_shows_the_business_the_booking_and_the_payment(salon):
     local = booking.start.astimezone(RIYADH)
     assert f"{local:%H:%M}" in body
     assert local.strftime("%B") in body
-    assert 'data-testid="paid">150 SAR' in body
+    assert 'data-testid="paid">115 SAR' in body
     assert 'data-testid="refunded">50 SAR' in body
     assert "VISA •••• 1111" in body
     assert "4111-11" not in body

@@ -471,6 +471,8 @@ def _review_context(choice: Choice, start: datetime, **extra: Any) -> dict[str, 
         "date_label": date_format(local.date(), "l j F Y"),
         "time_label": local.strftime("%H:%M"),
         "end_label": (local + choice.the_service.duration).strftime("%H:%M"),
+        # The price as the booking will record and charge it (VAT-registered: the invoice total, core.vat).
+        "price": choice.business.price_split(choice.the_service.price_amount, start),
         "back_url": choice.url("web:book", date=local.date().isoformat()),
         "error": "",
         "address": "",

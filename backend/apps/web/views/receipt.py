@@ -84,6 +84,43 @@ def payment_line(payment: Payment | None, booking: Booking) -> str:
     return _("Not paid")
 
 
+@dataclass(frozen=True, slots=True)
+class VatLine:
+    """One amount as the tax documents state it: net + vat = gross (halalas)."""
+
+    net: int
+    vat: int
+    gross: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptVat:
+    """The receipt's VAT lines, where the booking's business was VAT-registered: the price (the invoice), what was
+    paid, what was refunded (the credit notes) and what was kept; each line adds up, and kept = paid - refunded."""
+
+    rate_bps: int
+    price: VatLine
+    paid: VatLine | None
+    refunded: VatLine | None
+    kept: VatLine | None
+
+
+def receipt_vat(booking: Booking, payment: Payment | None) -> ReceiptVat | None:
+    if not booking.is_vat_invoiced:
+        return None
+    price = VatLine(net=booking.price_net, vat=booking.price_vat, gross=booking.price_amount)
+    paid = refunded = kept = None
+    if payment is not None and payment.captured_amount:
+        split = payment.captured_split
+        paid = VatLine(net=split.net, vat=split.vat, gross=split.gross)
+        done = [r for r in payment.refunds.all() if r.status == r.Status.SUCCEEDED]
+        if done:
+            r_net, r_vat = sum(r.net for r in done), sum(r.vat for r in done)
+            refunded = VatLine(net=r_net, vat=r_vat, gross=r_net + r_vat)
+            kept = VatLine(net=paid.net - r_net, vat=paid.vat - r_vat, gross=paid.gross - r_net - r_vat)
+    return ReceiptVat(rate_bps=booking.vat_rate_bps, price=price, paid=paid, refunded=refunded, kept=kept)
+
+
 def booking_reference(booking: Booking) -> str:
     return f"MW-{booking.pk:06d}"
 
@@ -117,7 +154,8 @@ def booking_receipt(request: HttpRequest, booking_id: int) -> HttpResponse:
     payment = payment_for_bookings([booking.pk]).get(booking.pk)
     view = booking_view(booking, payment, now=timezone.now())
     issued = date_format(timezone.now().astimezone(booking.business.tz), "j F Y")
-    return render(request, "web/receipt.html", {"b": view, "booking": booking, "issued": issued})
+    context = {"b": view, "booking": booking, "issued": issued, "vat": receipt_vat(booking, payment)}
+    return render(request, "web/receipt.html", context)
 
 
 urlpatterns = [

@@ -768,6 +768,7 @@ class Seeder:
                     cancel_reason=reason[:500],
                 )
             )
+            rows[-1].set_price(p.service.price_amount, business)  # its VAT when the business is registered
             histories.append(steps)
             self.counts[fate] += 1
         Booking.objects.bulk_create(rows)
