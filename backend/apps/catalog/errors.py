@@ -41,3 +41,11 @@ class BusinessRequired(DomainError):
             "/api/v1/businesses/SLUG/staff or /api/v1/businesses/SLUG/availability (GET /api/v1/businesses finds them)."
         ),
     )
+
+
+@register_error
+class PaymentPolicyInvalid(DomainError):
+    """A deposit or fee that makes no sense; `extra.reasons` names each field's problem: `deposit_exceeds_price`,
+    `deposit_percent_range`, `deposit_amount_and_percent`, `deposit_missing`, `fee_percent_range`."""
+
+    code, status, message = "payment_policy_invalid", 400, _("The payment policy is invalid.")

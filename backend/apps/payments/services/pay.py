@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.bookings.models import Booking
+from apps.catalog.models import PaymentPolicy
 from apps.core.errors import NotFound
 from apps.payments.errors import (
     BookingAlreadyPaid,
@@ -75,6 +76,11 @@ def new_given_id() -> uuid.UUID:
 
 def payment_metadata(payment: Payment) -> dict[str, str]:
     return {"booking_id": str(payment.booking_id), "payment_ref": str(payment.given_id)}
+
+
+def payment_purpose(booking: Booking) -> str:
+    """A deposit booking's payment is the deposit (`Booking.online_amount`); any other pays the whole price."""
+    return Payment.Purpose.DEPOSIT if booking.payment_policy == PaymentPolicy.DEPOSIT else Payment.Purpose.FULL
 
 
 def payment_description(booking: Booking) -> str:
@@ -137,7 +143,7 @@ def _client_attempt(booking: Booking) -> Payment:
         flow=Payment.Flow.CLIENT,
         status=P.AWAITING_CLIENT,
         provider_id__isnull=True,
-        amount=booking.price_amount,
+        amount=booking.online_amount,
         currency=booking.currency,
     ).first()
     if payment is None:
@@ -146,7 +152,8 @@ def _client_attempt(booking: Booking) -> Payment:
             flow=Payment.Flow.CLIENT,
             status=P.AWAITING_CLIENT,
             given_id=new_given_id(),
-            amount=booking.price_amount,
+            amount=booking.online_amount,
+            purpose=payment_purpose(booking),
             currency=booking.currency,
         )
         record(payment, "client_parameters_issued", source=Source.API, from_status="")
@@ -172,7 +179,8 @@ def _token_attempt(booking: Booking, *, now: datetime) -> Payment:
         flow=Payment.Flow.TOKEN,
         status=P.INITIATED,
         given_id=new_given_id(),
-        amount=booking.price_amount,
+        amount=booking.online_amount,
+        purpose=payment_purpose(booking),
         currency=booking.currency,
         operation="create",  # marked in the same INSERT: the create at Moyasar is about to start
         operation_started_at=now,
