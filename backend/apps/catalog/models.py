@@ -352,10 +352,6 @@ class Branch(BusinessOwned):
         business_search_refresh(self.business_id)
         return result
 
-    def clean(self) -> None:
-        super().clean()
-        payment_policy_check(self, price=self.price_amount)
-
     @property
     def name(self) -> str:
         return _localized(self.name_ar, self.name_en)
@@ -472,6 +468,10 @@ class Service(BusinessOwned):
         result = super().delete(*args, **kwargs)
         business_search_refresh(self.business_id)
         return result
+
+    def clean(self) -> None:
+        super().clean()
+        payment_policy_check(self, price=self.price_amount)
 
     @property
     def name(self) -> str:
