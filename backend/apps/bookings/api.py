@@ -177,6 +177,23 @@ def _context(bookings: list[Booking], *, business: Business | None = None) -> di
     return {"tz": tz, "payments": payment_summaries(ids), "balances": booking_balances(ids)}
 
 
+def _new_balance(booking: Booking) -> dict[str, Any]:
+    """The balance of a booking just made (the shape payments' `booking_balances` gives): nothing paid yet."""
+
+    def money(amount: int) -> dict[str, Any]:
+        return {"amount": amount, "currency": booking.currency}
+
+    return {
+        "payment_policy": booking.payment_policy,
+        "due_online": money(booking.online_amount),
+        "paid_online": money(0),
+        "paid_at_venue": money(0),
+        "due": money(booking.price_amount),
+        "cancellation_fee": money(0),
+        "late_cancellation": False,
+    }
+
+
 def _render(booking: Booking, *, status: int = 200, business: Business | None = None) -> Response:
     return Response(BookingSerializer(booking, context=_context([booking], business=business)).data, status=status)
 
@@ -339,8 +356,9 @@ class BookingListCreateApi(APIView):
                 business=business,
             )
         # A booking just made has no payment: payments are made for a booking that exists (POST /payments), so
-        # there is nothing to look up.
-        return Response(BookingSerializer(booking, context={"tz": business.tz, "payments": {}}).data, status=201)
+        # there is nothing to look up (and nothing paid yet: its balance is its price).
+        context = {"tz": business.tz, "payments": {}, "balances": {booking.pk: _new_balance(booking)}}
+        return Response(BookingSerializer(booking, context=context).data, status=201)
 
 
 class BookingDetailApi(APIView):

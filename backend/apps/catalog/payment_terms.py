@@ -9,7 +9,8 @@ paying at the venue" and "Late cancellation").
   is confirmed when made. A policy that would charge nothing online is `venue`.
 * The late-cancellation fee: the service's fee (fixed and/or percentage of the price, the larger), else the
   business's, else the platform's settings (`MAWID_PAYMENTS_LATE_CANCEL_FEE_*`); never more than what was paid
-  online. A deposit booking keeps the whole deposit when the business says so (`keep_deposit_on_late_cancel`).
+  online, and a reachable VAT-inclusive amount (the nearest at or below). A deposit booking keeps the whole deposit
+  when the business says so (`keep_deposit_on_late_cancel`).
 """
 
 from __future__ import annotations
@@ -85,5 +86,11 @@ def late_cancel_fee(*, price: int, paid: int, is_deposit: bool, service: Service
     fee = min(max(price * percent // 100, amount), paid)
     if fee <= 0:
         return 0
+    # A kept fee is a sale of its own (an invoice, or what a refund leaves): a reachable VAT-inclusive amount, the
+    # nearest at or below the fee (in the customer's favour).
     whole = vat.split_gross(paid)
-    return vat.split_part(min(fee, whole.gross), whole).gross
+    fee = min(fee, whole.gross)
+    if fee == whole.gross or whole.rate_bps == 0:
+        return fee
+    lower, _upper = vat.nearest_reachable(fee, whole.rate_bps)
+    return lower

@@ -322,7 +322,11 @@ class VenuePayment(BusinessOwned):
         indexes = [models.Index(fields=["booking", "created_at"], name="venue_payment_booking_idx")]
 
     def __str__(self) -> str:
-        return f"{self.get_method_display()} {Money(self.amount, self.currency).format()}"
+        return f"{self.get_method_display()} {self.money.format()}"
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
 
 
 class PaymentEvent(BusinessOwned):

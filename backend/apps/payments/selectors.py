@@ -245,7 +245,7 @@ def booking_balances(booking_ids: list[int]) -> dict[int, dict[str, Any]]:
         payment = None
         if b.p_id is not None:  # type: ignore[attr-defined]
             payment = Payment(booking_id=b.pk, **{name: getattr(b, f"p_{name}") for name in _PAYMENT_FIELDS})
-        balance = booking_balance(b, payment=payment, venue_total=b.venue_total or 0, now=now)  # type: ignore[attr-defined]
+        balance = booking_balance(b, payment=payment, venue_total=b.venue_total or 0, now=now)
         out[b.pk] = balance.as_dict()
     return out
 
