@@ -61,10 +61,17 @@ class Booking(BusinessOwned):
     currency = models.CharField(_("currency"), max_length=3, default="SAR")
     # The payment terms when it was made (catalog.payment_terms): later edits of the policy never change them.
     payment_policy = models.CharField(
-        _("payment policy"), max_length=8, choices=PaymentPolicy.choices, default=PaymentPolicy.FULL
+        _("payment policy"),
+        max_length=8,
+        choices=PaymentPolicy.choices,
+        default=PaymentPolicy.FULL,
+        db_default=PaymentPolicy.FULL,
     )
     deposit_amount = models.PositiveIntegerField(
-        _("deposit (minor units)"), default=0, help_text=_("With the deposit policy: what is paid online.")
+        _("deposit (minor units)"),
+        default=0,
+        db_default=0,
+        help_text=_("With the deposit policy: what is paid online."),
     )
     notes = models.TextField(_("notes"), blank=True, max_length=1000)
     customer_address = models.CharField(

@@ -129,13 +129,18 @@ class Business(models.Model):
         max_length=8,
         choices=PaymentPolicy.choices,
         default=PaymentPolicy.FULL,
+        db_default=PaymentPolicy.FULL,
         help_text=_("The default of every service: the whole price online, a deposit online, or at the venue."),
     )
     deposit_amount = models.PositiveIntegerField(
-        _("deposit (minor units)"), default=0, help_text=_("A fixed deposit (5000 = 50.00 SAR); 0: none.")
+        _("deposit (minor units)"), default=0, db_default=0, help_text=_("A fixed deposit (5000 = 50.00 SAR); 0: none.")
     )
     deposit_percent = models.PositiveSmallIntegerField(
-        _("deposit (% of the price)"), default=0, validators=[MaxValueValidator(100)], help_text=_("0: none.")
+        _("deposit (% of the price)"),
+        default=0,
+        db_default=0,
+        validators=[MaxValueValidator(100)],
+        help_text=_("0: none."),
     )
     late_cancel_fee_amount = models.PositiveIntegerField(
         _("late-cancellation fee (minor units)"),
@@ -151,11 +156,15 @@ class Business(models.Model):
         help_text=_("The larger of the fixed fee and this percentage is kept."),
     )
     keep_deposit_on_no_show = models.BooleanField(
-        _("keep the deposit on a no-show"), default=True, help_text=_("Off: a no-show's deposit is given back.")
+        _("keep the deposit on a no-show"),
+        default=True,
+        db_default=True,
+        help_text=_("Off: a no-show's deposit is given back."),
     )
     keep_deposit_on_late_cancel = models.BooleanField(
         _("keep the deposit on a late cancellation"),
         default=True,
+        db_default=True,
         help_text=_("On: a deposit booking cancelled after the cut-off keeps the whole deposit; off: the fee only."),
     )
     max_pending_per_customer = models.PositiveSmallIntegerField(
@@ -421,6 +430,7 @@ class Service(BusinessOwned):
         choices=PaymentPolicy.choices,
         blank=True,
         default="",
+        db_default="",
         help_text=_("Empty: the business's."),
     )
     deposit_amount = models.PositiveIntegerField(

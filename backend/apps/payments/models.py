@@ -96,11 +96,17 @@ class Payment(BusinessOwned):
         help_text=_("What the booking's cancellation entitles the customer to, recorded when it was cancelled."),
     )
     purpose = models.CharField(
-        _("purpose"), max_length=8, choices=Purpose.choices, default=Purpose.FULL, help_text=_("What it pays for.")
+        _("purpose"),
+        max_length=8,
+        choices=Purpose.choices,
+        default=Purpose.FULL,
+        db_default=Purpose.FULL,
+        help_text=_("What it pays for."),
     )
     cancellation_fee = models.PositiveIntegerField(
         _("late-cancellation fee (minor units)"),
         default=0,
+        db_default=0,
         help_text=_("Recorded when the customer cancelled after the cut-off: what is kept of this payment."),
     )
     operation = models.CharField(
