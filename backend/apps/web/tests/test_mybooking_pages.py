@@ -188,6 +188,20 @@ def test_the_fake_serves_the_form_and_refuses_the_secret_key_from_a_browser(fake
     assert fake.calls("create") == []
 
 
+def test_a_deposit_booking_s_pay_page_asks_for_the_deposit_and_shows_the_balance(fake, me, staff, service, at):
+    type(service).objects.filter(pk=service.pk).update(payment_policy="deposit", deposit_amount=4500)
+    service.refresh_from_db()
+    booking = bookings.booking_create(customer=me, staff_id=staff.pk, service=service, start=at("10:00"))
+    response = signed_in(me).get(f"/my/bookings/{booking.pk}/pay")
+    assert form_config(response)["amount"] == 4500
+    body = response.content.decode()
+    assert "Deposit to pay now" in body
+    assert re.search(r'data-testid="amount">45 SAR<', body)
+    page = signed_in(me).get(f"/my/bookings/{booking.pk}").content.decode()
+    assert re.search(r'data-testid="due">150 SAR<', page)
+    assert Payment.objects.get(booking=booking).purpose == "deposit"
+
+
 def test_paying_with_3ds_confirms_the_booking(fake, pending, me):
     browser = signed_in(me)
     config = form_config(browser.get(f"/my/bookings/{pending.pk}/pay"))
