@@ -319,3 +319,39 @@ def test_the_policy_is_checked_with_clear_codes(fake, manager_client, business, 
     )
     assert resp.status_code == 200
     assert (resp.json()["deposit_percent"], resp.json()["keep_deposit_on_no_show"]) == (25, False)
+
+
+def test_two_counters_recording_the_whole_balance_at_once_take_it_once(fake, business, service, staff, customer):
+    import threading
+
+    from django.db import connection
+
+    from apps.bookings.services import booking_create
+    from apps.core.errors import DomainError
+    from apps.core.scoping import platform
+    from apps.payments.services import venue_payment_record
+
+    Business.objects.filter(pk=business.pk).update(payment_policy="venue")
+    start = timezone.now().astimezone(business.tz).replace(hour=11, minute=0, second=0, microsecond=0)
+    booking = booking_create(customer=customer, staff_id=staff.pk, service=service, start=start + timedelta(days=3))
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def record(method: str) -> None:
+        try:
+            with platform():
+                barrier.wait()
+                venue_payment_record(booking_id=booking.pk, amount=15000, method=method, actor=None)
+            outcomes.append("ok")
+        except DomainError as error:
+            outcomes.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=record, args=(m,)) for m in ("cash", "terminal")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["ok", "venue_payment_exceeds_due"]
+    assert VenuePayment.objects.filter(booking=booking).count() == 1
