@@ -63,6 +63,7 @@ def payment_summary(payment: Payment) -> dict[str, Any]:
         "captured": {"amount": payment.captured_amount, **money},
         "refunded": {"amount": payment.refunded_amount, **money},
         "transaction_url": payment.transaction_url or None,
+        "purpose": payment.purpose,
     }
 
 
