@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from apps.bookings import services
 from apps.bookings.errors import SlotUnavailable
-from apps.bookings.hooks import payment_summaries
+from apps.bookings.hooks import booking_balances, payment_summaries
 from apps.bookings.models import Booking
 from apps.bookings.selectors import (
     anyone_request_get,
@@ -27,7 +27,7 @@ from apps.bookings.selectors import (
     booking_list_for_user,
     booking_request_get,
 )
-from apps.catalog.models import Business
+from apps.catalog.models import Business, PaymentPolicy
 from apps.catalog.selectors import ServiceMissing, StaffMissing
 from apps.core.fields import BoundedDateField, BoundedDateTimeField
 from apps.core.idempotency import idempotent
@@ -90,6 +90,25 @@ class PriceVatField(serializers.Field):
         )
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "nullable": True,
+        "additionalProperties": True,
+        "description": 'What the booking has paid and owes (see Payments, "Deposits and paying at the venue"): '
+        "`payment_policy`, `due_online` (what is paid online to confirm it), `paid_online`, `paid_at_venue`, `due` "
+        "(still to pay at the venue), `cancellation_fee` (what the customer's cancellation now would keep: 0 "
+        "before the cut-off) and `late_cancellation` (the cut-off has passed); amounts are Money objects.",
+    }
+)
+class BalanceField(serializers.Field):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, booking: Booking) -> dict | None:
+        return self.context.get("balances", {}).get(booking.pk)
+
+
 class BookingSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     business = serializers.IntegerField(source="business_id", help_text="The business it is with.")
@@ -113,6 +132,13 @@ class BookingSerializer(serializers.Serializer):
         allow_null=True, help_text="While `pending_payment`: the slot is held until then, unless paid."
     )
     payment = PaymentSummaryField()
+    payment_policy = serializers.ChoiceField(
+        choices=PaymentPolicy.choices,
+        help_text="`full`: the whole price online; `deposit`: `amount_due_online` online, the rest at the venue; "
+        "`venue`: nothing online (confirmed when booked).",
+    )
+    amount_due_online = MoneySerializer(help_text="What is paid online to confirm it (`POST /bookings/ID/pay`).")
+    balance = BalanceField()
     cancel_reason = serializers.CharField()
     created_at = OffsetDateTimeField()
     updated_at = OffsetDateTimeField()
@@ -143,6 +169,9 @@ class BookingSerializer(serializers.Serializer):
             "customer_address": instance.customer_address,
             "hold_expires_at": _when(instance.hold_expires_at, tz),
             "payment": self.context.get("payments", {}).get(instance.pk),
+            "payment_policy": instance.payment_policy,
+            "amount_due_online": instance.amount_due_online.as_dict(),
+            "balance": self.context.get("balances", {}).get(instance.pk),
             "cancel_reason": instance.cancel_reason,
             "created_at": _when(instance.created_at, tz),
             "updated_at": _when(instance.updated_at, tz),
@@ -167,7 +196,25 @@ def _context(bookings: list[Booking], *, business: Business | None = None) -> di
     if business is None and len({b.business_id for b in bookings}) == 1:
         business = bookings[0].business
     tz = business.tz if business is not None else None
-    return {"tz": tz, "payments": payment_summaries([b.pk for b in bookings])}
+    ids = [b.pk for b in bookings]
+    return {"tz": tz, "payments": payment_summaries(ids), "balances": booking_balances(ids)}
+
+
+def _new_balance(booking: Booking) -> dict[str, Any]:
+    """The balance of a booking just made (the shape payments' `booking_balances` gives): nothing paid yet."""
+
+    def money(amount: int) -> dict[str, Any]:
+        return {"amount": amount, "currency": booking.currency}
+
+    return {
+        "payment_policy": booking.payment_policy,
+        "due_online": money(booking.online_amount),
+        "paid_online": money(0),
+        "paid_at_venue": money(0),
+        "due": money(booking.price_amount),
+        "cancellation_fee": money(0),
+        "late_cancellation": False,
+    }
 
 
 def _render(booking: Booking, *, status: int = 200, business: Business | None = None) -> Response:
@@ -332,8 +379,9 @@ class BookingListCreateApi(APIView):
                 business=business,
             )
         # A booking just made has no payment: payments are made for a booking that exists (POST /payments), so
-        # there is nothing to look up.
-        return Response(BookingSerializer(booking, context={"tz": business.tz, "payments": {}}).data, status=201)
+        # there is nothing to look up (and nothing paid yet: its balance is its price).
+        context = {"tz": business.tz, "payments": {}, "balances": {booking.pk: _new_balance(booking)}}
+        return Response(BookingSerializer(booking, context=context).data, status=201)
 
 
 class BookingDetailApi(APIView):

@@ -28,3 +28,18 @@ def payment_summaries(booking_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     if fn is None or not ids:
         return {}
     return dict(fn(ids))
+
+
+#: `fn(booking_ids) -> {booking_id: {...}}`: what each booking has paid (online, at the venue) and what is due,
+#: shown as `"balance"` in booking JSON (payments fills it; `null` while it is empty).
+booking_balance_source: Slot[PaymentSummary] = Slot(
+    "bookings.booking_balance_source", filled_by="PaymentsConfig.ready() fills it."
+)
+
+
+def booking_balances(booking_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    ids = list(booking_ids)
+    fn = booking_balance_source.peek()
+    if fn is None or not ids:
+        return {}
+    return dict(fn(ids))

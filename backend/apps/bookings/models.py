@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.utils.translation import gettext_lazy as _
 
-from apps.catalog.models import Branch, Business, BusinessOwned, Service, Staff
+from apps.catalog.models import Branch, Business, BusinessOwned, PaymentPolicy, Service, Staff
 from apps.core.money import Money
 from apps.core.vat import VatSplit
 
@@ -66,6 +66,20 @@ class Booking(BusinessOwned):
     price_vat = models.PositiveIntegerField(_("VAT in the price (minor units)"))
     vat_rate_bps = models.PositiveIntegerField(_("VAT rate (basis points)"), default=0)
     currency = models.CharField(_("currency"), max_length=3, default="SAR")
+    # The payment terms when it was made (catalog.payment_terms): later edits of the policy never change them.
+    payment_policy = models.CharField(
+        _("payment policy"),
+        max_length=8,
+        choices=PaymentPolicy.choices,
+        default=PaymentPolicy.FULL,
+        db_default=PaymentPolicy.FULL,
+    )
+    deposit_amount = models.PositiveIntegerField(
+        _("deposit (minor units)"),
+        default=0,
+        db_default=0,
+        help_text=_("With the deposit policy: what is paid online."),
+    )
     notes = models.TextField(_("notes"), blank=True, max_length=1000)
     customer_address = models.CharField(
         _("customer's address"), max_length=500, blank=True, help_text=_("Where a home service is given.")
@@ -109,6 +123,11 @@ class Booking(BusinessOwned):
             models.CheckConstraint(
                 condition=~Q(status="pending_payment") | Q(hold_expires_at__isnull=False),
                 name="booking_pending_has_hold",
+            ),
+            models.CheckConstraint(
+                condition=Q(deposit_amount__lte=F("price_amount"))
+                & (~Q(payment_policy="deposit") | Q(deposit_amount__gt=0)),
+                name="booking_deposit_within_price",
             ),
         ]
         indexes = [
@@ -167,6 +186,17 @@ class Booking(BusinessOwned):
     def is_vat_invoiced(self) -> bool:
         """Whether its price includes VAT (its business was VAT-registered when it was booked)."""
         return self.vat_rate_bps > 0
+
+    @property
+    def online_amount(self) -> int:
+        """What is paid online for it: the deposit, the whole price, or nothing (at the venue)."""
+        if self.payment_policy == PaymentPolicy.DEPOSIT:
+            return self.deposit_amount
+        return 0 if self.payment_policy == PaymentPolicy.VENUE else self.price_amount
+
+    @property
+    def amount_due_online(self) -> Money:
+        return Money(self.online_amount, self.currency)
 
     @property
     def holds_time(self) -> bool:

@@ -48,7 +48,8 @@ from apps.bookings.selectors import (
     customer_counts_sql,
 )
 from apps.catalog.errors import ServiceNotOffered
-from apps.catalog.models import Business, Service, Staff
+from apps.catalog.models import Business, PaymentPolicy, Service, Staff
+from apps.catalog.payment_terms import payment_terms
 from apps.catalog.selectors import slot_is_bookable, staff_offers_service
 from apps.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from apps.core.events import publish
@@ -329,8 +330,9 @@ def booking_create(
 ) -> Booking:
     """Book `service` with staff member `staff_id` at `start` for `customer`.
 
-    Price and end come from the service. With `require_payment` the booking is `pending_payment` and holds the
-    slot until `hold_expires_at`; otherwise it is `confirmed` at once. Raises `SlotUnavailable` (taken, or not
+    Price, end and payment terms come from the service (`catalog.payment_terms`). When something is paid online
+    (the whole price or a deposit) the booking is `pending_payment` and holds the slot until `hold_expires_at`;
+    otherwise (paid at the venue) it is `confirmed` at once. Raises `SlotUnavailable` (taken, or not
     a slot availability offers), `ServiceNotOffered`, `TooManyPendingBookings`, `TooManyUpcomingBookings`,
     `BookingRateLimited` (the per-customer limits, see `_check_customer_limits`), `NotFound` (inactive staff or
     service), `ValidationFailed` (naive start). `business`: the settings when the caller has loaded them already.
@@ -347,7 +349,8 @@ def booking_create(
         if business is not None and business.pk == service.business_id
         else Business.objects.get(pk=service.business_id)
     )
-    needs_payment = settings.require_payment
+    terms = payment_terms(service, settings)
+    needs_payment = terms.online_amount > 0
     try:
         with transaction.atomic():
             if enforce_customer_limits:
@@ -376,6 +379,8 @@ def booking_create(
                 busy_start=start - service.buffer_before,
                 busy_end=end + service.buffer_after,
                 currency=service.currency,
+                payment_policy=terms.policy,
+                deposit_amount=terms.online_amount if terms.policy == PaymentPolicy.DEPOSIT else 0,
                 notes=notes,
                 customer_address=customer_address,
                 hold_expires_at=now + settings.hold_duration if needs_payment else None,
@@ -543,9 +548,10 @@ def booking_cancel(*, booking_id: int, actor: User | None, reason: str = "", now
     """Cancel a booking that holds time, freeing its slot.
 
     The business (a manager, the booking's staff member, the system with `actor=None`) may cancel at any time.
-    The customer may cancel a confirmed booking only before `start - cancellation_cutoff`
-    (`CancellationWindowClosed` after it) and an unpaid one at any time (it would expire anyway). Idempotent for
-    a cancelled booking; `InvalidTransition` from any other final status.
+    The customer may cancel until the appointment starts (`CancellationWindowClosed` after that): before
+    `start - cancellation_cutoff` nothing is kept, after it the business's late-cancellation fee is (payments
+    decides it from `BookingCancelled.before_cutoff`; risk R10). An unpaid booking may be cancelled any time (it
+    would expire anyway). Idempotent for a cancelled booking; `InvalidTransition` from any other final status.
     """
     now = now or timezone.now()
     booking = _lock_booking(booking_id)
@@ -558,7 +564,7 @@ def booking_cancel(*, booking_id: int, actor: User | None, reason: str = "", now
     before_cutoff = _before_cutoff(booking, settings=settings, now=now)
     if not can_transition(booking.status, S.CANCELLED):
         raise InvalidTransition(current_status=booking.status, action="cancel")
-    if not by_business and booking.status == S.CONFIRMED and not before_cutoff:
+    if not by_business and booking.status == S.CONFIRMED and now >= booking.start:
         raise CancellationWindowClosed()
     _change_status(booking, S.CANCELLED, action="cancel", actor=actor, reason=reason, cancel_reason=reason[:500])
     publish(

@@ -151,6 +151,20 @@ class BusinessAdmin(ManagerAccessMixin, admin.ModelAdmin):
                 ]
             },
         ),
+        (
+            _("Payment policy"),
+            {
+                "fields": [
+                    "payment_policy",
+                    "deposit_amount",
+                    "deposit_percent",
+                    "late_cancel_fee_amount",
+                    "late_cancel_fee_percent",
+                    "keep_deposit_on_no_show",
+                    "keep_deposit_on_late_cancel",
+                ]
+            },
+        ),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Business]:
@@ -242,7 +256,9 @@ class MembershipForm(forms.ModelForm):
         try:
             return normalize_phone(raw)
         except InvalidPhone as exc:
-            raise forms.ValidationError(exc.args[0] if exc.args else _("Enter a valid phone number."), code="phone") from exc
+            raise forms.ValidationError(
+                exc.args[0] if exc.args else _("Enter a valid phone number."), code="phone"
+            ) from exc
 
 
 @admin.register(Membership)
@@ -361,6 +377,18 @@ class ServiceAdmin(BusinessAdminMixin, admin.ModelAdmin):
                 ]
             },
         ),
+        (
+            _("Payment policy"),
+            {
+                "fields": [
+                    "payment_policy",
+                    "deposit_amount",
+                    "deposit_percent",
+                    "late_cancel_fee_amount",
+                    "late_cancel_fee_percent",
+                ]
+            },
+        ),
         (_("Display"), {"fields": ["is_active", "display_order"]}),
     ]
 
@@ -396,7 +424,11 @@ class ScheduleExceptionInline(BusinessInlineMixin, admin.TabularInline):
 class StaffAdmin(BusinessAdminMixin, BusinessTimeZoneMixin, admin.ModelAdmin):
     list_display = ["display_name", "user", "branch", "is_active", "display_order"]
     list_editable = ["is_active", "display_order"]
-    list_filter = ["is_active", ("branch", admin.RelatedOnlyFieldListFilter), ("services", admin.RelatedOnlyFieldListFilter)]
+    list_filter = [
+        "is_active",
+        ("branch", admin.RelatedOnlyFieldListFilter),
+        ("services", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["display_name", "user__phone", "user__name"]
     list_select_related = ["user", "branch"]
     ordering = ["display_order", "id"]

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -23,8 +23,9 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from apps.catalog import discovery, selectors
-from apps.catalog.models import Business
-from apps.core.money import MoneySerializer
+from apps.catalog.models import Business, PaymentPolicy, Service
+from apps.catalog.payment_terms import payment_terms
+from apps.core.money import Money, MoneySerializer
 from apps.core.throttling import AnonThrottle
 
 TAGS = ["catalog"]
@@ -109,6 +110,21 @@ class ServiceOutputSerializer(serializers.Serializer):
     staff = serializers.ListField(
         child=serializers.IntegerField(), source="staff_ids", help_text="Ids of the active staff who offer it."
     )
+    payment_policy = serializers.SerializerMethodField(
+        help_text="How a booking is paid: `full` (the whole price online), `deposit` (part online, the rest at the "
+        "venue) or `venue` (nothing online: confirmed when booked)."
+    )
+    amount_due_online = serializers.SerializerMethodField(
+        help_text="What is paid online to confirm a booking (the price, the deposit, or 0 at the venue)."
+    )
+
+    @extend_schema_field(serializers.ChoiceField(choices=PaymentPolicy.choices))
+    def get_payment_policy(self, service: Service) -> str:
+        return payment_terms(service, service.business).policy
+
+    @extend_schema_field(MoneySerializer())
+    def get_amount_due_online(self, service: Service) -> dict[str, Any]:
+        return Money(payment_terms(service, service.business).online_amount, service.currency).as_dict()
 
 
 @extend_schema_serializer(component_name="Staff")

@@ -53,3 +53,11 @@ class PriceNotReachable(DomainError):
         400,
         _("No tax invoice can total this VAT-inclusive price: choose one of the nearest prices that can."),
     )
+
+
+@register_error
+class PaymentPolicyInvalid(DomainError):
+    """A deposit or fee that makes no sense; `extra.reasons` names each field's problem: `deposit_exceeds_price`,
+    `deposit_percent_range`, `deposit_amount_and_percent`, `deposit_missing`, `fee_percent_range`."""
+
+    code, status, message = "payment_policy_invalid", 400, _("The payment policy is invalid.")

@@ -32,6 +32,14 @@ def _validate_timezone(value: str) -> None:
         raise ValidationError(_("Unknown time zone."))
 
 
+class PaymentPolicy(models.TextChoices):
+    """How a booking is paid for (docs/payments.md, "Deposits and paying at the venue")."""
+
+    FULL = "full", _("Pay the whole price online")
+    DEPOSIT = "deposit", _("Pay a deposit online, the rest at the venue")
+    VENUE = "venue", _("Pay at the venue")
+
+
 class Business(models.Model):
     """A business on the platform (a salon, a barber, a clinic ...): its public profile and its own booking
     policies. Everything it owns (branches, services, staff, bookings, payments, messages) carries its id."""
@@ -124,6 +132,49 @@ class Business(models.Model):
         default=True,
         help_text=_("When off, new bookings are confirmed at once; when on, they wait for payment."),
     )
+    payment_policy = models.CharField(
+        _("payment policy"),
+        max_length=8,
+        choices=PaymentPolicy.choices,
+        default=PaymentPolicy.FULL,
+        db_default=PaymentPolicy.FULL,
+        help_text=_("The default of every service: the whole price online, a deposit online, or at the venue."),
+    )
+    deposit_amount = models.PositiveIntegerField(
+        _("deposit (minor units)"), default=0, db_default=0, help_text=_("A fixed deposit (5000 = 50.00 SAR); 0: none.")
+    )
+    deposit_percent = models.PositiveSmallIntegerField(
+        _("deposit (% of the price)"),
+        default=0,
+        db_default=0,
+        validators=[MaxValueValidator(100)],
+        help_text=_("0: none."),
+    )
+    late_cancel_fee_amount = models.PositiveIntegerField(
+        _("late-cancellation fee (minor units)"),
+        null=True,
+        blank=True,
+        help_text=_("Kept when the customer cancels after the cut-off; empty with the percentage: the platform's."),
+    )
+    late_cancel_fee_percent = models.PositiveSmallIntegerField(
+        _("late-cancellation fee (% of the price)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text=_("The larger of the fixed fee and this percentage is kept."),
+    )
+    keep_deposit_on_no_show = models.BooleanField(
+        _("keep the deposit on a no-show"),
+        default=True,
+        db_default=True,
+        help_text=_("Off: a no-show's deposit is given back."),
+    )
+    keep_deposit_on_late_cancel = models.BooleanField(
+        _("keep the deposit on a late cancellation"),
+        default=True,
+        db_default=True,
+        help_text=_("On: a deposit booking cancelled after the cut-off keeps the whole deposit; off: the fee only."),
+    )
     max_pending_per_customer = models.PositiveSmallIntegerField(
         _("max unpaid bookings per customer"), default=3, validators=[MinValueValidator(1)]
     )
@@ -171,6 +222,10 @@ class Business(models.Model):
         super().save(*args, **kwargs)
         if kwargs.get("update_fields") is None or _SEARCHED & set(kwargs["update_fields"]):
             business_search_refresh(self.pk)  # from the rows as they are now (this copy's catalog_text may be old)
+
+    def clean(self) -> None:
+        super().clean()
+        payment_policy_check(self, price=None)
 
     @property
     def name(self) -> str:
@@ -392,6 +447,30 @@ class Service(BusinessOwned):
     )
     price_amount = models.PositiveIntegerField(_("price (minor units)"), help_text=_("15000 = 150.00 SAR"))
     currency = models.CharField(_("currency"), max_length=3, default="SAR")
+    payment_policy = models.CharField(
+        _("payment policy"),
+        max_length=8,
+        choices=PaymentPolicy.choices,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Empty: the business's."),
+    )
+    deposit_amount = models.PositiveIntegerField(
+        _("deposit (minor units)"), null=True, blank=True, help_text=_("Empty with the percentage: the business's.")
+    )
+    deposit_percent = models.PositiveSmallIntegerField(
+        _("deposit (% of the price)"), null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
+    late_cancel_fee_amount = models.PositiveIntegerField(
+        _("late-cancellation fee (minor units)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty with the percentage: the business's."),
+    )
+    late_cancel_fee_percent = models.PositiveSmallIntegerField(
+        _("late-cancellation fee (% of the price)"), null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
     buffer_before_minutes = models.PositiveSmallIntegerField(_("buffer before (minutes)"), default=0)
     buffer_after_minutes = models.PositiveSmallIntegerField(_("buffer after (minutes)"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
@@ -454,6 +533,7 @@ class Service(BusinessOwned):
             problem = price_problem(self.business, self.price_amount)
             if problem is not None:
                 raise ValidationError({"price_amount": ValidationError(problem.message, code="price_not_reachable")})
+        payment_policy_check(self, price=self.price_amount)
 
 
 @dataclass(frozen=True, slots=True)
@@ -481,6 +561,40 @@ def price_problem(business: Business, price_amount: int, at: datetime | None = N
         return None
     lower, upper = vat.nearest_reachable(price_amount, rate)
     return PriceProblem(lower=lower, upper=upper, currency=business.currency)
+
+
+def payment_policy_check(obj: Business | Service, *, price: int | None) -> None:
+    """The deposit and fee fields of a business (`price=None`) or a service make sense: a deposit is a fixed
+    amount or a percentage from 1 to 100, not both; a fixed deposit is no more than the price; a deposit policy
+    has a deposit (its own, or for a service, the business's). `ValidationError` with stable codes per field."""
+    errors: dict[str, ValidationError] = {}
+    amount, percent = obj.deposit_amount or 0, obj.deposit_percent or 0
+    if amount and percent:
+        errors["deposit_percent"] = ValidationError(
+            _("Give a fixed deposit or a percentage, not both."), code="deposit_amount_and_percent"
+        )
+    if obj.deposit_percent is not None and obj.deposit_percent != 0 and not 1 <= obj.deposit_percent <= 100:
+        errors["deposit_percent"] = ValidationError(_("A percentage from 1 to 100."), code="deposit_percent_range")
+    if price is not None and amount > price:
+        errors["deposit_amount"] = ValidationError(
+            _("The deposit cannot be more than the price (%(price)s).") % {"price": price},
+            code="deposit_exceeds_price",
+        )
+    if obj.late_cancel_fee_percent is not None and obj.late_cancel_fee_percent > 100:
+        errors["late_cancel_fee_percent"] = ValidationError(_("A percentage from 0 to 100."), code="fee_percent_range")
+    if obj.payment_policy == PaymentPolicy.DEPOSIT and not (amount or percent):
+        inherited = isinstance(obj, Service) and obj.business_id is not None and _business_has_deposit(obj.business)
+        if not inherited:
+            errors.setdefault(
+                "deposit_amount",
+                ValidationError(_("A deposit policy needs a fixed deposit or a percentage."), code="deposit_missing"),
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _business_has_deposit(business: Business) -> bool:
+    return bool(business.deposit_amount or business.deposit_percent)
 
 
 class Staff(BusinessOwned):

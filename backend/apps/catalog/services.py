@@ -17,7 +17,7 @@ from apps.accounts.models import User
 from apps.accounts.phone import normalize_phone
 from apps.accounts.roles import role_group_sync
 from apps.catalog.busy import busy_intervals
-from apps.catalog.errors import PriceNotReachable
+from apps.catalog.errors import PaymentPolicyInvalid, PriceNotReachable
 from apps.catalog.models import (
     Branch,
     Business,
@@ -28,6 +28,7 @@ from apps.catalog.models import (
     Staff,
     TimeOffRequest,
     WorkingHours,
+    payment_policy_check,
     price_problem,
 )
 from apps.core.errors import Conflict, NotFound, ValidationFailed, register_error
@@ -130,6 +131,17 @@ def _validated(obj: _M) -> _M:
     return obj
 
 
+def _payment_policy_checked(obj: Business | Service, *, price: int | None) -> None:
+    """The deposit and fee fields, checked before anything else with their own code (`payment_policy_invalid`)."""
+    try:
+        payment_policy_check(obj, price=price)
+    except ValidationError as exc:
+        raise PaymentPolicyInvalid(
+            fields={k: [str(m) for m in v] for k, v in exc.message_dict.items()},
+            extra={"reasons": {k: [e.code for e in v][0] for k, v in exc.error_dict.items()}},
+        ) from exc
+
+
 def _assign(obj: models.Model, fields: Mapping[str, Any]) -> None:
     for name, value in fields.items():
         setattr(obj, name, value)
@@ -177,6 +189,7 @@ def service_save(
             fields={"price_amount": [problem.message]},
             extra={"lower": problem.lower, "upper": problem.upper, "currency": problem.currency},
         )
+    _payment_policy_checked(service, price=service.price_amount)
     _validated(service).save()
     if branches is not None:
         service.branches.set(_own(branches, business, "branches"))
@@ -322,6 +335,13 @@ POLICY_FIELDS = (
     "hold_minutes",
     "cancellation_cutoff_hours",
     "require_payment",
+    "payment_policy",
+    "deposit_amount",
+    "deposit_percent",
+    "late_cancel_fee_amount",
+    "late_cancel_fee_percent",
+    "keep_deposit_on_no_show",
+    "keep_deposit_on_late_cancel",
     "max_pending_per_customer",
     "max_upcoming_per_customer",
 )  # never the slug (its address), is_active, currency or commission_bps: the platform's
@@ -334,6 +354,7 @@ def business_update_policies(*, business: Business, fields: Mapping[str, Any]) -
         raise ValidationFailed(fields={name: [str(_("Not editable here."))] for name in sorted(unknown)})
     business = Business.objects.select_for_update().get(pk=business.pk)
     _assign(business, fields)
+    _payment_policy_checked(business, price=None)
     _validated(business).save()
     return business
 

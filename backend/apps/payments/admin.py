@@ -21,7 +21,7 @@ from apps.core.admin_dates import SafeDateHierarchyMixin
 from apps.core.errors import DomainError
 from apps.core.money import Money
 from apps.payments import services
-from apps.payments.models import LedgerEntry, Payment, PaymentEvent, Refund, WebhookEvent
+from apps.payments.models import LedgerEntry, Payment, PaymentEvent, Refund, VenuePayment, WebhookEvent
 from apps.payments.services import deferrals
 from apps.payments.services.state import record
 
@@ -98,7 +98,9 @@ class PaymentAdmin(SafeDateHierarchyMixin, BusinessAdminMixin, admin.ModelAdmin)
                     "authorized_amount",
                     "captured_amount",
                     "refunded_amount",
+                    "purpose",
                     "on_cancel",
+                    "cancellation_fee",
                 ],
             },
         ),
@@ -332,3 +334,46 @@ class BookingPaymentInline(BusinessInlineMixin, admin.TabularInline):
 
 
 register_booking_inline(BookingPaymentInline)
+
+
+@admin.register(VenuePayment)
+class VenuePaymentAdmin(BusinessAdminMixin, admin.ModelAdmin):
+    """Payments taken at the venue, read-only here: staff and managers record them from the calendar or the
+    manager API (never more than is due; docs/payments.md)."""
+
+    list_display = ["id", "booking", "method", "amount_display", "recorded_by", "created_at"]
+    list_filter = ["method"]
+    search_fields = ["=id", "=booking__id"]
+    list_select_related = ["booking", "recorded_by"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in VenuePayment._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_display(self, obj: VenuePayment) -> str:
+        return obj.money.format()
+
+
+class BookingVenuePaymentInline(BusinessInlineMixin, admin.TabularInline):
+    model = VenuePayment
+    fk_name = "booking"
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "method", "amount", "recorded_by", "note"]
+    readonly_fields = fields
+    verbose_name_plural = _("payments at the venue")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+register_booking_inline(BookingVenuePaymentInline)

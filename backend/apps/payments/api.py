@@ -90,6 +90,12 @@ class PaymentSerializer(serializers.Serializer):
     authorized = MoneyOutField("authorized_amount")
     captured = MoneyOutField("captured_amount")
     refunded = MoneyOutField("refunded_amount")
+    purpose = serializers.ChoiceField(
+        choices=Payment.Purpose.choices, help_text="`full`: the whole price; `deposit`: the rest is paid at the venue."
+    )
+    cancellation_fee = MoneyOutField(
+        "cancellation_fee", help_text="Kept of it after the customer cancelled after the cut-off (0 otherwise)."
+    )
     transaction_url = serializers.SerializerMethodField(
         help_text="While `initiated`: open it for 3-D Secure; Moyasar then sends the browser to the callback URL."
     )

@@ -79,3 +79,21 @@ class PaymentBusy(Exception):
 
 class PaymentGatewayFailed(ProviderUnavailable):
     """Moyasar could not be reached or did not answer usably; nothing was changed (503)."""
+
+
+@register_error
+class VenuePaymentExceedsDue(Conflict):
+    """More than what is still due on the booking; `due` says how much that is (minor units)."""
+
+    code, message = "venue_payment_exceeds_due", _("This is more than what is still due on the booking.")
+
+    def __init__(self, *, due: int, currency: str) -> None:
+        super().__init__(extra={"due": {"amount": due, "currency": currency}})
+        self.due = due
+
+
+@register_error
+class BookingNotPayableAtVenue(Conflict):
+    """Only a booking still to take place or taken place (pending, confirmed, completed) takes payments."""
+
+    code, message = "booking_not_payable_at_venue", _("This booking takes no payment now.")

@@ -1,5 +1,6 @@
-"""Payments in the manager API (`/api/v1/manage/...`, an enforced-scope surface: apps/core/scoping.py): the
-settlement statement of a business, as CSV. Self-contained: resolves the business, checks the manager, enters the
+"""Payments in the manager API (`/api/v1/manage/...`, an enforced-scope surface: apps/core/scoping.py): payments
+at the venue of a booking (the bookings half's base view: the business's scope, staff only their own bookings),
+and the settlement statement of a business, as CSV. Self-contained: resolves the business, checks the manager, enters the
 business's scope, calls the selector and writes the CSV."""
 
 from __future__ import annotations
@@ -10,17 +11,25 @@ from typing import Any
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.bookings.api import _context
+from apps.bookings.manage_api import ManageBookingSerializer, _BookingView
+from apps.catalog.manage_api import SLUG, TAGS, _input
 from apps.catalog.models import Business
 from apps.catalog.selectors import user_manages
 from apps.core.errors import NotFound
+from apps.core.idempotency import idempotent
+from apps.core.money import MoneySerializer
 from apps.core.scoping import for_businesses
-from apps.payments.selectors import STATEMENT_MAX_DAYS, SettlementStatement, settlement_statement
+from apps.payments.models import VenuePayment
+from apps.payments.selectors import STATEMENT_MAX_DAYS, SettlementStatement, settlement_statement, venue_payments_of
+from apps.payments.services import venue_payment_record
 
 CSV_COLUMNS = [
     "date",  # local time, in the business's time zone
@@ -147,3 +156,73 @@ class BusinessSettlementApi(APIView):
         filename = f"settlement-{business.slug}-{statement.start:%Y%m%d}-{statement.end:%Y%m%d}.csv"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+
+
+# --- payments at the venue ------------------------------------------------------------------------------------
+
+
+@extend_schema_serializer(component_name="VenuePayment")
+class VenuePaymentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    booking = serializers.IntegerField(source="booking_id")
+    amount = MoneySerializer(source="money")
+    method = serializers.ChoiceField(choices=VenuePayment.Method.choices)
+    note = serializers.CharField()
+    recorded_by = serializers.IntegerField(source="recorded_by_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class VenuePaymentInputSerializer(serializers.Serializer):
+    amount = serializers.IntegerField(
+        min_value=1, max_value=100_000_000, help_text="Minor units, VAT included (15000 = 150.00 SAR)."
+    )
+    method = serializers.ChoiceField(choices=VenuePayment.Method.choices)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+@extend_schema_serializer(component_name="VenuePaymentRecorded")
+class VenuePaymentOutputSerializer(serializers.Serializer):
+    venue_payment = VenuePaymentSerializer()
+    booking = ManageBookingSerializer()
+
+
+class ManageBookingVenuePaymentsApi(_BookingView):
+    """`/api/v1/manage/businesses/<slug>/bookings/<id>/venue-payments`: what was paid at the venue (GET) and
+    recording a payment (POST). Managers for any booking of the business, a staff member for their own."""
+
+    @extend_schema(
+        operation_id="manage_bookings_venue_payments_list",
+        tags=TAGS,
+        parameters=[SLUG],
+        responses={200: VenuePaymentSerializer(many=True)},
+    )
+    def get(self, request: Request, slug: str, booking_id: int) -> Response:
+        booking = self.booking(booking_id)
+        return Response(VenuePaymentSerializer(venue_payments_of(booking.pk), many=True).data)
+
+    @extend_schema(
+        operation_id="manage_bookings_venue_payments_create",
+        tags=TAGS,
+        parameters=[SLUG],
+        request=VenuePaymentInputSerializer,
+        responses={201: VenuePaymentOutputSerializer},
+        description=(
+            "Record money taken at the venue (`cash` or the card `terminal`). Never more than what is still due "
+            "(409 `venue_payment_exceeds_due`, with `due`); a cancelled, expired or no-show booking takes none "
+            "(409 `booking_not_payable_at_venue`). An unpaid booking (`pending_payment`) is confirmed by it. The "
+            "booking's `balance` shows what was paid online, at the venue, and what is due."
+        ),
+    )
+    @idempotent
+    def post(self, request: Request, slug: str, booking_id: int) -> Response:
+        booking = self.booking(booking_id)
+        data = _input(VenuePaymentInputSerializer, request)
+        venue_payment = venue_payment_record(
+            booking_id=booking.pk, amount=data["amount"], method=data["method"], actor=self.user, note=data["note"]
+        )
+        booking = self.booking(booking.pk)
+        body = {
+            "venue_payment": VenuePaymentSerializer(venue_payment).data,
+            "booking": ManageBookingSerializer(booking, context=_context([booking], business=self.business)).data,
+        }
+        return Response(body, status=201)

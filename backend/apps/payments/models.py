@@ -44,6 +44,10 @@ class Payment(BusinessOwned):
         TOKEN = "token", _("Server-created from a Moyasar token")
         CLIENT = "client", _("Client-created (Moyasar form or SDK)")
 
+    class Purpose(models.TextChoices):
+        FULL = "full", _("The whole price")
+        DEPOSIT = "deposit", _("A deposit (the rest at the venue)")
+
     class OnCancel(models.TextChoices):
         NONE = "", _("Not cancelled")
         FULL = "full", _("Full refund")
@@ -97,6 +101,20 @@ class Payment(BusinessOwned):
         blank=True,
         default="",
         help_text=_("What the booking's cancellation entitles the customer to, recorded when it was cancelled."),
+    )
+    purpose = models.CharField(
+        _("purpose"),
+        max_length=8,
+        choices=Purpose.choices,
+        default=Purpose.FULL,
+        db_default=Purpose.FULL,
+        help_text=_("What it pays for."),
+    )
+    cancellation_fee = models.PositiveIntegerField(
+        _("late-cancellation fee (minor units)"),
+        default=0,
+        db_default=0,
+        help_text=_("Recorded when the customer cancelled after the cut-off: what is kept of this payment."),
     )
     operation = models.CharField(
         _("operation in progress"),
@@ -318,6 +336,51 @@ class Refund(BusinessOwned):
             split = payment_vat.reported_part(self.amount, self.payment.refund_whole(other_than=self.pk))
             self.net, self.vat = split.net, split.vat
         super().save(*args, **kwargs)
+
+
+class VenuePayment(BusinessOwned):
+    """Money the business took at the venue (cash or its card terminal) for a booking, recorded by its staff or a
+    manager. Never more than what is still due on the booking (`services.venue.venue_payment_record`)."""
+
+    business_parent = "booking"
+
+    class Method(models.TextChoices):
+        CASH = "cash", _("Cash")
+        TERMINAL = "terminal", _("Card terminal")
+
+    booking = models.ForeignKey(
+        Booking, on_delete=models.PROTECT, related_name="venue_payments", verbose_name=_("booking")
+    )
+    amount = models.PositiveIntegerField(_("amount (minor units)"), help_text=_("VAT included."))
+    currency = models.CharField(_("currency"), max_length=3, default="SAR")
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("payment at the venue")
+        verbose_name_plural = _("payments at the venue")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="venue_payment_amount_positive"),
+            models.CheckConstraint(condition=Q(method__in=["cash", "terminal"]), name="venue_payment_method_known"),
+        ]
+        indexes = [models.Index(fields=["booking", "created_at"], name="venue_payment_booking_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} {self.money.format()}"
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
 
 
 class PaymentEvent(BusinessOwned):

@@ -8,15 +8,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.db.models import OuterRef, Subquery, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
+from apps.bookings.models import Booking
 from apps.bookings.selectors import booking_get_for_user
 from apps.catalog.errors import InvalidDateRange
 from apps.catalog.models import Business
+from apps.catalog.payment_terms import late_cancel_fee
 from apps.core.errors import NotFound
 from apps.core.money import vat_line
-from apps.payments.models import LedgerEntry, Payment
+from apps.payments.models import MONEY_STATUSES, LedgerEntry, Payment, VenuePayment
 
 
 def payment_get_for_user(*, user: User, payment_id: int) -> Payment:
@@ -67,6 +71,7 @@ def payment_summary(payment: Payment) -> dict[str, Any]:
         "captured": {"amount": payment.captured_amount, **money},
         "refunded": {"amount": payment.refunded_amount, **money},
         "transaction_url": payment.transaction_url or None,
+        "purpose": payment.purpose,
     }
 
 
@@ -152,3 +157,131 @@ def settlement_statement(*, business: Business, start: date, end: date) -> Settl
         refunded_vat=-sum(e.sale_vat for e in entries if e.kind != LedgerEntry.Kind.CAPTURE),
         fees_kept_vat=sum(e.fee_kept_vat for e in entries),
     )
+
+
+# --- what a booking has paid and what is due ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BookingBalance:
+    """What a booking has paid and still owes, in minor units of its currency.
+
+    `paid_online`: what its payment holds (authorized or captured) less refunds; `paid_at_venue`: the payments the
+    business recorded at the venue; `due`: what is still to pay at the venue (0 once cancelled, expired or a
+    no-show); `cancellation_fee`: what the customer's cancellation now would keep (0 before the cut-off)."""
+
+    policy: str
+    due_online: int
+    paid_online: int
+    paid_at_venue: int
+    due: int
+    cancellation_fee: int
+    late_cancellation: bool
+    currency: str
+
+    def as_dict(self) -> dict[str, Any]:
+        def money(amount: int) -> dict[str, Any]:
+            return {"amount": amount, "currency": self.currency}
+
+        return {
+            "payment_policy": self.policy,
+            "due_online": money(self.due_online),
+            "paid_online": money(self.paid_online),
+            "paid_at_venue": money(self.paid_at_venue),
+            "due": money(self.due),
+            "cancellation_fee": money(self.cancellation_fee),
+            "late_cancellation": self.late_cancellation,
+        }
+
+
+def paid_online(payment: Payment | None) -> int:
+    if payment is None or payment.status not in MONEY_STATUSES:
+        return 0
+    return (payment.captured_amount or payment.authorized_amount) - payment.refunded_amount
+
+
+def venue_totals(booking_ids: list[int]) -> dict[int, int]:
+    rows = VenuePayment.objects.filter(booking_id__in=booking_ids).values("booking_id").annotate(total=Sum("amount"))
+    return {row["booking_id"]: row["total"] or 0 for row in rows}
+
+
+def _booking_payments(booking_ids: list[int]) -> dict[int, Payment]:
+    rows = Payment.objects.filter(booking_id__in=booking_ids, is_booking_payment=True)
+    return {payment.booking_id: payment for payment in rows}
+
+
+def booking_balance(
+    booking: Booking, *, payment: Payment | None, venue_total: int, now: datetime | None = None
+) -> BookingBalance:
+    """The balance of `booking` (with its service and business loaded) from its payment and venue total."""
+    now = now or timezone.now()
+    online = paid_online(payment)
+    S = Booking.Status
+    owing = booking.status in (S.PENDING_PAYMENT, S.CONFIRMED, S.COMPLETED)
+    late = booking.status == S.CONFIRMED and booking.start - booking.business.cancellation_cutoff <= now < booking.start
+    fee = 0
+    if late and payment is not None and online > 0:
+        fee = late_cancel_fee(
+            price=booking.price_amount,
+            paid=online,
+            is_deposit=payment.purpose == Payment.Purpose.DEPOSIT,
+            service=booking.service,
+            business=booking.business,
+        )
+    return BookingBalance(
+        policy=booking.payment_policy,
+        due_online=booking.online_amount,
+        paid_online=online,
+        paid_at_venue=venue_total,
+        due=max(0, booking.price_amount - online - venue_total) if owing else 0,
+        cancellation_fee=fee,
+        late_cancellation=late,
+        currency=booking.currency,
+    )
+
+
+def booking_balances(booking_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Registered in `apps.bookings.hooks.booking_balance_source`: booking JSON shows `"balance": {...}`. One
+    query for a page of bookings (the payment's totals and the venue total as subqueries)."""
+    ids = list(booking_ids)
+    if not ids:
+        return {}
+    paying = Payment.objects.filter(booking_id=OuterRef("pk"), is_booking_payment=True)
+    venue = (
+        VenuePayment.objects.filter(booking_id=OuterRef("pk"))
+        .order_by()
+        .values("booking_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    bookings = (
+        Booking.objects.filter(pk__in=ids)
+        .select_related("service", "business")
+        .annotate(
+            venue_total=Subquery(venue),
+            **{f"p_{name}": Subquery(paying.values(name)[:1]) for name in _PAYMENT_FIELDS},
+        )
+    )
+    now = timezone.now()
+    out = {}
+    for b in bookings:
+        payment = None
+        if b.p_id is not None:  # type: ignore[attr-defined]
+            payment = Payment(booking_id=b.pk, **{name: getattr(b, f"p_{name}") for name in _PAYMENT_FIELDS})
+        balance = booking_balance(b, payment=payment, venue_total=b.venue_total or 0, now=now)
+        out[b.pk] = balance.as_dict()
+    return out
+
+
+#: What the balance reads of a booking's payment (one query for a page: `booking_balances`).
+_PAYMENT_FIELDS = ("id", "status", "purpose", "authorized_amount", "captured_amount", "refunded_amount")
+
+
+def booking_balance_for(booking_id: int) -> BookingBalance:
+    booking = Booking.objects.select_related("service", "business").get(pk=booking_id)
+    payment = _booking_payments([booking_id]).get(booking_id)
+    return booking_balance(booking, payment=payment, venue_total=venue_totals([booking_id]).get(booking_id, 0))
+
+
+def venue_payments_of(booking_id: int) -> list[VenuePayment]:
+    return list(VenuePayment.objects.filter(booking_id=booking_id).select_related("recorded_by").order_by("created_at"))

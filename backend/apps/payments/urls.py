@@ -19,4 +19,9 @@ urlpatterns += [
         manage_api.BusinessSettlementApi.as_view(),
         name="manage-business-settlements",
     ),
+    path(
+        "manage/businesses/<slug:slug>/bookings/<int:booking_id>/venue-payments",
+        manage_api.ManageBookingVenuePaymentsApi.as_view(),
+        name="manage-booking-venue-payments",
+    ),
 ]

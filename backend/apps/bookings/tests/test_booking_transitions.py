@@ -129,13 +129,22 @@ def test_customer_cancels_before_the_cutoff(confirmed, customer, published):
     )
 
 
-def test_customer_cannot_cancel_a_confirmed_booking_after_the_cutoff_but_the_business_can(
-    confirmed, customer, manager, published
+def test_customer_may_cancel_after_the_cutoff_with_the_fee_but_not_once_it_started(
+    confirmed, customer, published
 ):
+    # R10 decided: after the cut-off the customer may cancel; payments keeps the fee (before_cutoff=False).
+    with pytest.raises(CancellationWindowClosed):
+        booking_cancel(booking_id=confirmed.pk, actor=customer, now=confirmed.start)
+
+    booking = booking_cancel(booking_id=confirmed.pk, actor=customer, now=confirmed.start - timedelta(hours=23))
+
+    assert booking.status == S.CANCELLED
+    assert published[-1] == events.BookingCancelled(booking_id=confirmed.pk, by_business=False, before_cutoff=False)
+
+
+def test_the_business_may_cancel_after_the_cutoff(confirmed, manager, published):
     after_cutoff = confirmed.start - timedelta(hours=23)
 
-    with pytest.raises(CancellationWindowClosed):
-        booking_cancel(booking_id=confirmed.pk, actor=customer, now=after_cutoff)
     booking = booking_cancel(booking_id=confirmed.pk, actor=manager, reason="staff ill", now=after_cutoff)
 
     assert booking.status == S.CANCELLED

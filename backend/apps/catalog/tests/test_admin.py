@@ -115,3 +115,18 @@ def test_saving_a_staff_member_with_hours(admin, business, branch):
     assert set(noura.working_hours.values_list("business_id", flat=True)) == {business.pk}
     assert Membership.objects.filter(business=business, user=user, role=Membership.Role.STAFF).exists()
     assert Business.objects.count() == 1
+
+
+def test_the_payment_policy_is_checked_in_the_admin_too(service):
+    from django.core.exceptions import ValidationError
+
+    service.payment_policy, service.deposit_amount = "deposit", 15001
+    with pytest.raises(ValidationError) as raised:
+        service.full_clean()  # what the admin's form runs
+    assert [e.code for e in raised.value.error_dict["deposit_amount"]] == ["deposit_exceeds_price"]
+    service.deposit_amount, service.deposit_percent = None, 30
+    service.full_clean()
+    service.business.payment_policy = "deposit"
+    with pytest.raises(ValidationError) as raised:
+        service.business.full_clean()
+    assert [e.code for e in raised.value.error_dict["deposit_amount"]] == ["deposit_missing"]

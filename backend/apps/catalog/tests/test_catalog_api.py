@@ -34,6 +34,8 @@ def test_services_list_is_a_plain_array_of_active_services_in_display_order(api_
         "price": {"amount": 15000, "currency": "SAR"},
         "display_order": 1,
         "staff": [staff.pk],
+        "payment_policy": "full",
+        "amount_due_online": {"amount": 15000, "currency": "SAR"},
     }
     assert body[1]["price"] == {"amount": 7550, "currency": "SAR"}
 

@@ -336,6 +336,8 @@ def test_business_detail_with_branches_services_and_staff(api_client, django_ass
             "price": {"amount": 8000, "currency": "SAR"},
             "display_order": 0,
             "staff": [staff.pk],
+            "payment_policy": "full",
+            "amount_due_online": {"amount": 8000, "currency": "SAR"},
             "branches": [second.pk],
         }
     ]

@@ -409,11 +409,14 @@ def test_the_served_schema_lists_every_manager_operation():
 
     schema = APIClient().get("/api/schema/", HTTP_ACCEPT="application/json").json()
     paths = {path: item for path, item in schema["paths"].items() if path.startswith("/api/v1/manage/")}
-    # 15 catalog, 7 bookings, 2 of a staff member's own, 1 settlement statement (payments)
-    assert len(paths) == 25, sorted(paths)
+    # 15 catalog, 7 bookings, 2 of a staff member's own, 1 settlement statement and 1 venue payments (payments)
+    assert len(paths) == 26, sorted(paths)
     operation_ids = [op["operationId"] for item in paths.values() for m, op in item.items() if m != "parameters"]
     assert all(op_id.startswith("manage_") for op_id in operation_ids)
     assert len(operation_ids) == len(set(operation_ids))
     cancel = paths["/api/v1/manage/businesses/{slug}/bookings/{booking_id}/cancel"]["post"]
     assert {"400", "403", "404", "409"} <= set(cancel["responses"])
     assert "time_off_request_decided" in schema["info"]["description"]
+    assert "venue_payment_exceeds_due" in schema["info"]["description"]
+    venue = paths["/api/v1/manage/businesses/{slug}/bookings/{booking_id}/venue-payments"]
+    assert {"get", "post"} <= set(venue)

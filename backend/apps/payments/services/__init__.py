@@ -6,6 +6,7 @@ pay.py             POST /pay: record the attempt, create it at Moyasar, record t
 webhooks.py        verify and record webhooks; the job that processes them
 booking_events.py  what booking changes mean for payments (subscribed in AppConfig.ready)
 reconcile.py       the periodic safety net
+venue.py           payments at the venue (cash, card terminal) recorded by the business
   sync.py          fetch from Moyasar, find or link our payment, apply and settle; the 3-D Secure return page's work
   operations.py    capture, void, refund (record, then call; fetch first, never retry blindly)
     settlement.py  the booking's money policy: settle a payment with its booking (confirm, capture timing,
@@ -26,6 +27,7 @@ from apps.payments.services.operations import (
 from apps.payments.services.pay import ClientParameters, client_parameters, payment_create_recover, payment_start
 from apps.payments.services.reconcile import payments_reconcile
 from apps.payments.services.sync import ReturnedPayment, fetch_and_apply, payment_sync, payment_sync_on_return
+from apps.payments.services.venue import venue_payment_record
 from apps.payments.services.webhooks import webhook_process, webhook_receive
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "payment_void",
     "payments_reconcile",
     "refund_execute",
+    "venue_payment_record",
     "webhook_process",
     "webhook_receive",
 ]

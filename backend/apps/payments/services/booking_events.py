@@ -14,7 +14,7 @@ from apps.bookings.models import Booking
 from apps.core import events as core_events
 from apps.payments.models import MONEY_STATUSES, UNSETTLED_STATUSES, Payment, PaymentEvent
 from apps.payments.services import deferrals
-from apps.payments.services.settlement import schedule_capture, settle_with_booking
+from apps.payments.services.settlement import cancellation_fee, schedule_capture, settle_with_booking
 from apps.payments.services.state import record
 
 P = Payment.Status
@@ -28,15 +28,23 @@ def _locked(booking_id: int) -> tuple[Booking, list[Payment]]:
 
 
 def on_booking_cancelled(event: booking_events.BookingCancelled) -> None:
-    """Before capture: void. After capture: refund in full (the business cancelled, or before the cut-off), else
-    refund minus the late-cancellation fee. Attempts still open are settled when their outcome arrives."""
+    """The business cancelled, or the customer before the cut-off: nothing is kept (void an authorization, refund
+    a capture in full). The customer after the cut-off: the late-cancellation fee is kept (recorded on the payment
+    now: `settlement.cancellation_fee`): captured from an authorization (the rest released), or the capture
+    refunded minus it. Attempts still open are settled when their outcome arrives."""
     booking, payments = _locked(event.booking_id)
     on_cancel = Payment.OnCancel.FULL if event.by_business or event.before_cutoff else Payment.OnCancel.FEE
     now = timezone.now()
     for payment in payments:
-        if payment.on_cancel != on_cancel:
+        fee = (
+            cancellation_fee(booking, payment)
+            if on_cancel == Payment.OnCancel.FEE and payment.is_booking_payment and payment.status in MONEY_STATUSES
+            else 0
+        )
+        if payment.on_cancel != on_cancel or payment.cancellation_fee != fee:
             payment.on_cancel = on_cancel
-            payment.save(update_fields=["on_cancel", "updated_at"])
+            payment.cancellation_fee = fee
+            payment.save(update_fields=["on_cancel", "cancellation_fee", "updated_at"])
         if payment.status in MONEY_STATUSES:
             record(
                 payment,
@@ -71,8 +79,15 @@ def _capture_now(booking_id: int, what: str) -> None:
 
 
 def on_booking_no_show(event: booking_events.BookingNoShow) -> None:
-    """No-show keeps the payment: an authorization is captured now."""
-    _capture_now(event.booking_id, "no_show")
+    """No-show keeps the payment: an authorization is captured now (the capture job gives a deposit back instead
+    when the business does not keep deposits on a no-show, `settlement.keeps_on_no_show`; a captured one is then
+    refunded)."""
+    booking, payments = _locked(event.booking_id)
+    now = timezone.now()
+    for payment in payments:
+        if payment.is_booking_payment and payment.status in MONEY_STATUSES:
+            record(payment, "booking_no_show", source=Source.BOOKING)
+            settle_with_booking(booking=booking, payment=payment, source=Source.BOOKING, now=now)
 
 
 def on_booking_completed(event: booking_events.BookingCompleted) -> None:

@@ -42,7 +42,13 @@ from apps.payments.providers.base import (
 )
 from apps.payments.services import deferrals
 from apps.payments.services.ledger import ledger_record
-from apps.payments.services.settlement import apply_and_settle, pending_refunds, settle_with_booking
+from apps.payments.services.settlement import (
+    apply_and_settle,
+    fee_to_capture,
+    keeps_on_no_show,
+    pending_refunds,
+    settle_with_booking,
+)
 from apps.payments.services.state import (
     end_operation,
     flag,
@@ -115,17 +121,27 @@ def payment_capture(
         if payment.status != P.AUTHORIZED:
             return payment
         _check_not_busy(payment, now)
-        if payment.mismatch or not payment.is_booking_payment or booking.status in (B.CANCELLED, B.EXPIRED):
-            settle_with_booking(booking=booking, payment=payment, source=source, now=now)
-            return payment
-        if not force and (payment.capture_due_at is None or payment.capture_due_at > now):
-            return payment
-        start_operation(payment, "capture", source=source, actor=actor, reason=reason)
-    return _act_on_authorized(payment=payment, operation="capture", source=source, actor=actor)
+        fee = fee_to_capture(booking, payment) or None
+        if fee:
+            # A late cancellation: capture the fee only; Moyasar releases the rest of the authorization.
+            start_operation(payment, "capture", source=source, actor=actor, reason=reason, data={"amount": fee})
+        else:
+            if (
+                payment.mismatch
+                or not payment.is_booking_payment
+                or booking.status in (B.CANCELLED, B.EXPIRED)
+                or (booking.status == B.NO_SHOW and not keeps_on_no_show(booking, payment))
+            ):
+                settle_with_booking(booking=booking, payment=payment, source=source, now=now)
+                return payment
+            if not force and (payment.capture_due_at is None or payment.capture_due_at > now):
+                return payment
+            start_operation(payment, "capture", source=source, actor=actor, reason=reason)
+    return _act_on_authorized(payment=payment, operation="capture", source=source, actor=actor, amount=fee)
 
 
 def _act_on_authorized(
-    *, payment: Payment, operation: str, source: str, actor: User | None
+    *, payment: Payment, operation: str, source: str, actor: User | None, amount: int | None = None
 ) -> Payment:
     """Capture or void (`operation`) at Moyasar after `start_operation` committed; record the outcome.
 
@@ -136,8 +152,10 @@ def _act_on_authorized(
     try:
         current = gateway.fetch_payment(_reference(payment))
         if current.status == gw.AUTHORIZED:
-            act = gateway.capture if operation == "capture" else gateway.void
-            current = act(payment_id=_reference(payment))
+            if operation == "capture":
+                current = gateway.capture(payment_id=_reference(payment), amount=amount)
+            else:
+                current = gateway.void(payment_id=_reference(payment))
     except GatewayInvalidRequest as exc:
         # Refused (the authorization expired, or it is no longer authorized): record Moyasar's current state.
         return _finish(

@@ -22,7 +22,10 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.bookings.models import Booking
+from apps.catalog.models import PaymentPolicy
 from apps.core.errors import NotFound
+from apps.core.vat import VatSplit
+from apps.payments import vat as payment_vat
 from apps.payments.errors import (
     BookingAlreadyPaid,
     BookingNotPayable,
@@ -75,6 +78,16 @@ def new_given_id() -> uuid.UUID:
 
 def payment_metadata(payment: Payment) -> dict[str, str]:
     return {"booking_id": str(payment.booking_id), "payment_ref": str(payment.given_id)}
+
+
+def payment_purpose(booking: Booking) -> str:
+    """A deposit booking's payment is the deposit (`Booking.online_amount`); any other pays the whole price."""
+    return Payment.Purpose.DEPOSIT if booking.payment_policy == PaymentPolicy.DEPOSIT else Payment.Purpose.FULL
+
+
+def online_split(booking: Booking) -> VatSplit:
+    """The VAT in what is paid online: the booking's own split for the whole price, its part for a deposit."""
+    return payment_vat.reported_part(booking.online_amount, booking.price_split)
 
 
 def payment_description(booking: Booking) -> str:
@@ -137,18 +150,20 @@ def _client_attempt(booking: Booking) -> Payment:
         flow=Payment.Flow.CLIENT,
         status=P.AWAITING_CLIENT,
         provider_id__isnull=True,
-        amount=booking.price_amount,
+        amount=booking.online_amount,
         currency=booking.currency,
     ).first()
     if payment is None:
+        online = online_split(booking)
         payment = Payment.objects.create(
             booking=booking,
             flow=Payment.Flow.CLIENT,
             status=P.AWAITING_CLIENT,
             given_id=new_given_id(),
-            amount=booking.price_amount,
-            amount_net=booking.price_net,
-            amount_vat=booking.price_vat,
+            amount=booking.online_amount,
+            amount_net=online.net,
+            amount_vat=online.vat,
+            purpose=payment_purpose(booking),
             currency=booking.currency,
         )
         record(payment, "client_parameters_issued", source=Source.API, from_status="")
@@ -169,14 +184,16 @@ def _token_attempt(booking: Booking, *, now: datetime) -> Payment:
     if unresolved is not None:
         start_operation(unresolved, "create", source=Source.API, data={"resumed": True})
         return unresolved
+    online = online_split(booking)
     payment = Payment.objects.create(
         booking=booking,
         flow=Payment.Flow.TOKEN,
         status=P.INITIATED,
         given_id=new_given_id(),
-        amount=booking.price_amount,
-        amount_net=booking.price_net,
-        amount_vat=booking.price_vat,
+        amount=booking.online_amount,
+        amount_net=online.net,
+        amount_vat=online.vat,
+        purpose=payment_purpose(booking),
         currency=booking.currency,
         operation="create",  # marked in the same INSERT: the create at Moyasar is about to start
         operation_started_at=now,

@@ -20,7 +20,8 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_confirm
-from apps.payments.models import MONEY_STATUSES, Payment, PaymentEvent, Refund
+from apps.catalog.payment_terms import late_cancel_fee
+from apps.payments.models import MONEY_STATUSES, Payment, PaymentEvent, Refund, VenuePayment
 from apps.payments.providers.base import GatewayPayment
 from apps.payments.services import deferrals
 from apps.payments.services.state import apply_gateway_payment, record
@@ -47,6 +48,13 @@ def _booking_payment_exists(booking: Booking, *, other_than: Payment) -> bool:
     return Payment.objects.filter(booking=booking, is_booking_payment=True).exclude(pk=other_than.pk).exists()
 
 
+def _paid_at_venue(booking: Booking, payment: Payment) -> bool:
+    """The business recorded payments at the venue that leave no room for this one (the customer paid at the
+    counter, then an online payment still arrived): its money is given back."""
+    venue = sum(VenuePayment.objects.filter(booking=booking).values_list("amount", flat=True))
+    return venue > 0 and venue + payment.authorized_amount > booking.price_amount
+
+
 def settle_with_booking(*, booking: Booking, payment: Payment, source: str, now: datetime | None = None) -> None:
     """Decide what a payment holding money means for its booking (locks held), and what must happen next.
 
@@ -55,8 +63,10 @@ def settle_with_booking(*, booking: Booking, payment: Payment, source: str, now:
     * Any other payment holding money (a second payment for one booking, one that arrived after the booking
       expired or was cancelled, or a refused client payment) gets its money back: voided if authorized,
       refunded if captured.
-    * The booking's payment follows the booking: captured once it took place or was a no-show, voided or
-      refunded (per the cancellation's terms) when it was cancelled.
+    * The booking's payment follows the booking: captured once it took place or was a no-show (a deposit is
+      given back on a no-show when the business says so), voided or refunded (per the cancellation's terms) when
+      it was cancelled; a late cancellation's fee is captured from an authorization (the rest released) or kept
+      from the refund of a capture.
     """
     if payment.status not in MONEY_STATUSES:
         return
@@ -66,7 +76,11 @@ def settle_with_booking(*, booking: Booking, payment: Payment, source: str, now:
         return
     if not payment.is_booking_payment:
         wants_payment = booking.status in (B.PENDING_PAYMENT, B.CONFIRMED, B.COMPLETED, B.NO_SHOW)
-        if wants_payment and not _booking_payment_exists(booking, other_than=payment):
+        if (
+            wants_payment
+            and not _booking_payment_exists(booking, other_than=payment)
+            and not _paid_at_venue(booking, payment)
+        ):
             payment.is_booking_payment = True
             payment.save(update_fields=["is_booking_payment", "updated_at"])
             record(payment, "pays_for_booking", source=source)
@@ -90,10 +104,18 @@ def settle_with_booking(*, booking: Booking, payment: Payment, source: str, now:
             reason=f"booking {booking.status}",
             with_fee=payment.on_cancel == Payment.OnCancel.FEE,
         )
+    elif booking.status == B.NO_SHOW and not keeps_on_no_show(booking, payment):
+        return_money(payment, kind=Refund.Kind.CANCELLATION, source=source, reason="no-show: the deposit is given back")
     elif payment.status == P.AUTHORIZED and booking.status in (B.COMPLETED, B.NO_SHOW):
         deferrals.capture(payment.pk, force=True)
     elif payment.status == P.AUTHORIZED and booking.status == B.CONFIRMED:
         schedule_capture(booking=booking, payment=payment, now=now, source=source)
+
+
+def keeps_on_no_show(booking: Booking, payment: Payment) -> bool:
+    """A no-show keeps the booking's payment, except a deposit when the business gives deposits back
+    (`Business.keep_deposit_on_no_show` off)."""
+    return payment.purpose != Payment.Purpose.DEPOSIT or booking.business.keep_deposit_on_no_show
 
 
 def capture_due_at(*, booking: Booking, payment: Payment, now: datetime) -> datetime:
@@ -114,10 +136,33 @@ def schedule_capture(*, booking: Booking, payment: Payment, now: datetime, sourc
     deferrals.capture(payment.pk, at=due if due > now else None)
 
 
-def late_cancel_fee(captured: int) -> int:
-    percent = max(0, min(100, settings.PAYMENTS_LATE_CANCEL_FEE_PERCENT))
-    fee = max(captured * percent // 100, max(0, settings.PAYMENTS_LATE_CANCEL_FEE_AMOUNT))
-    return min(fee, captured)
+def cancellation_fee(booking: Booking, payment: Payment) -> int:
+    """What a customer's cancellation after the cut-off keeps of `payment` (the booking's): the business's fee
+    for the service, or the whole deposit (`catalog.payment_terms.late_cancel_fee`). Recorded on the payment when
+    the booking is cancelled (`Payment.cancellation_fee`), so that the capture or refund that follows keeps what the
+    customer was told then."""
+    paid = payment.captured_amount or payment.authorized_amount
+    return late_cancel_fee(
+        price=booking.price_amount,
+        paid=paid,
+        is_deposit=payment.purpose == Payment.Purpose.DEPOSIT,
+        service=booking.service,
+        business=booking.business,
+    )
+
+
+def fee_to_capture(booking: Booking, payment: Payment) -> int:
+    """An authorized booking payment whose booking the customer cancelled after the cut-off: the fee to capture
+    (Moyasar releases the rest of the authorization). 0 when there is nothing to keep (then it is voided)."""
+    if (
+        payment.status != P.AUTHORIZED
+        or not payment.is_booking_payment
+        or payment.mismatch
+        or booking.status != B.CANCELLED
+        or payment.on_cancel != Payment.OnCancel.FEE
+    ):
+        return 0
+    return min(payment.cancellation_fee, payment.authorized_amount)
 
 
 def pending_refunds(payment: Payment) -> int:
@@ -129,6 +174,17 @@ def return_money(payment: Payment, *, kind: str, source: str, reason: str, with_
     fee when `with_fee`). Safe to call again: a void is re-checked by its job, a cancellation refund is made once
     (a unique constraint says so) and other refunds only cover what no pending refund covers yet."""
     if payment.status == P.AUTHORIZED:
+        if with_fee and payment.cancellation_fee > 0 and payment.is_booking_payment and not payment.mismatch:
+            # Keep the fee: capture only it, and Moyasar releases the rest of the authorization.
+            if deferrals.capture(payment.pk, force=True):
+                record(
+                    payment,
+                    "fee_capture_requested",
+                    source=source,
+                    reason=reason,
+                    data={"fee": payment.cancellation_fee},
+                )
+            return
         if deferrals.void(payment.pk):  # not again while a void is already waiting
             record(payment, "void_requested", source=source, reason=reason)
         return
@@ -136,7 +192,7 @@ def return_money(payment: Payment, *, kind: str, source: str, reason: str, with_
         return
     if kind == Refund.Kind.CANCELLATION and Refund.objects.filter(payment=payment, kind=kind).exists():
         return
-    fee = late_cancel_fee(payment.captured_amount) if with_fee else 0
+    fee = min(payment.cancellation_fee, payment.captured_amount) if with_fee else 0
     amount = payment.captured_amount - fee - payment.refunded_amount - pending_refunds(payment)
     if amount <= 0:
         return

@@ -437,6 +437,11 @@ ROUTES: dict[str, Entry] = {
         ],
     ),
     "manage/businesses/<slug:slug>/bookings/<int:booking_id>": manage_probes("bookings/<id>", ids={"id": "booking"}),
+    "manage/businesses/<slug:slug>/bookings/<int:booking_id>/venue-payments": manage_probes(
+        "bookings/<id>/venue-payments",
+        ids={"id": "booking"},
+        bodies={"post": lambda w: {"amount": 100, "method": "cash"}},
+    ),
     "manage/businesses/<slug:slug>/bookings/<int:booking_id>/confirm": manage_probes(
         "bookings/<id>/confirm", get=False, ids={"id": "booking"}, bodies={"post": lambda w: {}}
     ),

@@ -57,7 +57,8 @@ def test_booking_lists_show_each_bookings_payment_in_one_query(
     for booking in paid:
         assert pay(booking["id"]).status_code == 201
     unpaid = book("13:00")
-    with django_assert_max_num_queries(6):  # user, count, page, business settings, payments (+1 spare)
+    # user, count, page, business settings, payments, balances (+1 spare)
+    with django_assert_max_num_queries(7):
         resp = customer_client.get("/api/v1/bookings")
     payments = {b["id"]: b["payment"] for b in resp.json()["results"]}
     assert payments[unpaid["id"]] is None

@@ -466,3 +466,61 @@ def test_the_demo_salon_s_calendar_opens_for_its_manager_every_day_of_a_week():
     assert someone is not None
     assert client.get(f"/calendar/noor-salon/bookings/{someone.pk}").status_code == 200
     assert client.get(f"/calendar/noor-salon/week?staff={someone.staff_id}").status_code == 200
+
+
+# --- payments at the counter ------------------------------------------------------------------------------------
+
+
+def test_staff_and_managers_record_what_was_paid_at_the_counter_never_more_than_due(salon):
+    from apps.core import events as core_events
+    from apps.payments.events import VenuePaymentRecorded
+    from apps.payments.models import VenuePayment
+
+    business, _branch, service, staff, other_staff, manager = salon
+    booking = book(staff, service, at("15:00"), payment_policy="venue")
+    page = f"/calendar/{business.slug}/bookings/{booking.pk}"
+    url = f"{page}/venue-payments"
+    seen: list[VenuePaymentRecorded] = []
+    core_events.subscribe(VenuePaymentRecorded, seen.append)
+    try:
+        body = signed_in(staff.user).get(page).content.decode()
+        assert 'data-testid="cal-venue-pay"' in body
+        assert 'value="150.00"' in body  # what is due, ready to record
+        # the staff member takes 50.00 cash
+        answer = signed_in(staff.user).post(url, {"amount": "50", "method": "cash"}, follow=True)
+        assert "Recorded 50 SAR paid at the venue." in answer.content.decode()
+        # more than the 100.00 still due is refused with a message and nothing is written
+        refused = signed_in(manager).post(url, {"amount": "100.01", "method": "terminal"}, follow=True)
+        assert "more than what is still due" in refused.content.decode()
+        # bad input is a message too
+        for bad in ({"amount": "ten", "method": "cash"}, {"amount": "10", "method": "cheque"}, {"amount": "1.234"}):
+            assert "Enter the amount paid" in signed_in(manager).post(url, bad, follow=True).content.decode()
+        # the manager records the rest on the card terminal, in Arabic digits
+        signed_in(manager, "ar").post(url, {"amount": "١٠٠٫٠٠", "method": "terminal"})
+        assert [(v.amount, v.method, v.recorded_by_id) for v in VenuePayment.objects.order_by("pk")] == [
+            (5000, "cash", staff.user.pk),
+            (10000, "terminal", manager.pk),
+        ]
+        assert [e.amount for e in seen] == [5000, 10000]
+        final = signed_in(manager).get(page).content.decode()
+        assert 'data-testid="cal-venue-pay"' not in final  # nothing due
+        assert re.search(r'data-testid="cal-due">0 SAR<', final)
+        assert re.search(r'data-testid="cal-paid-venue">150 SAR<', final)
+        # another staff member's booking, and another business's manager: 404, nothing written
+        assert signed_in(other_staff.user).post(url, {"amount": "1", "method": "cash"}).status_code == 404
+        stranger = UserFactory()
+        Membership.objects.create(business=BusinessFactory(), user=stranger, role=Membership.Role.MANAGER)
+        assert signed_in(stranger).post(url, {"amount": "1", "method": "cash"}).status_code == 404
+        assert VenuePayment.objects.count() == 2
+    finally:
+        core_events.unsubscribe(VenuePaymentRecorded, seen.append)
+
+
+def test_recording_the_counter_payment_of_an_unpaid_booking_confirms_it(salon):
+    business, _branch, service, staff, *_rest, manager = salon
+    unpaid = book(staff, service, at("15:00"), status=Booking.Status.PENDING_PAYMENT)
+    signed_in(manager).post(
+        f"/calendar/{business.slug}/bookings/{unpaid.pk}/venue-payments", {"amount": "150", "method": "terminal"}
+    )
+    unpaid.refresh_from_db()
+    assert unpaid.status == Booking.Status.CONFIRMED

@@ -188,6 +188,20 @@ def test_the_fake_serves_the_form_and_refuses_the_secret_key_from_a_browser(fake
     assert fake.calls("create") == []
 
 
+def test_a_deposit_booking_s_pay_page_asks_for_the_deposit_and_shows_the_balance(fake, me, staff, service, at):
+    type(service).objects.filter(pk=service.pk).update(payment_policy="deposit", deposit_amount=4500)
+    service.refresh_from_db()
+    booking = bookings.booking_create(customer=me, staff_id=staff.pk, service=service, start=at("10:00"))
+    response = signed_in(me).get(f"/my/bookings/{booking.pk}/pay")
+    assert form_config(response)["amount"] == 4500
+    body = response.content.decode()
+    assert "Deposit to pay now" in body
+    assert re.search(r'data-testid="amount">45 SAR<', body)
+    page = signed_in(me).get(f"/my/bookings/{booking.pk}").content.decode()
+    assert re.search(r'data-testid="due">150 SAR<', page)
+    assert Payment.objects.get(booking=booking).purpose == "deposit"
+
+
 def test_paying_with_3ds_confirms_the_booking(fake, pending, me):
     browser = signed_in(me)
     config = form_config(browser.get(f"/my/bookings/{pending.pk}/pay"))
@@ -365,20 +379,44 @@ def test_cancel_before_the_cut_off_with_a_reason(fake, me, staff, service, at):
     assert browser.get(f"/my/bookings/{booking.pk}/cancel").status_code == 405
 
 
-def test_cancel_after_the_cut_off_is_refused_with_a_message(fake, me, staff, service):
+def test_cancel_after_the_cut_off_says_the_fee_first(fake, me, staff, service, business):
     tomorrow = PINNED + timedelta(hours=20)  # the salon's cut-off is 24 hours
     booking = BookingFactory.create(customer=me, staff=staff, service=service, start=tomorrow)
+    Payment.objects.create(
+        booking=booking,
+        flow="token",
+        status="authorized",
+        amount=15000,
+        authorized_amount=15000,
+        is_booking_payment=True,
+    )
+    type(business).objects.filter(pk=business.pk).update(late_cancel_fee_amount=2500)
     browser = signed_in(me)
     page = browser.get(f"/my/bookings/{booking.pk}").content.decode()
-    assert 'data-testid="too-late"' in page
+    assert 'data-testid="late-fee"' in page
+    assert "the business keeps 25 SAR as its late-cancellation fee and 125 SAR is released or refunded" in page
+    assert "Cancel and pay the 25 SAR fee" in page
+    too_long = browser.post(f"/my/bookings/{booking.pk}/cancel", {"reason": "x" * 501}, follow=True)
+    assert "The reason is too long" in too_long.content.decode()
+    answer = browser.post(f"/my/bookings/{booking.pk}/cancel", {"reason": "late"}, follow=True)
+    assert answer.status_code == 200
+    assert "The business keeps 25 SAR as its late-cancellation fee." in answer.content.decode()
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CANCELLED
+    assert Payment.objects.get(booking=booking).cancellation_fee == 2500
+
+
+def test_cancel_once_it_started_is_refused_with_a_message(fake, me, staff, service):
+    started = PINNED - timedelta(minutes=10)
+    booking = BookingFactory.create(customer=me, staff=staff, service=service, start=started)
+    browser = signed_in(me)
+    page = browser.get(f"/my/bookings/{booking.pk}").content.decode()
     assert 'data-testid="cancel"' not in page
     answer = browser.post(f"/my/bookings/{booking.pk}/cancel", {"reason": "late"}, follow=True)
     assert answer.status_code == 200
     assert "It is too late to cancel this booking online." in answer.content.decode()
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED
-    too_long = browser.post(f"/my/bookings/{booking.pk}/cancel", {"reason": "x" * 501}, follow=True)
-    assert "The reason is too long" in too_long.content.decode()
 
 
 def test_cancel_needs_the_csrf_token(fake, me, staff, service, at):

@@ -39,6 +39,7 @@ from apps.bookings.models import Booking
 from apps.bookings.selectors import anyone_request_get, booking_request_get
 from apps.catalog.errors import BusinessMissing, ServiceMissing, ServiceNotOffered, StaffMissing
 from apps.catalog.models import Branch, Business, Service, Staff
+from apps.catalog.payment_terms import payment_terms
 from apps.catalog.selectors import (
     service_givers,
     service_list,
@@ -473,6 +474,7 @@ def _review_context(choice: Choice, start: datetime, **extra: Any) -> dict[str, 
         "end_label": (local + choice.the_service.duration).strftime("%H:%M"),
         # The price as the booking will record and charge it (VAT-registered: the invoice total, core.vat).
         "price": choice.business.price_split(choice.the_service.price_amount, start),
+        "terms": payment_terms(choice.the_service, choice.business),
         "back_url": choice.url("web:book", date=local.date().isoformat()),
         "error": "",
         "address": "",

@@ -62,7 +62,10 @@ from apps.catalog.selectors import (
 )
 from apps.core.errors import DomainError, NotFound
 from apps.core.scoping import for_businesses, platform
-from apps.payments.selectors import payment_for_bookings
+from apps.payments.models import VenuePayment
+from apps.payments.selectors import booking_balance_for, payment_for_bookings
+from apps.payments.services import venue_payment_record
+from apps.web.templatetags.web_home import money_text
 from apps.web.throttling import check_throttle
 from apps.web.views.common import error_text, safe_next
 from apps.web.views.receipt import payment_line
@@ -735,6 +738,7 @@ def calendar_booking(request: HttpRequest, desk: Desk, booking_id: int) -> HttpR
         BookingStatusChange.objects.filter(booking_id=booking.pk).select_related("actor").order_by("created_at", "id")
     )
     payment = payment_for_bookings([booking.pk]).get(booking.pk)
+    balance = booking_balance_for(booking.pk)
     day_url = (
         reverse("web:calendar_day", args=[desk.business.slug])
         + "?"
@@ -773,6 +777,13 @@ def calendar_booking(request: HttpRequest, desk: Desk, booking_id: int) -> HttpR
         "when_times": f"{hhmm(booking.start, tz)}–{hhmm(booking.end, tz)}",
         "status": booking.get_status_display(),
         "payment_text": payment_line(payment, booking),
+        "balance": balance,
+        "paid_online_text": money_text(balance.paid_online, booking.currency),
+        "paid_at_venue_text": money_text(balance.paid_at_venue, booking.currency),
+        "due_text": money_text(balance.due, booking.currency),
+        "due_value": f"{balance.due // 100}.{balance.due % 100:02d}",
+        "can_take_payment": balance.due > 0 and booking.status in VENUE_PAYABLE,
+        "venue_methods": VenuePayment.Method.choices,
         "history": entries,
         "back": back,
         "can_finish": booking.status == Booking.Status.CONFIRMED and timezone.now() >= booking.start,
@@ -839,6 +850,39 @@ def calendar_confirm(request: HttpRequest, desk: Desk, booking_id: int) -> HttpR
             booking_id=b.pk, actor=desk.user, reason="confirmed by the business"
         ),
         _("The booking is confirmed."),
+    )
+
+
+VENUE_PAYABLE = frozenset({Booking.Status.PENDING_PAYMENT, Booking.Status.CONFIRMED, Booking.Status.COMPLETED})
+
+
+def parse_amount(text: str) -> int | None:
+    """ "105", "105.5", "105.50" (Arabic-Indic digits too) → minor units; None when it is not an amount."""
+    text = text.strip().translate(str.maketrans("٠١٢٣٤٥٦٧٨٩٫", "0123456789."))
+    whole, dot, part = text.partition(".")
+    if not whole.isdigit() or len(whole) > 9 or (dot and not (part.isdigit() and 1 <= len(part) <= 2)):
+        return None
+    return int(whole) * 100 + (int(part.ljust(2, "0")) if part else 0)
+
+
+@require_POST
+@business_view
+def calendar_venue_payment(request: HttpRequest, desk: Desk, booking_id: int) -> HttpResponse:
+    """Money taken at the counter (cash or the card terminal), by the staff member or a manager: recorded against
+    what is due (never more), and an unpaid booking is confirmed by it (the manager API's `venue-payments`)."""
+    amount = parse_amount(request.POST.get("amount") or "")
+    method = request.POST.get("method") or ""
+    if amount is None or amount <= 0 or method not in VenuePayment.Method.values:
+        _booking(desk, booking_id)
+        messages.error(request, _("Enter the amount paid (e.g. 105.00) and how it was paid."))
+        return HttpResponseRedirect(reverse("web:calendar_booking", args=[desk.business.slug, booking_id]))
+    note = (request.POST.get("note") or "").strip()[:500]
+    return _act(
+        request,
+        desk,
+        booking_id,
+        lambda b: venue_payment_record(booking_id=b.pk, amount=amount, method=method, actor=desk.user, note=note),
+        _("Recorded %(amount)s paid at the venue.") % {"amount": money_text(amount, desk.business.currency)},
     )
 
 
@@ -985,6 +1029,11 @@ urlpatterns = [
         "calendar/<slug:slug>/bookings/<int:booking_id>/complete", calendar_complete, name="calendar_booking_complete"
     ),
     path("calendar/<slug:slug>/bookings/<int:booking_id>/confirm", calendar_confirm, name="calendar_booking_confirm"),
+    path(
+        "calendar/<slug:slug>/bookings/<int:booking_id>/venue-payments",
+        calendar_venue_payment,
+        name="calendar_booking_venue_payment",
+    ),
     path("calendar/<slug:slug>/bookings/<int:booking_id>/no-show", calendar_no_show, name="calendar_booking_no_show"),
     path("calendar/<slug:slug>/bookings/<int:booking_id>/cancel", calendar_cancel, name="calendar_booking_cancel"),
     path(

@@ -37,8 +37,9 @@ from apps.payments import services as payments
 from apps.payments.errors import BookingAlreadyPaid, BookingNotPayable
 from apps.payments.models import Payment, PaymentEvent
 from apps.payments.providers.base import GatewayError
-from apps.payments.selectors import payment_for_bookings, payment_get_by_reference
+from apps.payments.selectors import booking_balance_for, payment_for_bookings, payment_get_by_reference
 from apps.web.payment_form import moyasar_form_urls
+from apps.web.templatetags.web_home import money_text
 from apps.web.throttling import check_throttle
 from apps.web.views.common import error_text
 from apps.web.views.receipt import booking_view
@@ -98,6 +99,10 @@ def booking_detail(request: HttpRequest, booking_id: int) -> HttpResponse:
     payable = booking.status == S.PENDING_PAYMENT and (booking.hold_expires_at is None or booking.hold_expires_at > now)
     changeable = _changeable_online(booking, now)
     cutoff = booking.start - booking.business.cancellation_cutoff
+    balance = booking_balance_for(booking.pk)
+    late_cancel = booking.status == S.CONFIRMED and cutoff <= now < booking.start
+    fee_text = money_text(balance.cancellation_fee, booking.currency)
+    returned = max(0, balance.paid_online - balance.cancellation_fee)
     business_url = request.build_absolute_uri(reverse("web:business", args=[booking.business.slug]))
     context: dict[str, Any] = {
         "b": view,
@@ -114,7 +119,22 @@ def booking_detail(request: HttpRequest, booking_id: int) -> HttpResponse:
         "hold_over": booking.status == S.EXPIRED or (booking.status == S.PENDING_PAYMENT and not payable),
         "hold_until": _hhmm(booking.hold_expires_at, booking) if payable and booking.hold_expires_at else "",
         "can_change": changeable,
-        "too_late": booking.status == S.CONFIRMED and not changeable and booking.start > now,
+        "too_late": booking.status == S.CONFIRMED and not changeable and not late_cancel and booking.start > now,
+        # R10: after the cut-off the customer may still cancel; the page says what the business keeps first
+        "late_cancel": late_cancel,
+        "cancellation_fee": balance.cancellation_fee,
+        "fee_text": fee_text,
+        "returned_text": money_text(returned, booking.currency),
+        "late_confirm": (
+            _("Cancel this booking? %(fee)s will be kept as the late-cancellation fee.") % {"fee": fee_text}
+            if balance.cancellation_fee
+            else _("Cancel this booking?")
+        ),
+        "balance": balance,
+        "show_balance": booking.payment_policy != "full" or balance.paid_at_venue > 0,
+        "paid_online_text": money_text(balance.paid_online, booking.currency),
+        "paid_at_venue_text": money_text(balance.paid_at_venue, booking.currency),
+        "due_text": money_text(balance.due, booking.currency),
         "cutoff": f"{_local(cutoff, booking)} {_hhmm(cutoff, booking)}" if booking.status == S.CONFIRMED else "",
         "calendar": booking.status in HELD,
         "share_url": business_url,
@@ -282,12 +302,19 @@ def booking_cancel(request: HttpRequest, booking_id: int) -> HttpResponse:
     try:
         check_throttle(request)
         was = booking.status
+        fee = booking_balance_for(booking.pk).cancellation_fee
         bookings.booking_cancel(booking_id=booking.pk, actor=request.user, reason=reason)  # type: ignore[arg-type]
     except DomainError as error:
         messages.error(request, error_text(error))
         return redirect(_detail(booking))
     if was == S.CONFIRMED:
         messages.success(request, _("Your booking is cancelled. Your payment will be released or refunded."))
+        if fee:
+            messages.info(
+                request,
+                _("The business keeps %(fee)s as its late-cancellation fee.")
+                % {"fee": money_text(fee, booking.currency)},
+            )
     else:
         messages.success(request, _("Your booking is cancelled."))
     return redirect(_detail(booking))
