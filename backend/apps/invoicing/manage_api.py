@@ -11,7 +11,7 @@ from datetime import date
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -46,6 +46,15 @@ CSV_COLUMNS = [
     "report_status",
     "invoice_hash",
 ]
+
+
+@extend_schema_serializer(component_name="PaginatedInvoiceList")
+class InvoicePageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = InvoiceSerializer(many=True)
+
 
 PeriodSerializer = type(
     "InvoicePeriodSerializer",
@@ -132,8 +141,12 @@ class BusinessInvoiceListApi(APIView):
         tags=["manage", *TAGS],
         summary="A business's invoices and credit notes for a period",
         description=f"In ICV (issue) order, paginated. {PERIOD}",
-        parameters=PARAMETERS,
-        responses={200: InvoiceSerializer(many=True)},
+        parameters=PARAMETERS
+        + [
+            OpenApiParameter("page", OpenApiTypes.INT, OpenApiParameter.QUERY),
+            OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY),
+        ],
+        responses={200: InvoicePageSerializer},
     )
     def get(self, request: Request, slug: str) -> Response:
         business = _business(request, slug)

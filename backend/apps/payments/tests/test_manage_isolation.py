@@ -330,6 +330,25 @@ ROUTES: dict[str, Entry] = {
     "payments/<int:payment_id>/capture": booking_probes("payments/{payment}/capture", lambda w: {}),
     "payments/<int:payment_id>/void": booking_probes("payments/{payment}/void", lambda w: {}),
     "payments/<int:payment_id>/refund": booking_probes("payments/{payment}/refund", lambda w: {"amount": 100}),
+    # invoices (apps.invoicing): the booking's customer only; a business's period for its managers
+    "bookings/<int:booking_id>/invoices": booking_probes("bookings/{booking}/invoices", method="get"),
+    "bookings/<int:booking_id>/invoices/<int:invoice_id>.html": booking_probes(
+        "bookings/{booking}/invoices/1.html", method="get"
+    ),
+    "bookings/<int:booking_id>/invoices/<int:invoice_id>.xml": booking_probes(
+        "bookings/{booking}/invoices/1.xml", method="get"
+    ),
+    **{
+        f"manage/businesses/<slug:slug>/{sub}": manage_probes(
+            sub,
+            staff_reads=False,
+            at_a=lambda w, sub=sub: [
+                Probe("staff", "get", _a(w, f"{sub}?from={w.day}&to={w.day}"), expect=frozenset({404})),
+                Probe("manager", "get", _a(w, f"{sub}?from={w.day}&to={w.day}"), expect=frozenset({200})),
+            ],
+        )
+        for sub in ("invoices", "invoices/export.csv", "invoices/export.zip")
+    },
     # --- the manager API ---------------------------------------------------------------------------------------
     "manage/businesses/<slug:slug>/branches": manage_probes(
         "branches",
