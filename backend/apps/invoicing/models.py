@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -82,6 +83,14 @@ class TaxProfile(BusinessOwned):
 
     def __str__(self) -> str:
         return self.legal_name_ar
+
+    def validate_unique(self, exclude: Any = None) -> None:
+        """One profile per business, checked even where a form does not show the business (the admin sets it)."""
+        super().validate_unique(exclude)
+        if self.business_id and exclude and "business" in exclude:
+            others = type(self)._base_manager.filter(business_id=self.business_id).exclude(pk=self.pk)
+            if others.exists():
+                raise ValidationError(_("This business already has a tax profile."))
 
 
 class InvoiceSeries(BusinessOwned):
