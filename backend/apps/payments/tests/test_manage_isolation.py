@@ -265,6 +265,19 @@ def _a(w: World, sub: str) -> str:
     return f"manage/businesses/{w.a.business.slug}/{sub}"
 
 
+def _period_probes(sub: str) -> Callable[[World], list[Probe]]:
+    """A period route at A's address: A's staff member 404, A's manager 200."""
+
+    def make(w: World) -> list[Probe]:
+        query = f"{sub}?from={w.day}&to={w.day}"
+        return [
+            Probe("staff", "get", _a(w, query), expect=frozenset({404})),
+            Probe("manager", "get", _a(w, query), expect=frozenset({200})),
+        ]
+
+    return make
+
+
 def _service_body(w: World) -> dict[str, Any]:
     return {"name_en": "Probe", "name_ar": "تجربة", "duration_minutes": 30, "price_amount": 1, "branches": []}
 
@@ -339,14 +352,7 @@ ROUTES: dict[str, Entry] = {
         "bookings/{booking}/invoices/1.xml", method="get"
     ),
     **{
-        f"manage/businesses/<slug:slug>/{sub}": manage_probes(
-            sub,
-            staff_reads=False,
-            at_a=lambda w, sub=sub: [
-                Probe("staff", "get", _a(w, f"{sub}?from={w.day}&to={w.day}"), expect=frozenset({404})),
-                Probe("manager", "get", _a(w, f"{sub}?from={w.day}&to={w.day}"), expect=frozenset({200})),
-            ],
-        )
+        f"manage/businesses/<slug:slug>/{sub}": manage_probes(sub, staff_reads=False, at_a=_period_probes(sub))
         for sub in ("invoices", "invoices/export.csv", "invoices/export.zip")
     },
     # --- the manager API ---------------------------------------------------------------------------------------
