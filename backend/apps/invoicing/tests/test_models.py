@@ -81,3 +81,35 @@ def test_amounts_must_add_up():
 def test_a_credit_note_needs_its_original():
     with pytest.raises(IntegrityError), transaction.atomic():
         _invoice(kind=Invoice.Kind.CREDIT)
+
+
+def test_a_tax_profile_is_validated():
+    from django.core.exceptions import ValidationError
+
+    from apps.invoicing.models import TaxProfile
+
+    business = vat_business(profile=False)
+    good = {
+        "business": business,
+        "legal_name_ar": "صالون",
+        "street": "S",
+        "building_number": "1234",
+        "additional_number": "5678",
+        "district": "D",
+        "city": "C",
+        "postal_code": "12214",
+        "cr_number": "1010010000",
+    }
+    TaxProfile(**good).full_clean()
+    for field, bad in (
+        ("building_number", "123"),
+        ("additional_number", "12a4"),
+        ("postal_code", "1221"),
+        ("cr_number", "12345"),
+        ("legal_name_ar", "ص" * 64),
+    ):
+        with pytest.raises(ValidationError) as error:
+            TaxProfile(**{**good, field: bad}).full_clean()
+        assert field in error.value.message_dict
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TaxProfile.objects.create(**{**good, "postal_code": "1221"})  # the database checks it too
