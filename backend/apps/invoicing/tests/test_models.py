@@ -113,3 +113,14 @@ def test_a_tax_profile_is_validated():
         assert field in error.value.message_dict
     with pytest.raises(IntegrityError), transaction.atomic():
         TaxProfile.objects.create(**{**good, "postal_code": "1221"})  # the database checks it too
+
+
+def test_the_admin_names_are_in_arabic():
+    from django.utils import translation
+
+    from apps.invoicing.models import TaxProfile
+
+    with translation.override("ar"):
+        assert str(Invoice._meta.verbose_name_plural) == "الفواتير"
+        assert str(TaxProfile._meta.get_field("building_number").verbose_name) == "رقم المبنى"
+        assert str(Invoice.Kind.INVOICE.label) == "فاتورة ضريبية مبسطة"
