@@ -14,7 +14,10 @@ import hashlib
 
 from lxml import etree
 
+from apps.invoicing.constants import FIRST_PIH
 from apps.invoicing.ubl import NS_CAC, NS_CBC, NS_EXT
+
+__all__ = ["FIRST_PIH", "canonical", "invoice_hash"]  # FIRST_PIH: the first document's PIH (constants.py)
 
 _REMOVED = etree.XPath(
     "/*/ext:UBLExtensions | /*/cac:Signature | /*/cac:AdditionalDocumentReference[cbc:ID='QR']",

@@ -33,7 +33,9 @@ def invoice_report(*, invoice_id: int) -> None:
         return
     try:
         module = importlib.import_module(REPORTING_MODULE)
-    except ModuleNotFoundError:
+    except ModuleNotFoundError as missing:
+        if missing.name not in (REPORTING_MODULE, REPORTING_MODULE.rpartition(".")[0]):
+            raise
         services.invoice_report_status_set(invoice_id=invoice_id, status=Invoice.ReportStatus.NOT_REQUIRED)
         return
     module.report_invoice(invoice_id)

@@ -119,7 +119,9 @@ def _stamper(business: Business) -> tuple[Any, Any] | None:
     """(stamp_document, credential) when zatca's code is here and the business has a production credential."""
     try:
         module = importlib.import_module(STAMP_MODULE)
-    except ModuleNotFoundError:
+    except ModuleNotFoundError as missing:
+        if missing.name not in (STAMP_MODULE, STAMP_MODULE.rpartition(".")[0]):
+            raise  # zatca's code is here but broken: never issue unstamped by accident
         return None
     find = getattr(module, "production_credential", None)
     stamp = getattr(module, "stamp_document", None)
