@@ -6,7 +6,7 @@ import base64
 
 import pytest
 import time_machine
-from django.db import transaction
+from django.db import connection, transaction
 from lxml import etree
 
 from apps.core import events
@@ -61,6 +61,11 @@ def test_an_invoice_and_the_next_one_chain():
     # Each issue deferred its reporting job, locked per business (one at a time, in ICV order).
     jobs = job_rows("apps.invoicing.jobs.invoice_report")
     assert [job["args"] for job in jobs] == [{"invoice_id": first.pk}, {"invoice_id": second.pk}]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT lock, queue_name FROM procrastinate_jobs WHERE task_name = %s", [jobs[0]["task_name"]]
+        )
+        assert cursor.fetchall() == [(f"invoicing-report-{business.pk}", "invoicing")]
 
 
 def test_no_invoice_without_a_vat_number():
