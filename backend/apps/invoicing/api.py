@@ -34,7 +34,9 @@ class AnyAccept(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-class InvoiceSerializer(serializers.Serializer):
+class InvoiceFieldsSerializer(serializers.Serializer):
+    """An invoice or credit note as the API shows it (the manager export's rows)."""
+
     id = serializers.IntegerField()
     uuid = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=Invoice.Kind.choices)
@@ -53,8 +55,6 @@ class InvoiceSerializer(serializers.Serializer):
     qr = serializers.CharField(help_text="The QR code's content: base64 TLV.")
     invoice_hash = serializers.CharField()
     report_status = serializers.ChoiceField(choices=Invoice.ReportStatus.choices)
-    html_url = serializers.SerializerMethodField(help_text="The printable page (Arabic and English).")
-    xml_url = serializers.SerializerMethodField(help_text="The UBL 2.1 XML, as reported to ZATCA.")
 
     @extend_schema_field(MoneySerializer)
     def get_net(self, invoice: Invoice) -> dict[str, Any]:
@@ -73,6 +73,13 @@ class InvoiceSerializer(serializers.Serializer):
 
     def get_original_number(self, invoice: Invoice) -> str:
         return invoice.original.number if invoice.original_id and invoice.original else ""
+
+
+class InvoiceSerializer(InvoiceFieldsSerializer):
+    """The customer's view: with the links to download it."""
+
+    html_url = serializers.SerializerMethodField(help_text="The printable page (Arabic and English).")
+    xml_url = serializers.SerializerMethodField(help_text="The UBL 2.1 XML, as reported to ZATCA.")
 
     def get_html_url(self, invoice: Invoice) -> str:
         return reverse("invoice-document-html", args=[invoice.booking_id, invoice.pk])

@@ -22,7 +22,7 @@ from apps.catalog.selectors import user_manages
 from apps.core.errors import NotFound
 from apps.core.pagination import Pagination
 from apps.core.scoping import for_businesses
-from apps.invoicing.api import TAGS, AnyAccept, InvoiceSerializer
+from apps.invoicing.api import TAGS, AnyAccept, InvoiceFieldsSerializer
 from apps.invoicing.models import Invoice
 from apps.invoicing.selectors import EXPORT_MAX_DAYS, invoices_for_period
 from apps.invoicing.ubl import RIYADH, amount
@@ -48,12 +48,17 @@ CSV_COLUMNS = [
 ]
 
 
-@extend_schema_serializer(component_name="PaginatedInvoiceList")
+@extend_schema_serializer(component_name="ManageInvoice")
+class ManageInvoiceSerializer(InvoiceFieldsSerializer):
+    """As the customer sees it, without the customer's download links (managers export the XML in a zip)."""
+
+
+@extend_schema_serializer(component_name="PaginatedManageInvoiceList")
 class InvoicePageSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
-    results = InvoiceSerializer(many=True)
+    results = ManageInvoiceSerializer(many=True)
 
 
 PeriodSerializer = type(
@@ -155,7 +160,7 @@ class BusinessInvoiceListApi(APIView):
             queryset = invoices_for_period(business=business, start=start, end=end)
             paginator = Pagination()
             page = list(paginator.paginate_queryset(queryset, request, view=self) or [])
-            return paginator.get_paginated_response(InvoiceSerializer(page, many=True).data)
+            return paginator.get_paginated_response(ManageInvoiceSerializer(page, many=True).data)
 
 
 class BusinessInvoiceCsvApi(APIView):

@@ -185,6 +185,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "BookingStatusEnum": "apps.bookings.models.Booking.Status",
         "TimeOffRequestStatusEnum": "apps.catalog.models.TimeOffRequest.Status",
+        "InvoiceKindEnum": "apps.invoicing.models.Invoice.Kind",
     },
 }
 

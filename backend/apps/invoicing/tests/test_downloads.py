@@ -153,6 +153,7 @@ def test_a_manager_exports_their_business_period(sale, auth_client):
     listed = client.get(base, {"from": "2026-05-01", "to": "2026-05-01"})
     assert listed.status_code == 200
     assert [d["number"] for d in listed.json()["results"]] == ["INV-000001", "CRN-000001"]
+    assert "xml_url" not in listed.json()["results"][0]  # the customer's links; managers export
     assert client.get(base, {"from": "2026-05-02", "to": "2026-05-31"}).json()["results"] == []
 
     exported = client.get(f"{base}/export.csv", {"from": "2026-05-01", "to": "2026-05-31"})
