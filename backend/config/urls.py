@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("apps.catalog.urls")),
     path("", include("apps.bookings.urls")),
     path("", include("apps.payments.urls")),
+    path("", include("apps.invoicing.urls")),
     path("", include("apps.notifications.urls")),
     # The manager API: a business's owners, managers and staff (apps/catalog/manage_api.py).
     path(
@@ -33,5 +34,6 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("apps.invoicing.views")),  # the customer's invoice page (/my/bookings/ID/invoices/ID)
     path("", include("apps.web.urls")),  # the website: customers' pages and the business calendar (docs/web.md)
 ]

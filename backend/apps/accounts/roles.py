@@ -9,7 +9,8 @@ bookings at B. `User.role` is no longer read here (the API and older code may st
 
 * "Managers": run the business in the admin: bookings (view; status changes through the actions), the catalog
   (everything), its people (view: members and customers; memberships are added in the membership admin),
-  notifications (view, send again), payments (view; the payments admin's manager actions), its people's admin
+  notifications (view, send again), payments (view; the payments admin's manager actions), invoices (view) and
+  the business's tax profile (view, add, change), its people's admin
   sign-in lockouts (view, delete to unlock).
 * "Staff": a staff member's own day: their bookings (view; complete, no-show, reschedule and cancel through the
   actions, which the bookings services allow the booking's staff member), their schedule and time off (view),
@@ -59,6 +60,10 @@ GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "payments.ledgerentry": ("view",),
         "payments.paymentevent": ("view",),
         "payments.webhookevent": ("view",),
+        # Invoices are read-only for everyone; the seller's tax data (legal name, national address) is theirs.
+        "invoicing.invoice": ("view",),
+        "invoicing.invoiceseries": ("view",),
+        "invoicing.taxprofile": ("view", "add", "change"),
         # Admin sign-in lockouts (django-axes): see them, and lift one by deleting the attempt.
         "axes.accessattempt": ("view", "delete"),
         "axes.accesslog": ("view",),

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "apps.catalog",
     "apps.bookings",
     "apps.payments",
+    "apps.invoicing",  # ZATCA simplified tax invoices and credit notes (docs/invoicing.md)
     "apps.notifications",
     "apps.web",  # the customer website and the business calendar (server-rendered; docs/web.md)
     "apps.demo",  # seed_demo: the top layer, may import every app (docs/architecture.md)
@@ -184,6 +185,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "BookingStatusEnum": "apps.bookings.models.Booking.Status",
         "TimeOffRequestStatusEnum": "apps.catalog.models.TimeOffRequest.Status",
+        "InvoiceKindEnum": "apps.invoicing.models.Invoice.Kind",
     },
 }
 
@@ -330,6 +332,15 @@ PAYMENTS_OPERATION_TIMEOUT_SECONDS = env_int("MAWID_PAYMENTS_OPERATION_TIMEOUT_S
 PAYMENTS_JOB_MAX_ATTEMPTS = env_int("MAWID_PAYMENTS_JOB_MAX_ATTEMPTS", 8)
 # The anonymous 3-D Secure return page (GET /payments/return), per client address (DRF rate syntax).
 PAYMENTS_RETURN_THROTTLE = env_str("MAWID_THROTTLE_PAYMENT_RETURN", "30/min")
+
+# ======================================================================================================================
+# Invoicing: ZATCA simplified tax invoices and credit notes (apps.invoicing; docs/invoicing.md)
+# ======================================================================================================================
+# Runs of the reporting job before it gives up (backoff from MAWID_JOB_RETRY_BASE_SECONDS, doubling, capped at an
+# hour: 12 runs span about 8 hours, inside ZATCA's 24 hours).
+INVOICING_REPORT_MAX_ATTEMPTS = env_int("MAWID_INVOICING_REPORT_MAX_ATTEMPTS", 12)
+# Runs of the job that issues an invoice whose first attempt (in the payment's transaction) failed.
+INVOICING_ISSUE_MAX_ATTEMPTS = env_int("MAWID_INVOICING_ISSUE_MAX_ATTEMPTS", 10)
 
 # ======================================================================================================================
 # Notifications: SMS and email from domain events (apps.notifications; docs/notifications.md)

@@ -46,6 +46,8 @@ from apps.catalog.models import (
 )
 from apps.catalog.tests.factories import BusinessFactory, MembershipFactory, ServiceFactory, StaffFactory, main_branch
 from apps.core.scoping import ScopeError, enforced
+from apps.invoicing.models import Invoice, InvoiceSeries, TaxProfile
+from apps.invoicing.services import invoice_issue
 from apps.notifications.models import Notification, NotificationAttempt
 from apps.payments.models import LedgerEntry, Payment, PaymentEvent, Refund, WebhookEvent
 
@@ -94,6 +96,10 @@ def _side(business: Business, n: int) -> Side:
     Closure.objects.create(business=business, branch=branch, name=f"Closed {n}", start_date="2027-01-01",
                            end_date="2027-01-02")
     member = MembershipFactory(business=business, role=Membership.Role.MANAGER, user__name=f"Manager {n}")
+    Business.objects.filter(pk=business.pk).update(vat_number=f"3{n:013d}3")
+    TaxProfile.objects.create(business=business, legal_name_ar=f"نشاط {n}", street="S", building_number="1234",
+                              district="D", city="C", postal_code="12345")
+    invoice_issue(booking_id=booking.pk, gross=15000, means="card")
     people = [staff.user, customer, member.user]
     for person in people:
         OtpChallenge.objects.create(phone=str(person.phone), nonce="n", expires_at=timezone.now())
@@ -254,6 +260,16 @@ ROUTES: dict[str, Route] = {
     "payments.refund": Route(owned(Refund)),
     "payments.ledgerentry": Route(owned(LedgerEntry)),
     "payments.webhookevent": Route(owned(WebhookEvent)),
+    "invoicing.invoice": Route(owned(Invoice)),  # read-only: no post reaches it
+    "invoicing.invoiceseries": Route(owned(InvoiceSeries)),
+    "invoicing.taxprofile": Route(
+        owned(TaxProfile),
+        (
+            lambda w: (_url(TaxProfile, "add/"), {"business": w.b.business.pk, "legal_name_ar": "مملوك",
+                                                  "street": "S", "building_number": "1234", "district": "D",
+                                                  "city": "C", "postal_code": "12345"}),
+        ),
+    ),
     "notifications.notification": Route(owned(Notification)),
     "accounts.user": Route(
         lambda side: User.objects.filter(pk__in=[p.pk for p in side.people]),

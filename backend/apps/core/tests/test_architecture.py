@@ -12,7 +12,7 @@ import pytest
 
 BACKEND = Path(__file__).resolve().parents[3]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
-APPS = ["core", "accounts", "catalog", "bookings", "payments", "notifications", "demo", "web"]
+APPS = ["core", "accounts", "catalog", "bookings", "payments", "invoicing", "notifications", "demo", "web"]
 
 
 def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
@@ -56,6 +56,11 @@ def test_the_code_keeps_the_contracts():
             "apps/payments/helpers.py",
             "def f():\n    from apps import notifications\n",
             "apps.payments is not allowed to import apps.notifications",
+        ),
+        (
+            "apps/payments/helpers.py",
+            "def f():\n    from apps.invoicing import models\n",
+            "apps.payments is not allowed to import apps.invoicing",
         ),
         (
             "apps/web/helpers.py",

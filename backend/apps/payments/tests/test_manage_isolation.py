@@ -265,6 +265,19 @@ def _a(w: World, sub: str) -> str:
     return f"manage/businesses/{w.a.business.slug}/{sub}"
 
 
+def _period_probes(sub: str) -> Callable[[World], list[Probe]]:
+    """A period route at A's address: A's staff member 404, A's manager 200."""
+
+    def make(w: World) -> list[Probe]:
+        query = f"{sub}?from={w.day}&to={w.day}"
+        return [
+            Probe("staff", "get", _a(w, query), expect=frozenset({404})),
+            Probe("manager", "get", _a(w, query), expect=frozenset({200})),
+        ]
+
+    return make
+
+
 def _service_body(w: World) -> dict[str, Any]:
     return {"name_en": "Probe", "name_ar": "تجربة", "duration_minutes": 30, "price_amount": 1, "branches": []}
 
@@ -330,6 +343,18 @@ ROUTES: dict[str, Entry] = {
     "payments/<int:payment_id>/capture": booking_probes("payments/{payment}/capture", lambda w: {}),
     "payments/<int:payment_id>/void": booking_probes("payments/{payment}/void", lambda w: {}),
     "payments/<int:payment_id>/refund": booking_probes("payments/{payment}/refund", lambda w: {"amount": 100}),
+    # invoices (apps.invoicing): the booking's customer only; a business's period for its managers
+    "bookings/<int:booking_id>/invoices": booking_probes("bookings/{booking}/invoices", method="get"),
+    "bookings/<int:booking_id>/invoices/<int:invoice_id>.html": booking_probes(
+        "bookings/{booking}/invoices/1.html", method="get"
+    ),
+    "bookings/<int:booking_id>/invoices/<int:invoice_id>.xml": booking_probes(
+        "bookings/{booking}/invoices/1.xml", method="get"
+    ),
+    **{
+        f"manage/businesses/<slug:slug>/{sub}": manage_probes(sub, staff_reads=False, at_a=_period_probes(sub))
+        for sub in ("invoices", "invoices/export.csv", "invoices/export.zip")
+    },
     # --- the manager API ---------------------------------------------------------------------------------------
     "manage/businesses/<slug:slug>/branches": manage_probes(
         "branches",

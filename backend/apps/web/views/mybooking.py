@@ -21,7 +21,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -33,6 +33,7 @@ from apps.bookings.models import Booking
 from apps.bookings.selectors import booking_get_for_user
 from apps.catalog.selectors import slot_list_available
 from apps.core.errors import DomainError, NotFound
+from apps.invoicing.selectors import invoice_label, invoices_for_booking
 from apps.payments import services as payments
 from apps.payments.errors import BookingAlreadyPaid, BookingNotPayable
 from apps.payments.models import Payment, PaymentEvent
@@ -140,6 +141,11 @@ def booking_detail(request: HttpRequest, booking_id: int) -> HttpResponse:
         "share_url": business_url,
         "share_text": _("Book at %(business)s on Mawid") % {"business": booking.business.name},
         "reason_max": REASON_MAX,
+        # ZATCA simplified tax invoices and credit notes (apps.invoicing): a link to each one's page
+        "invoices": [
+            (reverse("invoice_page", args=[booking.pk, i.pk]), invoice_label(i, translation.get_language() or "ar"))
+            for i in invoices_for_booking(booking)
+        ],
     }
     return render(request, "web/booking_detail.html", context)
 
