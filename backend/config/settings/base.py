@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "apps.catalog",
     "apps.bookings",
     "apps.payments",
+    "apps.invoicing",  # ZATCA simplified tax invoices and credit notes (docs/invoicing.md)
     "apps.notifications",
     "apps.web",  # the customer website and the business calendar (server-rendered; docs/web.md)
     "apps.demo",  # seed_demo: the top layer, may import every app (docs/architecture.md)
