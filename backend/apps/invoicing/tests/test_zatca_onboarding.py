@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import io
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+
+from django.core.management import CommandError, call_command
 
 from apps.core.errors import ValidationFailed
 
@@ -110,3 +113,13 @@ def test_renewal_replaces_the_key_and_the_production_certificate(fatoora, creden
     renewed.refresh_from_db()
     assert renewed.private_key_pem != old_key and renewed.production_token != old_token
     assert renewed.status == ZatcaCredential.Status.ACTIVE
+
+
+def test_the_management_command_onboards_a_business_by_slug(fatoora, business):
+    out = io.StringIO()
+    call_command("zatca_onboard", "--business", business.slug, "--otp", OTP, stdout=out)
+
+    assert "credential active" in out.getvalue()
+    assert "PRIVATE" not in out.getvalue()
+    with pytest.raises(CommandError, match="zatca_onboarding_refused"):
+        call_command("zatca_onboard", "--business", business.slug, "--otp", "000000", stdout=out)
