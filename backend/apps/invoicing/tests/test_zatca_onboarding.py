@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as same-named arguments
 """Onboarding over real HTTP against the Fatoora fake: CSR → compliance CSID → compliance checks → production CSID."""
 
 from __future__ import annotations
@@ -9,18 +10,16 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-
 from django.core.management import CommandError, call_command
 
 from apps.core.errors import ValidationFailed
-
 from apps.invoicing.models import ZatcaCredential
 from apps.invoicing.tests.factories import vat_business
 from apps.invoicing.tests.zatca_fixtures import OTP, business, credential, fatoora, fatoora_server  # noqa: F401
 from apps.invoicing.zatca import crypto
 from apps.invoicing.zatca.client import FatooraClient
-from apps.invoicing.zatca.port import FatooraRequestError
 from apps.invoicing.zatca.onboarding import ZatcaNotReady, ZatcaOnboardingRefused, zatca_onboard
+from apps.invoicing.zatca.port import FatooraRequestError
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +43,8 @@ def test_a_good_otp_gives_an_active_credential_whose_certificate_carries_the_vat
     calls = fatoora.calls.entries("compliance_invoices")
     assert [c["status"] for c in calls] == [200, 200]
     # the private key never shows in repr or str
-    assert "PRIVATE" not in repr(credential) and "PRIVATE" not in str(credential)
+    assert "PRIVATE" not in repr(credential)
+    assert "PRIVATE" not in str(credential)
 
 
 def test_a_wrong_otp_is_refused_with_invalid_otp_and_stores_nothing(fatoora, business):
@@ -65,7 +65,9 @@ def test_an_invalid_vat_number_never_reaches_zatca(fatoora, business):
 
 def _csr_base64(uid: str) -> str:
     key = ec.generate_private_key(ec.SECP256K1())
-    directory = x509.Name([x509.NameAttribute(x509.NameOID.USER_ID, uid), x509.NameAttribute(x509.NameOID.TITLE, "0100")])
+    directory = x509.Name(
+        [x509.NameAttribute(x509.NameOID.USER_ID, uid), x509.NameAttribute(x509.NameOID.TITLE, "0100")]
+    )
     csr = (
         x509.CertificateSigningRequestBuilder()
         .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "egs")]))
@@ -111,7 +113,8 @@ def test_renewal_replaces_the_key_and_the_production_certificate(fatoora, creden
     renewed = zatca_onboard(business=credential.business, otp=OTP, renew=True)
 
     renewed.refresh_from_db()
-    assert renewed.private_key_pem != old_key and renewed.production_token != old_token
+    assert renewed.private_key_pem != old_key
+    assert renewed.production_token != old_token
     assert renewed.status == ZatcaCredential.Status.ACTIVE
 
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as same-named arguments
 """Reporting stamped documents over real HTTP against the Fatoora fake: accepted, accepted with warnings, rejected
 (flagged, still in the chain), unknown outcomes resent identically and reported exactly once, 401/406."""
 
@@ -33,10 +34,13 @@ def test_a_stamped_invoice_is_reported_and_the_fake_verified_hash_signature_and_
 
     invoice.refresh_from_db()
     assert invoice.report_status == Invoice.ReportStatus.REPORTED
-    assert invoice.report_attempts == 1 and invoice.reported_at is not None
+    assert invoice.report_attempts == 1
+    assert invoice.reported_at is not None
     (document,) = fatoora.documents()
-    assert document["status"] == "REPORTED" and document["hash"] == invoice.invoice_hash
-    assert document["icv"] == 1 and document["messages"] == []
+    assert document["status"] == "REPORTED"
+    assert document["hash"] == invoice.invoice_hash
+    assert document["icv"] == 1
+    assert document["messages"] == []
     # a replayed job changes nothing and sends nothing
     assert report_invoice(invoice.pk) == "reported"
     assert len(fatoora.calls.entries("report")) == 1
@@ -72,7 +76,8 @@ def test_a_rejected_document_is_flagged_with_zatcas_messages_and_stays_in_the_ch
     assert report_invoice(after.pk) == "reported"
 
     bad.refresh_from_db()
-    assert bad.report_status == Invoice.ReportStatus.REJECTED and bad.reported_at is None
+    assert bad.report_status == Invoice.ReportStatus.REJECTED
+    assert bad.reported_at is None
     assert [m["code"] for m in bad.report_messages] == ["BR-KSA-37"]
     assert any(r.message == "zatca_rejected" and r.levelname == "ERROR" for r in caplog.records)
     # the next document's PIH is the rejected one's hash: the fake found no chain break
@@ -88,12 +93,14 @@ def test_an_unknown_outcome_is_resent_identically_and_reported_exactly_once(fato
     with pytest.raises(ReportRetryLater):
         report_invoice(invoice.pk)
     invoice.refresh_from_db()
-    assert invoice.report_status == Invoice.ReportStatus.PENDING and invoice.report_attempts == 1
+    assert invoice.report_status == Invoice.ReportStatus.PENDING
+    assert invoice.report_attempts == 1
 
     assert report_invoice(invoice.pk) == "reported"  # the fake answers 409: it holds the first attempt
 
     invoice.refresh_from_db()
-    assert invoice.report_attempts == 2 and invoice.report_messages == []
+    assert invoice.report_attempts == 2
+    assert invoice.report_messages == []
     assert [d["status"] for d in fatoora.documents()] == ["REPORTED", "DUPLICATE"]
     assert {d["hash"] for d in fatoora.documents()} == {invoice.invoice_hash}
 
@@ -113,14 +120,31 @@ def test_a_server_error_or_rate_limit_is_retried_later_with_the_same_payload(fat
 def test_the_409_variant_body_counts_as_reported(fatoora, issue, credential):
     invoice = issue()
     fatoora.duplicate_body = "message"
-    body = {"invoiceHash": invoice.invoice_hash, "uuid": str(invoice.uuid), "invoice": base64.b64encode(invoice.xml.encode()).decode()}
+    body = {
+        "invoiceHash": invoice.invoice_hash,
+        "uuid": str(invoice.uuid),
+        "invoice": base64.b64encode(invoice.xml.encode()).decode(),
+    }
     with FatooraClient(base_url=fatoora.api_url) as client:
-        first = client.report(token=credential.production_token, secret=credential.production_secret, invoice_hash=body["invoiceHash"], uuid=body["uuid"], invoice_base64=body["invoice"])
-        again = client.report(token=credential.production_token, secret=credential.production_secret, invoice_hash=body["invoiceHash"], uuid=body["uuid"], invoice_base64=body["invoice"])
+        first = client.report(
+            token=credential.production_token,
+            secret=credential.production_secret,
+            invoice_hash=body["invoiceHash"],
+            uuid=body["uuid"],
+            invoice_base64=body["invoice"],
+        )
+        again = client.report(
+            token=credential.production_token,
+            secret=credential.production_secret,
+            invoice_hash=body["invoiceHash"],
+            uuid=body["uuid"],
+            invoice_base64=body["invoice"],
+        )
     fatoora.duplicate_body = "errors"
 
     assert first.kind == "reported"
-    assert again.kind == "duplicate" and again.accepted
+    assert again.kind == "duplicate"
+    assert again.accepted
     assert again.reporting_status == "REPORTED_SUCCESSFULLY_EARLIER"
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from typing import Any
 
 import pytest
 from django.utils import timezone
 
 from apps.catalog.models import Business
+from apps.invoicing import ubl
 from apps.invoicing.constants import FIRST_PIH
 from apps.invoicing.models import Invoice, TaxProfile, ZatcaCredential
 from apps.invoicing.tests.factories import booking_of, vat_business
@@ -49,7 +51,7 @@ def credential(fatoora: FatooraFake, business: Business) -> ZatcaCredential:
     return zatca_onboard(business=business, otp=OTP)
 
 
-def seller_of(business: Business) -> object:
+def seller_of(business: Business) -> ubl.Seller:
     profile = TaxProfile.objects.get(business=business)
     return samples.seller(
         name=profile.legal_name_ar,
@@ -65,18 +67,24 @@ def seller_of(business: Business) -> object:
 @pytest.fixture
 def issue(business: Business, credential: ZatcaCredential) -> Callable[..., Invoice]:
     """Issue a stamped invoice of `business` the way inv's service does (next ICV, PIH = the last hash)."""
-    state = {"icv": 0, "pih": FIRST_PIH}
+    state: dict[str, Any] = {"icv": 0, "pih": FIRST_PIH}
 
     def make(*, net: int = 10000, issued_at: datetime | None = None, building: str | None = None) -> Invoice:
         state["icv"] += 1
         moment = issued_at or timezone.now()
         seller = seller_of(business)
         if building is not None:
-            seller = samples.ubl.Seller(**{**{f: getattr(seller, f) for f in seller.__slots__}, "building_number": building})
+            seller = ubl.Seller(**{**{f: getattr(seller, f) for f in seller.__slots__}, "building_number": building})
         document_uuid = str(uuid.uuid4())
         number = f"INV-{state['icv']:06d}"
         xml = samples.document(
-            seller=seller, number=number, uuid=document_uuid, icv=state["icv"], issued_at=moment, net=net, pih=state["pih"]
+            seller=seller,
+            number=number,
+            uuid=document_uuid,
+            icv=state["icv"],
+            issued_at=moment,
+            net=net,
+            pih=state["pih"],
         )
         stamped = stamp_document(xml, credential=credential, signing_time=moment)
         state["pih"] = stamped.invoice_hash

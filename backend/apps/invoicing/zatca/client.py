@@ -160,7 +160,9 @@ class FatooraClient:
         )
         return self._csid("renew_csid", response)
 
-    def report(self, *, token: str, secret: str, invoice_hash: str, uuid: str, invoice_base64: str) -> ValidationOutcome:
+    def report(
+        self, *, token: str, secret: str, invoice_hash: str, uuid: str, invoice_base64: str
+    ) -> ValidationOutcome:
         body = {"invoiceHash": invoice_hash, "uuid": uuid, "invoice": invoice_base64}
         response = self._send(
             "report", "POST", "invoices/reporting/single", body, auth=(token, secret), headers={"Clearance-Status": "0"}

@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.catalog.models import Business
 from apps.core.errors import DomainError, ProviderUnavailable, ValidationFailed
+from apps.invoicing.constants import FIRST_PIH
 
 from . import crypto, samples
 from .port import CsidResult, Fatoora, FatooraError, FatooraUnavailable, ValidationOutcome
@@ -149,7 +150,9 @@ def zatca_onboard(
             client.close()
 
 
-def _compliance_checks(credential: Any, profile: Any, business: Business, client: Fatoora, compliance: CsidResult) -> None:
+def _compliance_checks(
+    credential: Any, profile: Any, business: Business, client: Fatoora, compliance: CsidResult
+) -> None:
     signer = _Signer(crypto.certificate_base64(compliance.binary_security_token), credential.private_key_pem)
     seller = samples.seller(
         name=profile.legal_name_ar,
@@ -163,7 +166,7 @@ def _compliance_checks(credential: Any, profile: Any, business: Business, client
         postal_code=profile.postal_code,
     )
     now = timezone.now()
-    pih = samples.FIRST_PIH
+    pih = FIRST_PIH
     documents = [
         {"number": "SME00001", "icv": 1, "net": 10000},
         {"number": "SME00002", "icv": 2, "net": 10000, "credit_for": "SME00001", "reason": "Compliance check: refund"},
@@ -210,7 +213,10 @@ def _store_production(credential: Any, production: CsidResult) -> None:
 def _renew(credential: Any, bundle: crypto.CsrBundle, otp: str, client: Fatoora) -> Any:
     try:
         production = client.renew_production_csid(
-            token=credential.production_token, secret=credential.production_secret, csr_base64=bundle.csr_base64, otp=otp
+            token=credential.production_token,
+            secret=credential.production_secret,
+            csr_base64=bundle.csr_base64,
+            otp=otp,
         )
     except FatooraError as exc:
         raise _refused(exc, "renewal") from exc

@@ -24,12 +24,12 @@ payload may help:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Final, Literal, Protocol
 
-REPORTED = "reported"
-WARNING = "warning"
-REJECTED = "rejected"
-DUPLICATE = "duplicate"
+REPORTED: Final = "reported"
+WARNING: Final = "warning"
+REJECTED: Final = "rejected"
+DUPLICATE: Final = "duplicate"
 OutcomeKind = Literal["reported", "warning", "rejected", "duplicate"]
 
 
@@ -42,7 +42,13 @@ class ZatcaMessage:
     status: str
 
     def as_dict(self) -> dict[str, str]:
-        return {"type": self.type, "code": self.code, "category": self.category, "message": self.message, "status": self.status}
+        return {
+            "type": self.type,
+            "code": self.code,
+            "category": self.category,
+            "message": self.message,
+            "status": self.status,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +137,8 @@ class Fatoora(Protocol):
 
     def renew_production_csid(self, *, token: str, secret: str, csr_base64: str, otp: str) -> CsidResult: ...
 
-    def report(self, *, token: str, secret: str, invoice_hash: str, uuid: str, invoice_base64: str) -> ValidationOutcome: ...
+    def report(
+        self, *, token: str, secret: str, invoice_hash: str, uuid: str, invoice_base64: str
+    ) -> ValidationOutcome: ...
 
     def close(self) -> None: ...

@@ -118,15 +118,28 @@ def report_invoice(invoice_id: int, *, fatoora: Fatoora | None = None) -> str:
             log = logger.error if age >= OVERDUE else logger.warning
             log(
                 "zatca_report_overdue" if age >= OVERDUE else "zatca_report_unknown",
-                extra={"invoice_id": invoice_id, "reason": exc.reason, "age_hours": round(age.total_seconds() / 3600, 1)},
+                extra={
+                    "invoice_id": invoice_id,
+                    "reason": exc.reason,
+                    "age_hours": round(age.total_seconds() / 3600, 1),
+                },
             )
             raise ReportRetryLater(str(exc), retry_after=exc.retry_after) from exc
         except FatooraError as exc:
-            messages = [{"type": "ERROR", "code": str(exc.status_code), "category": "Request", "message": str(exc), "status": "ERROR"}]
+            messages = [
+                {
+                    "type": "ERROR",
+                    "code": str(exc.status_code),
+                    "category": "Request",
+                    "message": str(exc),
+                    "status": "ERROR",
+                }
+            ]
             messages += exc.errors
             _settle(invoice_id, report_messages=messages)
             logger.error(
-                "zatca_report_failed", extra={"invoice_id": invoice_id, "status_code": exc.status_code, "error": type(exc).__name__}
+                "zatca_report_failed",
+                extra={"invoice_id": invoice_id, "status_code": exc.status_code, "error": type(exc).__name__},
             )
             raise ReportFailed(str(exc)) from exc
         finally:
@@ -144,7 +157,11 @@ def _record_outcome(invoice_id: int, outcome: ValidationOutcome) -> str:
         _settle(invoice_id, report_status=status.REJECTED, report_messages=messages)
         logger.error(
             "zatca_rejected",
-            extra={"invoice_id": invoice_id, "codes": [m["code"] for m in messages], "attention": "needs a new document"},
+            extra={
+                "invoice_id": invoice_id,
+                "codes": [m["code"] for m in messages],
+                "attention": "needs a new document",
+            },
         )
         return str(status.REJECTED)
     new = status.WARNING if outcome.kind == WARNING else status.REPORTED
@@ -153,5 +170,3 @@ def _record_outcome(invoice_id: int, outcome: ValidationOutcome) -> str:
     _settle(invoice_id, report_status=new, report_messages=messages, reported_at=timezone.now())
     logger.info("zatca_reported", extra={"invoice_id": invoice_id, "outcome": outcome.kind})
     return str(new)
-
-

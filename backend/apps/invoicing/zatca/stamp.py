@@ -84,7 +84,9 @@ def to_sdk_form(text: str) -> str:
     if _QR_RE.search(text):
         text = _QR_RE.sub(lambda _: sdk_ubl.QR, text, count=1)
     else:
-        text = _insert_line_before(text, "<cac:Signature>" if "<cac:Signature>" in text else "<cac:AccountingSupplierParty>", sdk_ubl.QR)
+        text = _insert_line_before(
+            text, "<cac:Signature>" if "<cac:Signature>" in text else "<cac:AccountingSupplierParty>", sdk_ubl.QR
+        )
     if _SIGNATURE_RE.search(text):
         text = _SIGNATURE_RE.sub(lambda _: sdk_ubl.SIGNATURE, text, count=1)
     else:
@@ -111,7 +113,9 @@ def payload_from_xml(root: etree._Element) -> dict[str, Any]:
         },
         "issueDate": _text(root, "cbc:IssueDate"),
         "issueTime": _text(root, "cbc:IssueTime"),
-        "legalMonetaryTotal": {"taxInclusiveAmount": float(_text(root, "cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount"))},
+        "legalMonetaryTotal": {
+            "taxInclusiveAmount": float(_text(root, "cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount"))
+        },
         # The first TaxTotal (without subtotals) carries the document's VAT in SAR.
         "taxTotal": {"taxAmount": float(_text(root, "cac:TaxTotal[1]/cbc:TaxAmount"))},
         "invoiceType": {"invoice": "simplified" if str(name).startswith("02") else "standard"},

@@ -174,7 +174,9 @@ class FatooraFake(LoopbackFake):
         if fault is not None and fault.mode in ("error_500", "error_429"):
             entry["status"] = 500 if fault.mode == "error_500" else 429
             if fault.mode == "error_429":
-                return json_response(429, {"code": "429", "message": "Too Many Requests"}, {"Retry-After": str(fault.retry_after or 1)})
+                return json_response(
+                    429, {"code": "429", "message": "Too Many Requests"}, {"Retry-After": str(fault.retry_after or 1)}
+                )
             return json_response(500, {"category": "HTTP-Errors", "code": "500", "message": "Something went wrong"})
         try:
             body = json.loads(request.body or b"null")
@@ -215,7 +217,8 @@ class FatooraFake(LoopbackFake):
 
     def _unauthorized(self) -> Response:
         return json_response(
-            401, {"timestamp": int(self.now().timestamp() * 1000), "status": 401, "error": "Unauthorized", "message": ""}
+            401,
+            {"timestamp": int(self.now().timestamp() * 1000), "status": 401, "error": "Unauthorized", "message": ""},
         )
 
     def _authenticate(self, request: Request) -> Credential | None:
@@ -249,7 +252,11 @@ class FatooraFake(LoopbackFake):
         except ValueError:
             return self._csid_error("Invalid-CSR", "The CSR is not a PKCS#10 request in base64 PEM")
         key = csr.public_key()
-        if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256k1" or not csr.is_signature_valid:
+        if (
+            not isinstance(key, ec.EllipticCurvePublicKey)
+            or key.curve.name != "secp256k1"
+            or not csr.is_signature_valid
+        ):
             return self._csid_error("Invalid-CSR", "The CSR must carry a secp256k1 key and a valid signature")
         if not VAT_RE.match(_san_attribute(csr, NameOID.USER_ID)):
             return self._csid_error("Invalid-CSR", "The CSR's UID must be a VAT number (15 digits, 3...3)")
@@ -263,13 +270,19 @@ class FatooraFake(LoopbackFake):
             return self._csid_error("Invalid-OTP", "The provided OTP is invalid")
         return None
 
-    def _issue(self, csr_or_cert: x509.CertificateSigningRequest | x509.Certificate, *, kind: str, request_id: str | None = None) -> Credential:
+    def _issue(
+        self,
+        csr_or_cert: x509.CertificateSigningRequest | x509.Certificate,
+        *,
+        kind: str,
+        request_id: str | None = None,
+    ) -> Credential:
         now = self.now()
         builder = (
             x509.CertificateBuilder()
             .subject_name(csr_or_cert.subject)
             .issuer_name(self._ca_name)
-            .public_key(csr_or_cert.public_key())  # type: ignore[arg-type]
+            .public_key(csr_or_cert.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - timedelta(minutes=1))
             .not_valid_after(now + timedelta(days=self.cert_days))
@@ -322,7 +335,9 @@ class FatooraFake(LoopbackFake):
             return self._csid_error("Invalid-Request-ID", "The compliance_request_id does not match the certificate")
         missing = [t for t in self.required_checks if t not in credential.passed]
         if missing:
-            return self._csid_error("Missing-Compliance-Steps", f"Compliance checks not passed for: {', '.join(missing)}")
+            return self._csid_error(
+                "Missing-Compliance-Steps", f"Compliance checks not passed for: {', '.join(missing)}"
+            )
         return self._csid_response(self._issue(credential.cert, kind="production"))
 
     def _renew(self, request: Request, credential: Credential, body: Any) -> Response:
@@ -355,7 +370,14 @@ class FatooraFake(LoopbackFake):
             with self._lock:
                 credential.passed.add(checked.type_code)
         status = "ERROR" if checked.errors else "WARNING" if checked.warnings else "PASS"
-        info = [msg("INFO", "XSD_ZATCA_VALID", "Complied with UBL 2.1 standards in line with ZATCA specifications", "XSD validation")]
+        info = [
+            msg(
+                "INFO",
+                "XSD_ZATCA_VALID",
+                "Complied with UBL 2.1 standards in line with ZATCA specifications",
+                "XSD validation",
+            )
+        ]
         code = 400 if checked.errors else 202 if checked.warnings else 200
         reporting_status = "NOT_REPORTED" if checked.errors else "REPORTED"
         if reporting:
@@ -410,7 +432,8 @@ class FatooraFake(LoopbackFake):
     def _duplicate(self) -> Response:
         if self.duplicate_body == "message":
             return json_response(
-                409, {"message": "Invoice Hash Previously Submitted", "reportingStatus": "REPORTED_SUCCESSFULLY_EARLIER"}
+                409,
+                {"message": "Invoice Hash Previously Submitted", "reportingStatus": "REPORTED_SUCCESSFULLY_EARLIER"},
             )
         return json_response(
             409,
@@ -434,7 +457,13 @@ class FatooraFake(LoopbackFake):
         )
 
     def _record(
-        self, credential: Credential, body: Any, checked: Any, status: str, messages: list[dict[str, str]], now: datetime
+        self,
+        credential: Credential,
+        body: Any,
+        checked: Any,
+        status: str,
+        messages: list[dict[str, str]],
+        now: datetime,
     ) -> None:
         with self._lock:
             self._documents.append(
@@ -539,5 +568,7 @@ def main(argv: list[str] | None = None) -> int:
     return run_until_signalled(
         lambda: FatooraFake(host=args.host, port=args.port, otps=otps),
         name="fatoora-fake",
-        banner=lambda fake: f"Fatoora fake listening on {fake.base_url}\n  API: {fake.base_url}/e-invoicing/{{developer-portal,simulation,core}}\n  controls: {fake.base_url}/_fake",
+        banner=lambda fake: (
+            f"Fatoora fake listening on {fake.base_url}\n  API: {fake.base_url}/e-invoicing/{{developer-portal,simulation,core}}\n  controls: {fake.base_url}/_fake"
+        ),
     )

@@ -157,7 +157,9 @@ def validate(
         checked.error("BR-KSA-33", "The ICV must be digits")
     else:
         checked.icv = int(icv)
-    checked.pih = _t(root, "cac:AdditionalDocumentReference[cbc:ID='PIH']/cac:Attachment/cbc:EmbeddedDocumentBinaryObject")
+    checked.pih = _t(
+        root, "cac:AdditionalDocumentReference[cbc:ID='PIH']/cac:Attachment/cbc:EmbeddedDocumentBinaryObject"
+    )
     if not checked.pih:
         checked.error("BR-KSA-26", "The PIH must be present")
 
@@ -168,7 +170,9 @@ def validate(
     if not VAT_RE.match(vat):
         checked.error("BR-KSA-40", "The seller's VAT number must be 15 digits starting and ending with 3")
     elif vat != certificate_uid(cert):
-        checked.error("certificate-permissions", "The seller's VAT number does not match the certificate", "Certificate")
+        checked.error(
+            "certificate-permissions", "The seller's VAT number does not match the certificate", "Certificate"
+        )
     if not re.fullmatch(r"\d{4}", _t(root, f"{party}/cac:PostalAddress/cbc:BuildingNumber")):
         checked.error("BR-KSA-37", "The seller's building number must have 4 digits")
     if not re.fullmatch(r"\d{5}", _t(root, f"{party}/cac:PostalAddress/cbc:PostalZone")):
@@ -191,7 +195,9 @@ def validate(
         checked.error("invalid-invoice-hash", "The invoice hash does not match the document", "Hash")
     digest = _t(root, "//ds:Reference[@Id='invoiceSignedData']/ds:DigestValue")
     if digest != computed:
-        checked.error("invalid-signed-digest", "The signature's invoice digest does not match the document", "Signature")
+        checked.error(
+            "invalid-signed-digest", "The signature's invoice digest does not match the document", "Signature"
+        )
     signature_b64 = _t(root, "//ds:SignatureValue")
     _check_signature(computed, signature_b64, root, cert, checked, strict=strict_signature)
     _check_qr(root, computed, signature_b64, cert, checked)
@@ -219,10 +225,8 @@ def _arithmetic(root: etree._Element, checked: Checked) -> None:
         vat = _amount(line, "cac:TaxTotal/cbc:TaxAmount", checked)
         rounding = _amount(line, "cac:TaxTotal/cbc:RoundingAmount", checked)
         percent = _amount(line, "cac:Item/cac:ClassifiedTaxCategory/cbc:Percent", checked)
-        if None in (qty, price, net, vat, rounding, percent):
+        if qty is None or price is None or net is None or vat is None or rounding is None or percent is None:
             return
-        assert qty is not None and price is not None and net is not None  # noqa: S101 - narrowed above
-        assert vat is not None and rounding is not None and percent is not None  # noqa: S101
         if half_up(qty * price) != net:
             checked.error("BR-KSA-EN16931-11", f"Line {line_id}: the net amount is not quantity x price")
         if half_up(net * percent / 100) != vat:
@@ -236,10 +240,9 @@ def _arithmetic(root: etree._Element, checked: Checked) -> None:
     inclusive = _amount(root, f"{total}/cbc:TaxInclusiveAmount", checked)
     payable = _amount(root, f"{total}/cbc:PayableAmount", checked)
     tax_amounts = [Decimal(str(t)) for t in root.xpath("cac:TaxTotal/cbc:TaxAmount/text()", namespaces=NSX)]
-    if None in (line_ext, exclusive, inclusive, payable) or not tax_amounts:
+    if line_ext is None or exclusive is None or inclusive is None or payable is None or not tax_amounts:
         checked.error("BR-KSA-F-13", "The document totals are incomplete")
         return
-    assert line_ext is not None and exclusive is not None and inclusive is not None and payable is not None  # noqa: S101
     if line_ext != line_sum:
         checked.error("BR-CO-10", "LineExtensionAmount is not the sum of the lines")
     if exclusive != line_ext:
@@ -281,7 +284,9 @@ def _check_signature(
             checked.warn("signature", problem, "Signature")
 
 
-def _check_qr(root: etree._Element, computed: str, signature_b64: str, cert: x509.Certificate, checked: Checked) -> None:
+def _check_qr(
+    root: etree._Element, computed: str, signature_b64: str, cert: x509.Certificate, checked: Checked
+) -> None:
     qr = _t(root, "cac:AdditionalDocumentReference[cbc:ID='QR']/cac:Attachment/cbc:EmbeddedDocumentBinaryObject")
     try:
         fields = decode_qr(qr)
@@ -302,7 +307,9 @@ def _check_qr(root: etree._Element, computed: str, signature_b64: str, cert: x50
         if fields.get(tag) != value.encode("utf-8"):
             code = "invoiceHash_QRCODE_INVALID" if tag == 6 else "QRCODE_INVALID"
             checked.error(code, f"QR tag {tag} does not match the document", "QR")
-    key_der = cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    key_der = cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     if fields.get(8) != key_der:
         checked.error("QRCODE_INVALID", "QR tag 8 is not the certificate's public key", "QR")
     if fields.get(9) != cert.signature:
