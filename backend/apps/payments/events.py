@@ -41,3 +41,11 @@ class PaymentFailed:
     payment_id: int
     booking_id: int
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VenuePaymentRecorded:
+    venue_payment_id: int
+    booking_id: int
+    amount: int  # halalas, VAT-inclusive
+    method: str  # "cash" | "terminal"

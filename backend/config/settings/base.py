@@ -346,6 +346,15 @@ PAYMENTS_JOB_MAX_ATTEMPTS = env_int("MAWID_PAYMENTS_JOB_MAX_ATTEMPTS", 8)
 PAYMENTS_RETURN_THROTTLE = env_str("MAWID_THROTTLE_PAYMENT_RETURN", "30/min")
 
 # ======================================================================================================================
+# Invoicing: ZATCA simplified tax invoices and credit notes (apps.invoicing; docs/invoicing.md)
+# ======================================================================================================================
+# Runs of the reporting job before it gives up (backoff from MAWID_JOB_RETRY_BASE_SECONDS, doubling, capped at an
+# hour: 12 runs span about 8 hours, inside ZATCA's 24 hours).
+INVOICING_REPORT_MAX_ATTEMPTS = env_int("MAWID_INVOICING_REPORT_MAX_ATTEMPTS", 12)
+# Runs of the job that issues an invoice whose first attempt (in the payment's transaction) failed.
+INVOICING_ISSUE_MAX_ATTEMPTS = env_int("MAWID_INVOICING_ISSUE_MAX_ATTEMPTS", 10)
+
+# ======================================================================================================================
 # Notifications: SMS and email from domain events (apps.notifications; docs/notifications.md)
 # ======================================================================================================================
 # Channels that carry notifications, by name (see apps/notifications/channels/). Authentica has no WhatsApp

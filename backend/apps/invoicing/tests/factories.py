@@ -35,3 +35,24 @@ def booking_of(business: Business, *, price: int = 11500, **kwargs: Any) -> Book
     service = ServiceFactory.create(business=business, price_amount=price, name_en="Haircut", name_ar="قص شعر")
     staff = StaffFactory.create(business=business, services=[service])
     return BookingFactory.create(service=service, staff=staff, **kwargs)
+
+
+def captured_payment(booking: Booking, amount: int | None = None):
+    from apps.payments.models import Payment
+
+    amount = amount if amount is not None else booking.price_amount
+    return Payment.objects.create(
+        booking=booking,
+        flow=Payment.Flow.TOKEN,
+        status=Payment.Status.CAPTURED,
+        amount=amount,
+        authorized_amount=amount,
+        captured_amount=amount,
+        is_booking_payment=True,
+    )
+
+
+def refund_of(payment, amount: int, *, kind: str = "cancellation", reason: str = ""):
+    from apps.payments.models import Refund
+
+    return Refund.objects.create(payment=payment, kind=kind, amount=amount, reason=reason, status="succeeded")
