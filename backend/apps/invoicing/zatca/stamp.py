@@ -139,3 +139,15 @@ def stamp_document(xml: bytes, *, credential: SigningCredential, signing_time: d
     if _hashing.invoice_hash(out) != signed.hash:  # the SDK and the spec's recipe must agree on every document
         raise StampError("the signed document's hash does not match the signature's digest")
     return Stamped(xml=out, invoice_hash=signed.hash, qr=signed.qr)
+
+
+def production_credential(business_id: int) -> SigningCredential | None:
+    """The business's active production credential, or None (inv's issue service stamps only with one)."""
+    from apps.invoicing.models import ZatcaCredential
+
+    credential: SigningCredential | None = (
+        ZatcaCredential.objects.filter(business_id=business_id, status=ZatcaCredential.Status.ACTIVE)
+        .exclude(production_token="")
+        .first()
+    )
+    return credential
