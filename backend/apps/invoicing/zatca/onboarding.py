@@ -195,12 +195,17 @@ def _compliance_checks(
             )
 
 
-def _store_production(credential: Any, production: CsidResult) -> None:
+def _store_production(credential: Any, production: CsidResult, bundle: crypto.CsrBundle | None = None) -> None:
+    """Store the production CSID (and, for a renewal, the new key it was issued for) in one transaction."""
     from apps.invoicing.models import ZatcaCredential
 
     expires = crypto.load_certificate(production.binary_security_token).not_valid_after_utc
     with transaction.atomic():
         locked = ZatcaCredential.objects.select_for_update().get(pk=credential.pk)
+        if bundle is not None:
+            locked.private_key_pem = bundle.private_key_pem
+            locked.csr_pem = bundle.csr_pem
+            locked.egs_serial = bundle.egs_serial_number
         locked.production_token = production.binary_security_token
         locked.production_secret = production.secret
         locked.request_id = production.request_id
@@ -220,10 +225,5 @@ def _renew(credential: Any, bundle: crypto.CsrBundle, otp: str, client: Fatoora)
         )
     except FatooraError as exc:
         raise _refused(exc, "renewal") from exc
-    with transaction.atomic():
-        credential.private_key_pem = bundle.private_key_pem
-        credential.csr_pem = bundle.csr_pem
-        credential.egs_serial = bundle.egs_serial_number
-        credential.save(update_fields=["private_key_pem", "csr_pem", "egs_serial", "updated_at"])
-    _store_production(credential, production)
+    _store_production(credential, production, bundle)
     return credential
