@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from apps.core.testing import job_rows
 from apps.invoicing.models import Invoice
 from apps.invoicing.tests.zatca_fixtures import (  # noqa: F401
     business,
@@ -22,7 +23,7 @@ from apps.invoicing.tests.zatca_fixtures import (  # noqa: F401
 )
 from apps.invoicing.zatca.client import FatooraClient
 from apps.invoicing.zatca.port import FatooraAuthError, FatooraVersionError
-from apps.invoicing.zatca.reporting import ReportFailed, ReportRetryLater, report_invoice
+from apps.invoicing.zatca.reporting import ReportFailed, ReportRetryLater, report_invoice, report_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -195,3 +196,19 @@ def test_the_fake_clock_ages_documents(fatoora, issue):
     invoice = issue()
     with time_machine.travel(timezone.now() + timedelta(hours=30), tick=True):
         assert report_invoice(invoice.pk) == "warning"
+
+
+def test_the_sweep_defers_pending_documents_without_a_job_and_logs_the_overdue(fatoora, issue, caplog):
+    fresh = issue()
+    old = issue(issued_at=timezone.now() - timedelta(hours=21))
+    done = issue(issued_at=timezone.now() - timedelta(hours=2))
+    Invoice.objects.filter(pk=done.pk).update(report_status="reported")
+    assert job_rows("apps.invoicing.jobs.invoice_report") == []  # these were written directly, without jobs
+
+    assert report_sweep() == [old.pk]
+    assert report_sweep() == []  # its job is queued now
+
+    rows = job_rows("apps.invoicing.jobs.invoice_report")
+    assert [r["args"] for r in rows] == [{"invoice_id": old.pk}]
+    assert fresh.pk not in [r["args"]["invoice_id"] for r in rows]
+    assert [r.levelname for r in caplog.records if r.message == "zatca_report_overdue"] == ["ERROR", "ERROR"]

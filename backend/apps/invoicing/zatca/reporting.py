@@ -32,8 +32,6 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.core.retry import Backoff
-
 from .onboarding import get_fatoora
 from .port import DUPLICATE, REJECTED, WARNING, Fatoora, FatooraError, FatooraUnavailable, ValidationOutcome
 
@@ -53,10 +51,6 @@ class ReportRetryLater(Exception):
 
 class ReportFailed(Exception):
     """ZATCA refused the request itself (credentials, API version, a malformed request): a person must act."""
-
-
-#: The retry policy inv's job should use: about 1 min doubling to 30 min, ~30 runs (well past 24 h).
-REPORT_RETRY = Backoff(max_attempts=30, retry_exceptions=(ReportRetryLater,), cap_seconds=1800.0)
 
 
 @contextmanager
@@ -170,3 +164,42 @@ def _record_outcome(invoice_id: int, outcome: ValidationOutcome) -> str:
     _settle(invoice_id, report_status=new, report_messages=messages, reported_at=timezone.now())
     logger.info("zatca_reported", extra={"invoice_id": invoice_id, "outcome": outcome.kind})
     return str(new)
+
+
+def report_sweep(*, older_than: timedelta = timedelta(minutes=30)) -> list[int]:
+    """The safety net for a periodic job: every stamped document still `pending` `older_than` after issue whose
+    reporting job is no longer queued (its retries ran out while ZATCA was down, or it was lost) gets a new
+    `invoice_report` job; those past `OVERDUE` are logged as errors (`zatca_report_overdue`). Returns the ids of
+    the documents deferred again. Run it under `platform()` (a job or a command does)."""
+    from procrastinate.contrib.django import app as procrastinate_app
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from apps.invoicing.models import Invoice
+
+    task_name = "apps.invoicing.jobs.invoice_report"
+    now = timezone.now()
+    pending = Invoice.objects.filter(
+        report_status=Invoice.ReportStatus.PENDING, stamped=True, issued_at__lte=now - older_than
+    ).order_by("business_id", "icv")
+    queued = {
+        int(args["invoice_id"])
+        for args in ProcrastinateJob.objects.filter(task_name=task_name, status__in=["todo", "doing"]).values_list(
+            "args", flat=True
+        )
+        if isinstance(args, dict) and "invoice_id" in args
+    }
+    deferred: list[int] = []
+    for invoice_id, business_id, issued_at in pending.values_list("pk", "business_id", "issued_at"):
+        if now - issued_at >= OVERDUE:
+            logger.error(
+                "zatca_report_overdue",
+                extra={"invoice_id": invoice_id, "age_hours": round((now - issued_at).total_seconds() / 3600, 1)},
+            )
+        if invoice_id in queued:
+            continue
+        with transaction.atomic():
+            procrastinate_app.tasks[task_name].configure(lock=f"invoicing-report-{business_id}").defer(
+                invoice_id=invoice_id
+            )
+        deferred.append(invoice_id)
+    return deferred
