@@ -157,6 +157,7 @@ def run() -> int:
     port = env.get("MAWID_PORT", "8000")
     authentica_port = env.get("MAWID_AUTHENTICA_FAKE_PORT", "8101")
     moyasar_port = env.get("MAWID_MOYASAR_FAKE_PORT", "8102")
+    zatca_port = env.get("MAWID_ZATCA_FAKE_PORT", "8103")
     env.setdefault("MAWID_PUBLIC_BASE_URL", f"http://{host}:{port}")
     env.setdefault("AUTHENTICA_BASE_URL", f"http://127.0.0.1:{authentica_port}")
     env.setdefault("AUTHENTICA_API_KEY", "fake-authentica-key")
@@ -164,6 +165,8 @@ def run() -> int:
     env.setdefault("MOYASAR_SECRET_KEY", "sk_test_fake")
     env.setdefault("MOYASAR_PUBLISHABLE_KEY", "pk_test_fake")
     env.setdefault("MOYASAR_WEBHOOK_SECRET", "fake-webhook-secret")
+    env.setdefault("ZATCA_BASE_URL", f"http://127.0.0.1:{zatca_port}/e-invoicing/developer-portal")
+    env.setdefault("ZATCA_ENVIRONMENT", "sandbox")
     env.setdefault("MAWID_EMAIL_CATCHER_DIR", str(ROOT / ".data" / "mail"))
     # The app server is gunicorn, as in production (app_server_command): print each request as runserver did, and let
     # /metrics add up its worker processes and the job worker (created before the job worker starts writing to it).
@@ -191,6 +194,7 @@ def run() -> int:
                            "--publishable-key", env["MOYASAR_PUBLISHABLE_KEY"],
                            "--webhook-url", f"http://{host}:{port}/api/v1/webhooks/moyasar",
                            "--webhook-secret", env["MOYASAR_WEBHOOK_SECRET"]])
+    start("zatca-fake", [str(PY), "-m", "apps.invoicing.zatca.fake", "--host", "127.0.0.1", "--port", zatca_port])
     start("worker", [str(PY), "manage.py", "procrastinate", "worker"])
     start("app", app_server_command(host, port))
 
@@ -227,6 +231,8 @@ def run() -> int:
     say(f"health:          {base}/healthz      metrics: {base}/metrics")
     say(f"Authentica fake: http://127.0.0.1:{authentica_port}/_fake/messages")
     say(f"Moyasar fake:    http://127.0.0.1:{moyasar_port}/_fake/payments")
+    say(f"Fatoora fake:    http://127.0.0.1:{zatca_port}/_fake/documents   (ZATCA; onboard: manage.py zatca_onboard "
+        "--business SLUG --otp 123345)")
     say(f"database:        {env['DATABASE_URL']}")
     say("Ctrl-C stops everything.")
     open_in_browser(f"{base}/")

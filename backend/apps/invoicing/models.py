@@ -252,3 +252,9 @@ class Invoice(BusinessOwned):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise InvoiceImmutable("an issued invoice is never deleted")
+
+
+# ZATCA Phase 2 (apps.invoicing.zatca): the business's EGS credential. Imported here so that Django registers it.
+from apps.invoicing.zatca.models import ZatcaCredential  # noqa: E402
+
+__all__ = ["Invoice", "InvoiceImmutable", "InvoiceSeries", "TaxProfile", "ZatcaCredential"]

@@ -294,6 +294,19 @@ OTP_DEVICE_TOKEN_DAYS = env_int("MAWID_OTP_DEVICE_TOKEN_DAYS", 180)
 BOOKINGS_MAX_PER_CUSTOMER_PER_HOUR = env_int("MAWID_BOOKINGS_MAX_PER_CUSTOMER_PER_HOUR", 10)
 
 # ======================================================================================================================
+# ZATCA Phase 2: the Fatoora API (apps.invoicing.zatca; docs/invoicing.md)
+# ======================================================================================================================
+# The default is the local fake's developer-portal path (`python3 dev.py run` starts it on port 8103). Real ones:
+# https://gw-fatoora.zatca.gov.sa/e-invoicing/{developer-portal,simulation,core}. ZATCA_ENVIRONMENT (sandbox,
+# simulation, production) picks the CSR's certificate template and is recorded on each business's credential.
+ZATCA_BASE_URL = env_str("ZATCA_BASE_URL", "http://127.0.0.1:8103/e-invoicing/developer-portal")
+ZATCA_ENVIRONMENT = env_str("ZATCA_ENVIRONMENT", "sandbox")
+ZATCA_LANGUAGE = env_str("ZATCA_LANGUAGE", "en")
+ZATCA_CONNECT_TIMEOUT = env_float("ZATCA_CONNECT_TIMEOUT", 10.0)
+ZATCA_READ_TIMEOUT = env_float("ZATCA_READ_TIMEOUT", 30.0)
+ZATCA_CLIENT_CLASS = env_str("MAWID_ZATCA_CLIENT", "apps.invoicing.zatca.client.FatooraClient")
+
+# ======================================================================================================================
 # Payments: Moyasar (apps.payments; docs/payments.md)
 # ======================================================================================================================
 # The defaults are the local fake's (`python3 dev.py run` starts it); production refuses them.
