@@ -178,6 +178,7 @@ def run() -> int:
     manage("migrate", "--noinput", "-v", "0", env=env)
     say("loading demo data (once)")
     manage("seed_demo", env=env)
+    manage("demo_sale", env=env)  # one paid sale of the VAT-registered demo business, with its tax invoice
 
     procs: list[tuple[str, subprocess.Popen]] = []
 

@@ -7,7 +7,9 @@ a placeholder logo, a contact phone and its own policies:
   split between them and one service (bridal make-up) offered at Olaya only;
 - `jeddah-barber`: a barber in Jeddah (the old single demo salon: six services, four barbers);
 - `dammam-dental`: a dental clinic in Dammam that confirms bookings without payment;
-- `riyadh-home-care`: a home-service business (serves at the customer's address, a service area of cities).
+- `riyadh-home-care`: a home-service business (serves at the customer's address, a service area of cities),
+  VAT-registered with its seller address, so its bookings carry VAT (`manage.py demo_sale` then gives one of them
+  a paid card payment and its ZATCA tax invoice: `python3 dev.py run` does).
 
 Each business has its services, staff (each at a branch) with weekly hours, closures (the national holidays, a
 maintenance day last week, a training day next week), time off and extra hours, an owner (and the salon also a
@@ -61,6 +63,7 @@ from apps.catalog.models import (
 from apps.catalog.selectors import slot_list_available
 from apps.catalog.services import time_off_create
 from apps.core.scoping import platform
+from apps.invoicing.models import TaxProfile
 
 DEMO_MANAGER_PHONE = "+966500000001"  # the platform's superuser: the marker that the demo is loaded
 DEMO_PASSWORD = "mawid-demo"  # noqa: S105 - demo data for local runs only
@@ -128,6 +131,9 @@ class BusinessSpec:
     service_area: tuple[str, ...] = ()
     load: float = 1.0  # how busy its staff are, relative to the barber's
     policies: dict[str, int] = field(default_factory=dict)
+    # VAT-registered (docs/invoicing.md): the VAT number and the seller's national address its tax invoices print.
+    vat_number: str = ""
+    tax_address: dict[str, str] = field(default_factory=dict)
 
     @property
     def logo_url(self) -> str:
@@ -277,6 +283,18 @@ BUSINESSES: tuple[BusinessSpec, ...] = (
         description_en="Haircuts, massage and henna at your home, anywhere in Riyadh and Diriyah.",
         description_ar="حلاقة ومساج وحناء في منزلك، في أي مكان في الرياض والدرعية.",
         phone="+966112345680",
+        vat_number="310122393500003",
+        tax_address={
+            "legal_name_ar": "شركة راحة للخدمات المنزلية",
+            "legal_name_en": "Raha Home Care Co.",
+            "cr_number": "1010123456",
+            "street": "Al Yasmin Street",
+            "building_number": "2345",
+            "additional_number": "6789",
+            "district": "Al Yasmin",
+            "city": "Riyadh",
+            "postal_code": "13325",
+        },
         branches=(
             BranchSpec(
                 "base",
@@ -536,8 +554,11 @@ class Seeder:
                 "cancellation_cutoff_hours": 24,
                 "require_payment": spec.require_payment,
                 "max_pending_per_customer": 3,
+                "vat_number": spec.vat_number,
             },
         )
+        if spec.tax_address:
+            TaxProfile.objects.update_or_create(business=business, defaults=spec.tax_address)
         branches: dict[str, Branch] = {}
         for order, b in enumerate(spec.branches):
             branches[b.key], _ = Branch.objects.update_or_create(
