@@ -63,6 +63,7 @@ GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         # Invoices are read-only for everyone; the seller's tax data (legal name, national address) is theirs.
         "invoicing.invoice": ("view",),
         "invoicing.invoiceseries": ("view",),
+        "invoicing.zatcacredential": ("view",),
         "invoicing.taxprofile": ("view", "add", "change"),
         # Admin sign-in lockouts (django-axes): see them, and lift one by deleting the attempt.
         "axes.accessattempt": ("view", "delete"),

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 
 from apps.catalog.admin_access import BusinessAdminMixin
 from apps.core.admin_dates import SafeDateHierarchyMixin
-from apps.invoicing.models import Invoice, InvoiceSeries, TaxProfile
+from apps.invoicing.models import Invoice, InvoiceSeries, TaxProfile, ZatcaCredential
 
 
 @admin.register(TaxProfile)
@@ -40,3 +40,13 @@ class InvoiceAdmin(SafeDateHierarchyMixin, ReadOnlyAdmin):
 @admin.register(InvoiceSeries)
 class InvoiceSeriesAdmin(ReadOnlyAdmin):
     list_display = ("business", "next_invoice_number", "next_credit_number", "last_icv")
+
+
+@admin.register(ZatcaCredential)
+class ZatcaCredentialAdmin(ReadOnlyAdmin):
+    """Onboarding is `manage.py zatca_onboard` (docs/invoicing.md, "Phase 2"); the admin shows where a business
+    stands. Keys, tokens and secrets are never shown."""
+
+    list_display = ("business", "environment", "status", "certificate_expires_at", "updated_at")
+    list_filter = ("environment", "status")
+    fields = ("business", "environment", "status", "egs_serial", "certificate_expires_at", "created_at", "updated_at")

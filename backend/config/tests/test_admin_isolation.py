@@ -46,10 +46,10 @@ from apps.catalog.models import (
 )
 from apps.catalog.tests.factories import BusinessFactory, MembershipFactory, ServiceFactory, StaffFactory, main_branch
 from apps.core.scoping import ScopeError, enforced
-from apps.invoicing.models import Invoice, InvoiceSeries, TaxProfile
+from apps.invoicing.models import Invoice, InvoiceSeries, TaxProfile, ZatcaCredential
 from apps.invoicing.services import invoice_issue
 from apps.notifications.models import Notification, NotificationAttempt
-from apps.payments.models import LedgerEntry, Payment, PaymentEvent, Refund, WebhookEvent
+from apps.payments.models import LedgerEntry, Payment, PaymentEvent, Refund, VenuePayment, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +83,7 @@ def _side(business: Business, n: int) -> Side:
         needs_attention=True,
     )
     Refund.objects.create(payment=payment, kind=Refund.Kind.MANUAL, amount=100)
+    VenuePayment.objects.create(booking=booking, amount=100, method=VenuePayment.Method.CASH)
     PaymentEvent.objects.create(payment=payment, kind="created", source=PaymentEvent.Source.ADMIN)
     WebhookEvent.objects.create(event_id=f"evt-{n}", type="payment_paid", live=False, payload={}, payment=payment)
     notification = Notification.objects.create(
@@ -100,6 +101,8 @@ def _side(business: Business, n: int) -> Side:
     TaxProfile.objects.create(business=business, legal_name_ar=f"نشاط {n}", street="S", building_number="1234",
                               district="D", city="C", postal_code="12345")
     invoice_issue(booking_id=booking.pk, gross=15000, means="card")
+    ZatcaCredential.objects.create(business=business, environment="sandbox", egs_serial=f"egs-{n}",
+                                   private_key_pem="-", csr_pem="-")
     people = [staff.user, customer, member.user]
     for person in people:
         OtpChallenge.objects.create(phone=str(person.phone), nonce="n", expires_at=timezone.now())
@@ -258,10 +261,12 @@ ROUTES: dict[str, Route] = {
     ),
     "payments.payment": Route(owned(Payment)),
     "payments.refund": Route(owned(Refund)),
+    "payments.venuepayment": Route(owned(VenuePayment)),  # read-only: no post reaches it
     "payments.ledgerentry": Route(owned(LedgerEntry)),
     "payments.webhookevent": Route(owned(WebhookEvent)),
     "invoicing.invoice": Route(owned(Invoice)),  # read-only: no post reaches it
     "invoicing.invoiceseries": Route(owned(InvoiceSeries)),
+    "invoicing.zatcacredential": Route(owned(ZatcaCredential)),  # read-only: no post reaches it
     "invoicing.taxprofile": Route(
         owned(TaxProfile),
         (

@@ -1,7 +1,7 @@
-"""The contract with helper "zatca" (CONTRACT15 §4, §5), seen from this side: with a production credential the
-issue service stores what `stamp_document` returns, and the chain follows the stamped hash; the report job hands a
-stamped document to `report_invoice`. zatca's modules are stood in for by plain modules with the contract's
-signatures (their own tests prove the real ones)."""
+"""The seam between issuing and Phase 2, seen from the issuing side: with a production credential the issue service
+stores what `stamp_document` returns, and the chain follows the stamped hash; the report job hands a stamped document
+to `report_invoice`. The zatca modules are stood in for by plain modules with the same signatures, so that these
+tests pin the seam alone (the real ones run end to end in test_zatca_end_to_end.py)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ def zatca(monkeypatch):
     monkeypatch.setitem(sys.modules, "apps.invoicing.zatca", package)
     monkeypatch.setitem(sys.modules, "apps.invoicing.zatca.stamp", stamp)
     monkeypatch.setitem(sys.modules, "apps.invoicing.zatca.reporting", reporting)
+    monkeypatch.setattr("apps.invoicing.jobs.reporting", reporting)  # imported when the jobs module loaded
     return calls
 
 
