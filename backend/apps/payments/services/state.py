@@ -189,6 +189,7 @@ def apply_gateway_payment(
     if payment.provider_id is None:
         payment.provider_id = gp.id
     payment.card = _card_summary(gp) or payment.card
+    payment.card_scheme = gp.card_scheme or payment.card_scheme  # known once, never unlearnt
     payment.message = (gp.source_message or "")[:255]
     payment.response_code = (gp.response_code or "")[:16]
     target, authorized, captured, refunded = _target(payment, gp)
