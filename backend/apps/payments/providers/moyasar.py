@@ -605,7 +605,8 @@ def _to_payment(data: dict[str, Any]) -> GatewayPayment:
         raise GatewayUnavailable(
             "Moyasar answered with something that is not a payment.", reason="bad_response", maybe_processed=True
         )
-    original_source = data.get("source") if isinstance(data.get("source"), dict) else {}
+    original = data.get("source")
+    original_source: dict[str, Any] = original if isinstance(original, dict) else {}
     raw = redact_card_data(data)
     source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
     metadata = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}

@@ -15,7 +15,7 @@ from apps.bookings.models import Booking
 from apps.core.events import publish
 from apps.core.testing import job_rows, run_jobs
 from apps.payments.models import LedgerEntry, Payment, Refund
-from apps.payments.providers.base import card_scheme_of, masked_card_bin
+from apps.payments.providers.base import GatewayInvalidRequest, card_scheme_of, masked_card_bin
 from apps.payments.providers.moyasar import _to_payment
 from apps.payments.services import normalize_saudi_mobile
 from apps.payments.tests.conftest import client_for, fake_payment, return_to, three_ds
@@ -358,3 +358,12 @@ def test_stc_pay_cancelled_after_the_cutoff_is_refunded_minus_the_fee(fake, book
     payment.refresh_from_db()
     assert (payment.status, payment.refunded_amount) == ("partially_refunded", 12000)  # 20% kept
     assert fake_payment(fake, payment)["refunded"] == 12000
+
+
+def test_the_client_sends_an_otp_only_to_moyasars_host(moyasar_client):
+    with pytest.raises(GatewayInvalidRequest):
+        moyasar_client.stcpay_otp(
+            payment_id="6a1f5b0e-0000-4000-8000-000000000000",
+            transaction_url="https://evil.example/v1/stc_pays/x/proceed?otp_token=y",
+            otp="123456",
+        )
