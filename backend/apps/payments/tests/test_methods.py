@@ -367,3 +367,31 @@ def test_the_client_sends_an_otp_only_to_moyasars_host(moyasar_client):
             transaction_url="https://evil.example/v1/stc_pays/x/proceed?otp_token=y",
             otp="123456",
         )
+
+
+def test_the_migration_backfills_method_and_scheme_of_earlier_payments(fake, book):
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    booking = book("10:00")
+    rows = {
+        "form": dict(flow="client", provider_raw={"source": {"type": "creditcard", "company": "mada"}}),
+        "card": dict(flow="token", provider_raw={"source": {"type": "creditcard", "company": "master"}}),
+        "stc": dict(flow="token", provider_raw={"source": {"type": "stcpay", "mobile": "0512345678"}}),
+        "new": dict(flow="token", provider_raw={}),
+    }
+    made = {
+        name: Payment.objects.create(booking_id=booking["id"], status="failed", amount=15000, **fields)
+        for name, fields in rows.items()
+    }
+    importlib.import_module("apps.payments.migrations.0006_payment_method_card_scheme").backfill(django_apps, None)
+    got = {
+        name: tuple(Payment.objects.filter(pk=p.pk).values_list("method", "card_scheme")[0]) for name, p in made.items()
+    }
+    assert got == {
+        "form": ("form", "mada"),
+        "card": ("card", "mastercard"),
+        "stc": ("stcpay", ""),
+        "new": ("card", ""),
+    }
