@@ -225,7 +225,6 @@ class PaymentStcPayOtpApi(APIView):
     class InputSerializer(serializers.Serializer):
         otp = serializers.RegexField(
             r"^\d{4,8}$",
-            max_length=8,
             help_text="The code STC Pay sent to the customer by SMS (digits).",
             error_messages={"invalid": _("Enter the code from the SMS (digits only).")},
         )
