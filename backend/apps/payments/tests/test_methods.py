@@ -175,6 +175,8 @@ def test_stc_pay_paid_with_the_otp_is_captured_and_confirms_the_booking(fake, bo
     payment = Payment.objects.get(pk=started["id"])
     at_moyasar = fake_payment(fake, payment)
     assert at_moyasar["source"] == at_moyasar["source"] | {"type": "stcpay", "mobile": STC_MOBILE}
+    summary = customer_client.get(f"/api/v1/bookings/{booking['id']}").json()["payment"]
+    assert (summary["method"], summary["otp_required"], summary["transaction_url"]) == ("stcpay", True, None)
     assert at_moyasar["_fake"]["manual"] is False  # STC Pay cannot authorize only
     # when
     resp = _otp(customer_client, payment.pk, "123456")
