@@ -4,20 +4,25 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import threading
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.apps import apps as django_apps
+from django.db import connection, transaction
 
 from apps.bookings import events as booking_events
 from apps.bookings.models import Booking
 from apps.core.events import publish
+from apps.core.scoping import platform
 from apps.core.testing import job_rows, run_jobs
+from apps.payments import services
+from apps.payments.errors import PaymentInProgress, PaymentNotAwaitingOtp
 from apps.payments.models import LedgerEntry, Payment, Refund
 from apps.payments.providers.base import GatewayInvalidRequest, card_scheme_of, masked_card_bin
 from apps.payments.providers.moyasar import _to_payment
-from apps.payments.services import normalize_saudi_mobile
 from apps.payments.tests.conftest import client_for, fake_payment, return_to, three_ds
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls("apps.payments.tests.urls")]
@@ -279,13 +284,13 @@ def test_bad_sources_are_400s_and_nothing_is_written(fake, book, customer_client
 
 
 def test_normalize_saudi_mobile():
-    assert normalize_saudi_mobile("0512345678") == "0512345678"
-    assert normalize_saudi_mobile("+966512345678") == "0512345678"
-    assert normalize_saudi_mobile("00966-51-234-5678") == "0512345678"
-    assert normalize_saudi_mobile("966512345678") == "0512345678"
-    assert normalize_saudi_mobile("+966412345678") is None
-    assert normalize_saudi_mobile("051234567") is None
-    assert normalize_saudi_mobile("") is None
+    assert services.normalize_saudi_mobile("0512345678") == "0512345678"
+    assert services.normalize_saudi_mobile("+966512345678") == "0512345678"
+    assert services.normalize_saudi_mobile("00966-51-234-5678") == "0512345678"
+    assert services.normalize_saudi_mobile("966512345678") == "0512345678"
+    assert services.normalize_saudi_mobile("+966412345678") is None
+    assert services.normalize_saudi_mobile("051234567") is None
+    assert services.normalize_saudi_mobile("") is None
 
 
 @pytest.mark.parametrize("otp", ["12ab56", "", "123456789"])
@@ -372,10 +377,6 @@ def test_the_client_sends_an_otp_only_to_moyasars_host(moyasar_client):
 
 
 def test_the_migration_backfills_method_and_scheme_of_earlier_payments(fake, book):
-    import importlib
-
-    from django.apps import apps as django_apps
-
     booking = book("10:00")
     rows = {
         "form": dict(flow="client", provider_raw={"source": {"type": "creditcard", "company": "mada"}}),
@@ -397,3 +398,36 @@ def test_the_migration_backfills_method_and_scheme_of_earlier_payments(fake, boo
         "stc": ("stcpay", ""),
         "new": ("card", ""),
     }
+
+
+def test_two_otps_at_once_send_one_code_to_moyasar(fake, book, customer_client, customer):
+    # given: an STC Pay payment waiting for its code, and Moyasar slow to answer it
+    booking = book("10:00")
+    started = _stc_initiated(customer_client, booking["id"])
+    fake.set_fault("ambiguous", endpoint="stcpay", delay=0.4)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def send() -> None:
+        barrier.wait()
+        try:
+            with platform():
+                outcomes.append(
+                    services.payment_stcpay_otp(user=customer, payment_id=started["id"], otp="123456").status
+                )
+        except (PaymentInProgress, PaymentNotAwaitingOtp) as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    # when
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then: one code reached Moyasar; the other request was told to wait (or found it paid)
+    assert len(fake.calls("stcpay")) == 1
+    assert sorted(outcomes) in (["captured", "payment_in_progress"], ["captured", "payment_not_awaiting_otp"])
+    payment = Payment.objects.get(pk=started["id"])
+    assert (payment.status, payment.operation) == ("captured", "")
