@@ -113,8 +113,8 @@ def end_operation(payment: Payment) -> None:
 
 def _card_summary(gp: GatewayPayment) -> str:
     source = gp.raw.get("source")
-    if not isinstance(source, dict):
-        source = {}
+    if not isinstance(source, dict) or source.get("type") == "stcpay":
+        source = {}  # no card: STC Pay's source names a mobile, which is not shown as a card
     company, number = source.get("company") or source.get("type") or "", source.get("number") or ""
     return f"{company} {number}".strip()[:60]
 
