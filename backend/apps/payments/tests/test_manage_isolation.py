@@ -330,6 +330,7 @@ ROUTES: dict[str, Entry] = {
     "payments/<int:payment_id>/capture": booking_probes("payments/{payment}/capture", lambda w: {}),
     "payments/<int:payment_id>/void": booking_probes("payments/{payment}/void", lambda w: {}),
     "payments/<int:payment_id>/refund": booking_probes("payments/{payment}/refund", lambda w: {"amount": 100}),
+    "payments/<int:payment_id>/stcpay-otp": booking_probes("payments/{payment}/stcpay-otp", lambda w: {"otp": "123456"}),
     # --- the manager API ---------------------------------------------------------------------------------------
     "manage/businesses/<slug:slug>/branches": manage_probes(
         "branches",
