@@ -232,7 +232,14 @@ class PaymentStcPayOtpApi(APIView):
     @extend_schema(
         operation_id="payments_stcpay_otp",
         request=InputSerializer,
-        responses={200: PaymentSerializer},
+        responses={
+            200: PaymentSerializer,
+            402: OpenApiResponse(
+                {"$ref": "#/components/schemas/Error"},
+                description="STC Pay refused the payment (`stcpay_insufficient_balance`, `stcpay_declined`); it has "
+                "failed, pay again.",
+            ),
+        },
         description="STC Pay, step 2: the customer's SMS code for an STC Pay payment that is `initiated` with "
         "`otp_required`. 200: paid (`captured`: STC Pay is charged at once) and the booking confirmed. STC Pay judges "
         "a code once: a wrong code is 400 `stcpay_otp_invalid`, an empty wallet 402 `stcpay_insufficient_balance`, "
