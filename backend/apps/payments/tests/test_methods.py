@@ -9,6 +9,7 @@ import json
 import threading
 from datetime import timedelta
 
+import httpx
 import pytest
 from django.apps import apps as django_apps
 from django.db import connection, transaction
@@ -23,7 +24,7 @@ from apps.payments.errors import PaymentInProgress, PaymentNotAwaitingOtp
 from apps.payments.models import LedgerEntry, Payment, Refund
 from apps.payments.providers.base import GatewayInvalidRequest, card_scheme_of, masked_card_bin
 from apps.payments.providers.moyasar import _to_payment
-from apps.payments.tests.conftest import client_for, fake_payment, return_to, three_ds
+from apps.payments.tests.conftest import CALLBACK, client_for, fake_payment, return_to, three_ds
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls("apps.payments.tests.urls")]
 
@@ -431,3 +432,34 @@ def test_two_otps_at_once_send_one_code_to_moyasar(fake, book, customer_client, 
     assert sorted(outcomes) in (["captured", "payment_in_progress"], ["captured", "payment_not_awaiting_otp"])
     payment = Payment.objects.get(pk=started["id"])
     assert (payment.status, payment.operation) == ("captured", "")
+
+
+def test_stc_pay_through_moyasars_form_lands_as_a_captured_form_payment(fake, book, customer_client, browser):
+    # given: the parameters for Moyasar's form or SDK
+    booking = book("10:00")
+    params = customer_client.post(f"/api/v1/bookings/{booking['id']}/pay", {}, format="json").json()["client"]
+    # when: the form pays with STC Pay (it posts the code to Moyasar itself) and the browser comes back
+    created = httpx.post(
+        f"{fake.api_url}/payments",
+        auth=(params["publishable_key"], ""),
+        json={
+            "amount": params["amount"],
+            "currency": params["currency"],
+            "description": params["description"],
+            "callback_url": params["callback_url"],
+            "given_id": params["given_id"],
+            "metadata": params["metadata"],
+            "source": {"type": "stcpay", "mobile": STC_MOBILE},
+        },
+    ).json()
+    assert httpx.post(created["source"]["transaction_url"], json={"otp_value": "123456"}).json()["status"] == "paid"
+    result = return_to(browser, f"{CALLBACK}?id={created['id']}&status=paid")
+    # then: money taken at once -- captured, the booking confirmed; the method stays "form"
+    assert (result["outcome"], result["status"], result["booking_status"]) == ("paid", "captured", "confirmed")
+    payment = Payment.objects.get(provider_id=created["id"])
+    assert (payment.method, payment.flow, payment.captured_amount, payment.capture_due_at) == (
+        "form",
+        "client",
+        15000,
+        None,
+    )
