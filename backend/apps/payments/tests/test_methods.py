@@ -14,6 +14,8 @@ import pytest
 from django.apps import apps as django_apps
 from django.db import connection, transaction
 
+from apps.accounts.models import User
+from apps.accounts.tests.factories import UserFactory
 from apps.bookings import events as booking_events
 from apps.bookings.models import Booking
 from apps.core.events import publish
@@ -462,4 +464,18 @@ def test_stc_pay_through_moyasars_form_lands_as_a_captured_form_payment(fake, bo
         "client",
         15000,
         None,
+    )
+
+
+def test_the_admin_shows_and_filters_by_method_and_scheme(fake, book, customer_client, client):
+    booking = book("10:00")
+    payment = _stc_paid(customer_client, booking["id"])
+    client.force_login(UserFactory(role=User.Role.MANAGER, is_staff=True, is_superuser=True))
+    listed = client.get("/admin/payments/payment/", {"method__exact": "stcpay"})
+    assert listed.status_code == 200
+    assert f"/admin/payments/payment/{payment.pk}/change/" in listed.content.decode()
+    assert "STC Pay" in listed.content.decode()
+    assert (
+        f"/admin/payments/payment/{payment.pk}/change/"
+        not in client.get("/admin/payments/payment/", {"card_scheme__exact": "mada"}).content.decode()
     )
