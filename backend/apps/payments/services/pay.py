@@ -340,8 +340,10 @@ def payment_stcpay_otp(*, user: User, payment_id: int, otp: str) -> Payment:
         if isinstance(current, GatewayPayment) and current.status != gw.INITIATED:
             gp = current
         else:
-            _otp_not_judged(payment_id, exc)
-            if isinstance(exc, GatewayInvalidRequest | GatewayNotFound):
+            # Refused by Moyasar (a 4xx) with the payment still waiting: the code was not taken, it may be sent again.
+            refused = isinstance(exc, GatewayInvalidRequest | GatewayNotFound) and exc.status_code is not None
+            _otp_not_judged(payment_id, exc, alert=not refused and not exc.retryable)
+            if refused:
                 raise StcPayOtpInvalid(extra={"payment": payment_id, "payment_status": P.INITIATED}) from exc
             raise PaymentGatewayFailed(retry_after=getattr(exc, "retry_after", None) or 5) from exc
     finally:
@@ -356,15 +358,15 @@ def payment_stcpay_otp(*, user: User, payment_id: int, otp: str) -> Payment:
 
 
 @transaction.atomic
-def _otp_not_judged(payment_id: int, exc: GatewayError) -> None:
+def _otp_not_judged(payment_id: int, exc: GatewayError, *, alert: bool) -> None:
+    """The code was not judged (Moyasar unreachable or refusing the request): the payment still waits. `alert`:
+    a fault on our side (credentials, a transaction URL not on Moyasar's host), flagged for a person."""
     _booking, payment = lock_payment(payment_id)
     end_operation(payment)
-    record(
-        payment,
-        "otp_not_judged",
-        source=Source.API,
-        data={"error": type(exc).__name__, "message": exc.message, "status_code": exc.status_code},
-    )
+    data = {"error": type(exc).__name__, "message": exc.message, "status_code": exc.status_code}
+    record(payment, "otp_not_judged", source=Source.API, data=data)
+    if alert:
+        flag(payment, f"The STC Pay code could not be sent: {exc.message}", source=Source.API, data=data)
 
 
 def _otp_refusal(payment: Payment) -> DomainError:

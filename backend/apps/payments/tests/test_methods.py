@@ -479,3 +479,18 @@ def test_the_admin_shows_and_filters_by_method_and_scheme(fake, book, customer_c
         f"/admin/payments/payment/{payment.pk}/change/"
         not in client.get("/admin/payments/payment/", {"card_scheme__exact": "mada"}).content.decode()
     )
+
+
+def test_an_otp_url_off_moyasars_host_is_never_called_and_is_flagged(fake, book, customer_client):
+    # given: the payment's transaction URL names another host (a changed MOYASAR_BASE_URL, or a forged answer)
+    booking = book("10:00")
+    started = _stc_initiated(customer_client, booking["id"])
+    Payment.objects.filter(pk=started["id"]).update(transaction_url="https://evil.example/v1/stc_pays/x/proceed")
+    # when
+    resp = _otp(customer_client, started["id"], "123456")
+    # then: nothing sent; the customer is told to try later, a person is told why
+    assert (resp.status_code, resp.json()["error"]["code"]) == (503, "provider_unavailable")
+    assert fake.calls("stcpay") == []
+    payment = Payment.objects.get(pk=started["id"])
+    assert (payment.status, payment.operation, payment.needs_attention) == ("initiated", "", True)
+    assert "not on Moyasar's host" in payment.attention_reason
