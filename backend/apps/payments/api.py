@@ -187,8 +187,10 @@ class BookingPayApi(APIView):
         responses={
             201: OpenApiResponse(
                 PaymentSerializer,
-                description="With a token: Moyasar created the payment; open `transaction_url` (3-D Secure) when "
-                "present. Without: `awaiting_client`, with the parameters for Moyasar's form or SDK in `client`.",
+                description="With a source: Moyasar created the payment. Card token: open `transaction_url` (3-D "
+                "Secure) when present. Apple Pay: `authorized` or `failed` at once. STC Pay: `initiated` with "
+                "`otp_required` (send the SMS code to `POST /api/v1/payments/{id}/stcpay-otp`), or `failed`. "
+                "Without a source: `awaiting_client`, with the parameters for Moyasar's form or SDK in `client`.",
             ),
             202: OpenApiResponse(
                 PaymentSerializer,
