@@ -72,20 +72,22 @@ class PaymentAdmin(SafeDateHierarchyMixin, BusinessAdminMixin, admin.ModelAdmin)
         "booking",
         "status",
         "flow",
+        "method",
+        "card_scheme",
         "amount_display",
         "captured_display",
         "refunded_display",
         "needs_attention",
         "created_at",
     ]
-    list_filter = ["needs_attention", "status", "flow", "mismatch", "is_booking_payment"]
+    list_filter = ["needs_attention", "status", "flow", "method", "card_scheme", "mismatch", "is_booking_payment"]
     search_fields = ["=id", "=booking__id", "provider_id", "=given_id"]
     list_select_related = ["booking"]
     date_hierarchy = "created_at"
     inlines = [RefundInline, PaymentEventInline]
     actions = ["capture", "void", "refund", "sync", "clear_flag"]
     fieldsets = [
-        (None, {"fields": ["booking", "flow", "status", "is_booking_payment", "mismatch"]}),
+        (None, {"fields": ["booking", "flow", "method", "card_scheme", "status", "is_booking_payment", "mismatch"]}),
         (_("Attention"), {"fields": ["needs_attention", "attention_reason"]}),
         (
             _("Money (minor units)"),

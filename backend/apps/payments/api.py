@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
@@ -101,6 +102,20 @@ class PaymentSerializer(serializers.Serializer):
     )
     message = serializers.CharField(help_text="Moyasar's message (the decline reason of a failed payment).")
     card = serializers.CharField(help_text="Brand and masked number.")
+    method = serializers.ChoiceField(
+        choices=Payment.Method.choices,
+        help_text="How it is paid: `card` (a Moyasar card token), `applepay`, `stcpay`, or `form` (Moyasar's form or "
+        "SDK, whatever the customer chose there).",
+    )
+    card_scheme = serializers.ChoiceField(
+        choices=Payment.CardScheme.choices,
+        help_text="The card's scheme once Moyasar reports it (`mada`, `visa`, `mastercard`, `amex`); empty for STC "
+        "Pay or while unknown.",
+    )
+    otp_required = serializers.SerializerMethodField(
+        help_text="STC Pay: true while the payment waits for the code the customer received by SMS; send it with "
+        "`POST /api/v1/payments/{id}/stcpay-otp`."
+    )
     refunds = RefundSerializer(many=True, read_only=True)
     client = serializers.SerializerMethodField(
         help_text="Only while `awaiting_client`: the parameters for Moyasar's form or SDK."
@@ -110,7 +125,16 @@ class PaymentSerializer(serializers.Serializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_transaction_url(self, payment: Payment) -> str | None:
+        if payment.method == Payment.Method.STCPAY:
+            return None  # STC Pay's URL takes the OTP, which goes through `stcpay-otp`; nothing to open
         return payment.transaction_url or None
+
+    def get_otp_required(self, payment: Payment) -> bool:
+        return (
+            payment.method == Payment.Method.STCPAY
+            and payment.status == Payment.Status.INITIATED
+            and bool(payment.transaction_url)
+        )
 
     @extend_schema_field(ClientParametersSerializer(allow_null=True))
     def get_client(self, payment: Payment) -> dict | None:
@@ -126,18 +150,54 @@ def _render(payment: Payment, status: int = 200) -> Response:
 # --- customers ------------------------------------------------------------------------------------------------
 
 
+_SOURCE_TYPES = {"token": Payment.Method.CARD, "applepay": Payment.Method.APPLEPAY, "stcpay": Payment.Method.STCPAY}
+
+
 class BookingPayApi(APIView):
     @extend_schema_serializer(component_name="PaymentSourceInput")
     class SourceSerializer(serializers.Serializer):
-        type = serializers.ChoiceField(choices=["token"])
-        token = serializers.CharField(max_length=200)
+        type = serializers.ChoiceField(
+            choices=list(_SOURCE_TYPES),
+            help_text="`token`: a Moyasar card token (mada, Visa, Mastercard; 3-D Secure); `applepay`: an Apple Pay "
+            "payment token; `stcpay`: an STC Pay mobile number (then the OTP step).",
+        )
+        token = serializers.CharField(
+            max_length=20000,
+            required=False,
+            help_text="`token`: the Moyasar token (`token_…`); `applepay`: the wallet's payment token (as Apple "
+            "Pay hands it over, JSON as a string).",
+        )
+        mobile = serializers.CharField(
+            max_length=20,
+            required=False,
+            help_text="`stcpay` only: the Saudi mobile number registered with STC Pay, `05XXXXXXXX` (`+9665XXXXXXXX` "
+            "is accepted).",
+        )
+
+        def validate(self, attrs: dict) -> dict:
+            kind = attrs["type"]
+            if kind == "stcpay":
+                mobile = services.normalize_saudi_mobile(attrs.get("mobile", ""))
+                if mobile is None:
+                    raise serializers.ValidationError({"mobile": [_("Enter a Saudi mobile number: 05XXXXXXXX.")]})
+                return {"type": kind, "mobile": mobile}
+            token = (attrs.get("token") or "").strip()
+            if not token:
+                raise serializers.ValidationError({"token": [_("This field is required.")]})
+            if kind == "token" and len(token) > 200:
+                raise serializers.ValidationError({"token": [_("A Moyasar card token is at most 200 characters.")]})
+            return {"type": kind, "token": token}
 
     @extend_schema_serializer(component_name="BookingPayInput")
     class InputSerializer(serializers.Serializer):
         source = serializers.JSONField(
             required=False,
-            help_text='`{"type": "token", "token": "token_..."}`: a Moyasar token made with the publishable key. '
-            "Leave it out to pay with Moyasar's form or SDK (the answer holds their parameters).",
+            help_text='One of `{"type": "token", "token": "token_..."}` (a Moyasar card token made with the '
+            'publishable key; mada, Visa, Mastercard, with 3-D Secure), `{"type": "applepay", "token": "<Apple Pay '
+            'payment token>"}` (authorize only, like cards), or `{"type": "stcpay", "mobile": "05XXXXXXXX"}` (the '
+            "answer is `initiated` with `otp_required`: send the SMS code to `POST /api/v1/payments/{id}/stcpay-otp`; "
+            "STC Pay is charged at once, not authorized). Leave it out to pay with Moyasar's form or SDK (the answer "
+            "holds their parameters).",
         )
 
         def validate_source(self, value: Any) -> dict:
@@ -151,8 +211,10 @@ class BookingPayApi(APIView):
         responses={
             201: OpenApiResponse(
                 PaymentSerializer,
-                description="With a token: Moyasar created the payment; open `transaction_url` (3-D Secure) when "
-                "present. Without: `awaiting_client`, with the parameters for Moyasar's form or SDK in `client`.",
+                description="With a source: Moyasar created the payment. Card token: open `transaction_url` (3-D "
+                "Secure) when present. Apple Pay: `authorized` or `failed` at once. STC Pay: `initiated` with "
+                "`otp_required` (send the SMS code to `POST /api/v1/payments/{id}/stcpay-otp`), or `failed`. "
+                "Without a source: `awaiting_client`, with the parameters for Moyasar's form or SDK in `client`.",
             ),
             202: OpenApiResponse(
                 PaymentSerializer,
@@ -173,9 +235,50 @@ class BookingPayApi(APIView):
         s.is_valid(raise_exception=True)
         source = s.validated_data.get("source")
         payment = services.payment_start(
-            user=request.user, booking_id=booking_id, token=source["token"] if source else None
+            user=request.user,
+            booking_id=booking_id,
+            source=services.PaymentSource(
+                method=_SOURCE_TYPES[source["type"]], token=source.get("token", ""), mobile=source.get("mobile", "")
+            )
+            if source
+            else None,
         )
         return _render(payment, status=202 if payment.create_outcome_unknown else 201)
+
+
+class PaymentStcPayOtpApi(APIView):
+    @extend_schema_serializer(component_name="PaymentStcPayOtpInput")
+    class InputSerializer(serializers.Serializer):
+        otp = serializers.RegexField(
+            r"^\d{4,8}$",
+            help_text="The code STC Pay sent to the customer by SMS (digits).",
+            error_messages={"invalid": _("Enter the code from the SMS (digits only).")},
+        )
+
+    @extend_schema(
+        operation_id="payments_stcpay_otp",
+        request=InputSerializer,
+        responses={
+            200: PaymentSerializer,
+            402: OpenApiResponse(
+                {"$ref": "#/components/schemas/Error"},
+                description="STC Pay refused the payment (`stcpay_insufficient_balance`, `stcpay_declined`); it has "
+                "failed, pay again.",
+            ),
+        },
+        description="STC Pay, step 2: the customer's SMS code for an STC Pay payment that is `initiated` with "
+        "`otp_required`. 200: paid (`captured`: STC Pay is charged at once) and the booking confirmed. STC Pay judges "
+        "a code once: a wrong code is 400 `stcpay_otp_invalid`, an empty wallet 402 `stcpay_insufficient_balance`, "
+        "another refusal 402 `stcpay_declined` -- the payment has then failed and the customer pays again (`POST "
+        "/bookings/ID/pay`, a new code). 409 `payment_not_awaiting_otp`: not an STC Pay payment waiting for a code. "
+        "503 `provider_unavailable`: Moyasar did not answer and the payment still waits; send the code again.",
+    )
+    @idempotent
+    def post(self, request: Request, payment_id: int) -> Response:
+        s = self.InputSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        payment = services.payment_stcpay_otp(user=request.user, payment_id=payment_id, otp=s.validated_data["otp"])
+        return _render(payment)
 
 
 class PaymentConfigApi(APIView):

@@ -97,3 +97,43 @@ class BookingNotPayableAtVenue(Conflict):
     """Only a booking still to take place or taken place (pending, confirmed, completed) takes payments."""
 
     code, message = "booking_not_payable_at_venue", _("This booking takes no payment now.")
+
+
+@register_error
+class PaymentNotAwaitingOtp(Conflict):
+    """The payment is not an STC Pay payment waiting for its OTP (another method, already paid or failed, or its
+    creation at Moyasar is not confirmed yet). `payment_status` says where it stands."""
+
+    code, message = "payment_not_awaiting_otp", _("This payment is not waiting for an STC Pay code.")
+
+
+@register_error
+class StcPayOtpInvalid(DomainError):
+    """STC Pay refused the code. The payment has failed at Moyasar (STC Pay judges a code once): pay again
+    (`POST /bookings/ID/pay` with the mobile number) to get a new code. `payment` is the failed payment's id."""
+
+    code, status, message = (
+        "stcpay_otp_invalid",
+        400,
+        _("The STC Pay code is wrong. Please pay again to get a new code."),
+    )
+
+
+@register_error
+class StcPayInsufficientBalance(DomainError):
+    """The STC Pay wallet does not hold enough. The payment has failed; the customer may pay again (another method,
+    or after topping up)."""
+
+    code, status, message = (
+        "stcpay_insufficient_balance",
+        402,
+        _("Your STC Pay balance is not enough for this payment."),
+    )
+
+
+@register_error
+class StcPayDeclined(DomainError):
+    """STC Pay refused the payment for another reason (`provider_message` says which: a limit, a timeout...). The
+    payment has failed; the customer may pay again."""
+
+    code, status, message = "stcpay_declined", 402, _("STC Pay declined the payment. Please try again.")

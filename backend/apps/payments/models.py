@@ -48,6 +48,19 @@ class Payment(BusinessOwned):
         FULL = "full", _("The whole price")
         DEPOSIT = "deposit", _("A deposit (the rest at the venue)")
 
+    class Method(models.TextChoices):
+        CARD = "card", _("Card (Moyasar token)")
+        APPLEPAY = "applepay", _("Apple Pay")
+        STCPAY = "stcpay", _("STC Pay")
+        FORM = "form", _("Moyasar form or SDK")
+
+    class CardScheme(models.TextChoices):
+        NONE = "", _("Unknown or not a card")
+        MADA = "mada", _("mada")
+        VISA = "visa", _("Visa")
+        MASTERCARD = "mastercard", _("Mastercard")
+        AMEX = "amex", _("American Express")
+
     class OnCancel(models.TextChoices):
         NONE = "", _("Not cancelled")
         FULL = "full", _("Full refund")
@@ -55,6 +68,21 @@ class Payment(BusinessOwned):
 
     booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="payments", verbose_name=_("booking"))
     flow = models.CharField(_("flow"), max_length=10, choices=Flow.choices)
+    method = models.CharField(
+        _("payment method"),
+        max_length=10,
+        choices=Method.choices,
+        default=Method.CARD,
+        help_text=_("How the customer pays: a card token, Apple Pay, STC Pay, or Moyasar's form or SDK."),
+    )
+    card_scheme = models.CharField(
+        _("card scheme"),
+        max_length=10,
+        choices=CardScheme.choices,
+        blank=True,
+        default="",
+        help_text=_("From Moyasar's source.company (or the card's BIN for mada); empty for STC Pay or while unknown."),
+    )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     given_id = models.UUIDField(
         _("given id"),

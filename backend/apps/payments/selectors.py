@@ -70,7 +70,13 @@ def payment_summary(payment: Payment) -> dict[str, Any]:
         ),
         "captured": {"amount": payment.captured_amount, **money},
         "refunded": {"amount": payment.refunded_amount, **money},
-        "transaction_url": payment.transaction_url or None,
+        # STC Pay's URL takes the OTP (through `POST /payments/ID/stcpay-otp`): nothing for a client to open
+        "transaction_url": (payment.transaction_url or None) if payment.method != Payment.Method.STCPAY else None,
+        "method": payment.method,
+        "card_scheme": payment.card_scheme,
+        "otp_required": payment.method == Payment.Method.STCPAY
+        and payment.status == Payment.Status.INITIATED
+        and bool(payment.transaction_url),
         "purpose": payment.purpose,
     }
 

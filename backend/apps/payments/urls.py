@@ -9,6 +9,7 @@ urlpatterns = [
     path("payments/<int:payment_id>/capture", api.PaymentCaptureApi.as_view(), name="payment-capture"),
     path("payments/<int:payment_id>/void", api.PaymentVoidApi.as_view(), name="payment-void"),
     path("payments/<int:payment_id>/refund", api.PaymentRefundApi.as_view(), name="payment-refund"),
+    path("payments/<int:payment_id>/stcpay-otp", api.PaymentStcPayOtpApi.as_view(), name="payment-stcpay-otp"),
     path("webhooks/moyasar", api.MoyasarWebhookApi.as_view(), name="webhook-moyasar"),
 ]
 

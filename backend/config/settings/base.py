@@ -328,9 +328,12 @@ PAYMENTS_CALLBACK_URL = env_str("MAWID_PAYMENTS_CALLBACK_URL", f"{PUBLIC_BASE_UR
 # Capture: at the appointment time, or this many days after authorization if that comes first (Moyasar holds an
 # authorization about 7 days, mada 14). PAYMENTS_CAPTURE_IMMEDIATELY captures as soon as the payment is authorized.
 PAYMENTS_CAPTURE_AFTER_DAYS = env_float("MAWID_PAYMENTS_CAPTURE_AFTER_DAYS", 6.0)
+# The same for mada cards (Payment.card_scheme == "mada"): mada lets an authorization be captured within 14 days.
+PAYMENTS_MADA_CAPTURE_AFTER_DAYS = env_float("MAWID_PAYMENTS_MADA_CAPTURE_AFTER_DAYS", 13.0)
 PAYMENTS_CAPTURE_IMMEDIATELY = env_bool("MAWID_PAYMENTS_CAPTURE_IMMEDIATELY", False)
 # How long an authorization is assumed to stay capturable; the reconciliation acts on anything older.
 PAYMENTS_AUTHORIZATION_VALID_DAYS = env_float("MAWID_PAYMENTS_AUTHORIZATION_VALID_DAYS", 7.0)
+PAYMENTS_MADA_AUTHORIZATION_VALID_DAYS = env_float("MAWID_PAYMENTS_MADA_AUTHORIZATION_VALID_DAYS", 14.0)
 # A customer cancelling a captured booking after the cancellation cut-off gets the price back minus this fee:
 # the larger of the percentage and the fixed amount (minor units), never more than what was captured.
 PAYMENTS_LATE_CANCEL_FEE_PERCENT = env_int("MAWID_PAYMENTS_LATE_CANCEL_FEE_PERCENT", 0)

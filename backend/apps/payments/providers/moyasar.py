@@ -59,6 +59,7 @@ from .base import (
     GatewayRateLimited,
     GatewayToken,
     GatewayUnavailable,
+    masked_card_bin,
     redact_card_data,
 )
 
@@ -159,7 +160,11 @@ class MoyasarClient:
         last: GatewayUnavailable | None = None
         started = time.monotonic()
         for attempt in range(1, attempts + 1):
-            if attempt > 1 and self._create_deadline is not None and time.monotonic() - started >= self._create_deadline:
+            if (
+                attempt > 1
+                and self._create_deadline is not None
+                and time.monotonic() - started >= self._create_deadline
+            ):
                 self._log_recovery("create", given_id, "deadline_passed", attempt=attempt)
                 break
             try:
@@ -221,6 +226,52 @@ class MoyasarClient:
             return p.status == REFUNDED and requested > 0 and p.refunded >= before.refunded + requested
 
         return self._mutate("refund", payment_id, body, took_effect)
+
+    def stcpay_otp(self, *, payment_id: str, transaction_url: str, otp: str) -> GatewayPayment:
+        """`POST {transaction_url}` with `otp_value` (Moyasar's STC Pay step 2). The URL must be on Moyasar's host
+        (the one `base_url` names): the OTP and the payment never go anywhere else. No API key is sent: the URL's
+        own `otp_token` is what Moyasar checks (its custom UI guide posts it from the browser).
+
+        Whatever the answer (a payment, a 4xx for a wrong or used OTP, a timeout), the payment is then what tells:
+        a 2xx payment answer is returned as is; otherwise the payment is fetched with the secret key, and returned
+        once it is no longer `initiated` (the OTP was judged). Still `initiated` after a 4xx: the error is
+        raised; after a timeout or 5xx: `GatewayUnavailable` with the current payment."""
+        target = httpx.URL(transaction_url)
+        base = self._http.base_url
+        if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
+            raise GatewayInvalidRequest(
+                "The STC Pay transaction URL is not on Moyasar's host.", operation="stcpay_otp", payment_id=payment_id
+            )
+        try:
+            data = self._request(
+                "stcpay_otp", "POST", str(target), json={"otp_value": otp}, payment_id=payment_id, anonymous=True
+            )
+        except (GatewayInvalidRequest, GatewayNotFound, GatewayAuthError) as exc:
+            current = self.fetch_payment(payment_id)
+            if current.status != INITIATED:
+                self._log_recovery("stcpay_otp", payment_id, "judged_after_error")
+                return current
+            raise exc
+        except GatewayUnavailable as exc:
+            try:
+                current = self.fetch_payment(payment_id)
+            except GatewayError:
+                raise exc from None
+            if current.status != INITIATED:
+                self._log_recovery("stcpay_otp", payment_id, "recovered_effect")
+                return current
+            raise GatewayUnavailable(
+                exc.message,
+                maybe_processed=exc.maybe_processed,
+                reason=exc.reason,
+                payment=current,
+                operation="stcpay_otp",
+                payment_id=payment_id,
+                status_code=exc.status_code,
+            ) from exc
+        if data.get("id") == payment_id and isinstance(data.get("status"), str):
+            return _to_payment(data)
+        return self.fetch_payment(payment_id)
 
     def list_payments(
         self,
@@ -377,6 +428,7 @@ class MoyasarClient:
         mutation: bool = True,
         attempt: int = 1,
         allow_empty: bool = False,
+        anonymous: bool = False,
     ) -> dict[str, Any]:
         """One HTTP call: the decoded JSON object of a 2xx answer, or a typed `GatewayError`."""
         started = time.monotonic()
@@ -397,7 +449,10 @@ class MoyasarClient:
 
         common: _Call = {"operation": operation, "payment_id": payment_id}
         try:
-            response = self._http.request(method, path.lstrip("/"), json=json, params=params)
+            if anonymous:  # no API key (an absolute URL on Moyasar's host: the STC Pay OTP step)
+                response = self._http.request(method, path, json=json, params=params, auth=None)
+            else:
+                response = self._http.request(method, path.lstrip("/"), json=json, params=params)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             log("connect_error", None, logging.WARNING)
             raise GatewayUnavailable(
@@ -550,6 +605,8 @@ def _to_payment(data: dict[str, Any]) -> GatewayPayment:
         raise GatewayUnavailable(
             "Moyasar answered with something that is not a payment.", reason="bad_response", maybe_processed=True
         )
+    original = data.get("source")
+    original_source: dict[str, Any] = original if isinstance(original, dict) else {}
     raw = redact_card_data(data)
     source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
     metadata = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
@@ -572,6 +629,8 @@ def _to_payment(data: dict[str, Any]) -> GatewayPayment:
         source_type=_str_or_none(source.get("type")),
         card_token=_str_or_none(source.get("token")),
         updated_at=_dt(raw.get("updated_at")),
+        card_company=(_str_or_none(source.get("company")) or "").lower() or None,
+        card_bin=masked_card_bin(original_source.get("number")),
     )
 
 

@@ -24,7 +24,15 @@ from apps.payments.services.operations import (
     payment_void,
     refund_execute,
 )
-from apps.payments.services.pay import ClientParameters, client_parameters, payment_create_recover, payment_start
+from apps.payments.services.pay import (
+    ClientParameters,
+    PaymentSource,
+    client_parameters,
+    normalize_saudi_mobile,
+    payment_create_recover,
+    payment_start,
+    payment_stcpay_otp,
+)
 from apps.payments.services.reconcile import payments_reconcile
 from apps.payments.services.sync import ReturnedPayment, fetch_and_apply, payment_sync, payment_sync_on_return
 from apps.payments.services.venue import venue_payment_record
@@ -32,15 +40,18 @@ from apps.payments.services.webhooks import webhook_process, webhook_receive
 
 __all__ = [
     "ClientParameters",
+    "PaymentSource",
     "ReturnedPayment",
     "client_parameters",
     "fetch_and_apply",
+    "normalize_saudi_mobile",
     "payment_capture",
     "payment_create_recover",
     "payment_refund",
     "payment_request_capture",
     "payment_request_void",
     "payment_start",
+    "payment_stcpay_otp",
     "payment_sync",
     "payment_sync_on_return",
     "payment_void",

@@ -12,9 +12,11 @@ booking, which resumes the same attempt.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -23,7 +25,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.bookings.models import Booking
 from apps.catalog.models import PaymentPolicy
-from apps.core.errors import NotFound
+from apps.core.errors import DomainError, NotFound
 from apps.core.vat import VatSplit
 from apps.payments import vat as payment_vat
 from apps.payments.errors import (
@@ -31,10 +33,15 @@ from apps.payments.errors import (
     BookingNotPayable,
     PaymentGatewayFailed,
     PaymentInProgress,
+    PaymentNotAwaitingOtp,
     PaymentSourceInvalid,
+    StcPayDeclined,
+    StcPayInsufficientBalance,
+    StcPayOtpInvalid,
 )
 from apps.payments.gateway import close_gateway, pay_gateway
 from apps.payments.models import Payment, PaymentEvent
+from apps.payments.providers import base as gw
 from apps.payments.providers.base import (
     GatewayAmbiguous,
     GatewayAuthError,
@@ -42,6 +49,7 @@ from apps.payments.providers.base import (
     GatewayGivenIdUsed,
     GatewayInvalidRequest,
     GatewayNotFound,
+    GatewayPayment,
     GatewayRateLimited,
     GatewayUnavailable,
     redact_card_data,
@@ -132,16 +140,55 @@ def _payable_booking(*, user: User, booking_id: int, now: datetime) -> Booking:
     return booking
 
 
-def payment_start(*, user: User, booking_id: int, token: str | None) -> Payment:
-    """Pay for a pending booking: with a Moyasar token (we create the payment, authorize only), or, without one,
-    hand out the parameters for Moyasar's form or SDK (the payment is verified when it comes back)."""
+@dataclass(frozen=True)
+class PaymentSource:
+    """What the customer pays with when we create the payment ourselves (`Payment.Method`): a card token
+    (`token_…`, mada / Visa / Mastercard, 3-D Secure), an Apple Pay wallet payment token, or an STC Pay mobile
+    number (`05XXXXXXXX`, already normalised: `normalize_saudi_mobile`)."""
+
+    method: str
+    token: str = ""
+    mobile: str = ""
+
+    def for_moyasar(self) -> dict[str, Any]:
+        """Moyasar's `source`. Cards and Apple Pay authorize only (`manual`); STC Pay cannot (it is paid at once:
+        the money is captured when the OTP is accepted)."""
+        if self.method == Payment.Method.STCPAY:
+            return {"type": "stcpay", "mobile": self.mobile}
+        if self.method == Payment.Method.APPLEPAY:
+            return {"type": "applepay", "token": self.token, "manual": True}
+        return {"type": "token", "token": self.token, "manual": True, "3ds": True}
+
+
+_MOBILE_RE = re.compile(r"05\d{8}")
+
+
+def normalize_saudi_mobile(value: str) -> str | None:
+    """A Saudi mobile number as STC Pay wants it, `05XXXXXXXX`, from `05XXXXXXXX`, `+9665XXXXXXXX`,
+    `009665XXXXXXXX` or `9665XXXXXXXX` (spaces and hyphens ignored); None when it is not one."""
+    digits = re.sub(r"[\s-]", "", value or "")
+    for prefix in ("+966", "00966", "966"):
+        if digits.startswith(prefix):
+            digits = "0" + digits[len(prefix) :]
+            break
+    return digits if _MOBILE_RE.fullmatch(digits) else None
+
+
+def payment_start(
+    *, user: User, booking_id: int, token: str | None = None, source: PaymentSource | None = None
+) -> Payment:
+    """Pay for a pending booking: with a source we create the payment for (a card token or Apple Pay: authorize
+    only; STC Pay: initiated until the OTP, `payment_stcpay_otp`), or, without one, hand out the parameters for
+    Moyasar's form or SDK (the payment is verified when it comes back). `token` alone is a card token."""
+    if source is None and token is not None:
+        source = PaymentSource(method=Payment.Method.CARD, token=token)
     now = timezone.now()
     with transaction.atomic():
         booking = _payable_booking(user=user, booking_id=booking_id, now=now)
-        if token is None:
+        if source is None:
             return _client_attempt(booking)
-        payment = _token_attempt(booking, now=now)
-    return _create_at_provider(payment=payment, booking=booking, token=token)
+        payment = _token_attempt(booking, now=now, method=source.method)
+    return _create_at_provider(payment=payment, booking=booking, source=source)
 
 
 def _client_attempt(booking: Booking) -> Payment:
@@ -158,6 +205,7 @@ def _client_attempt(booking: Booking) -> Payment:
         payment = Payment.objects.create(
             booking=booking,
             flow=Payment.Flow.CLIENT,
+            method=Payment.Method.FORM,
             status=P.AWAITING_CLIENT,
             given_id=new_given_id(),
             amount=booking.online_amount,
@@ -170,12 +218,12 @@ def _client_attempt(booking: Booking) -> Payment:
     return payment
 
 
-def _token_attempt(booking: Booking, *, now: datetime) -> Payment:
-    # An earlier attempt whose create never got an answer is resumed with the same given_id, so that a retry can
-    # never make a second payment: Moyasar answers `used_given_id` and the client fetches the existing one.
+def _token_attempt(booking: Booking, *, now: datetime, method: str) -> Payment:
+    # An earlier attempt (same method) whose create never got an answer is resumed with the same given_id, so that a
+    # retry can never make a second payment: Moyasar answers `used_given_id` and the client fetches the existing one.
     unresolved = (
         Payment.objects.select_for_update()
-        .filter(booking=booking, flow=Payment.Flow.TOKEN, status=P.INITIATED, provider_status="")
+        .filter(booking=booking, flow=Payment.Flow.TOKEN, method=method, status=P.INITIATED, provider_status="")
         .order_by("-created_at")
         .first()
     )
@@ -188,6 +236,7 @@ def _token_attempt(booking: Booking, *, now: datetime) -> Payment:
     payment = Payment.objects.create(
         booking=booking,
         flow=Payment.Flow.TOKEN,
+        method=method,
         status=P.INITIATED,
         given_id=new_given_id(),
         amount=booking.online_amount,
@@ -198,11 +247,11 @@ def _token_attempt(booking: Booking, *, now: datetime) -> Payment:
         operation="create",  # marked in the same INSERT: the create at Moyasar is about to start
         operation_started_at=now,
     )
-    record(payment, "created", source=Source.API, from_status="")
+    record(payment, "created", source=Source.API, from_status="", data={"method": method})
     return payment
 
 
-def _create_at_provider(*, payment: Payment, booking: Booking, token: str) -> Payment:
+def _create_at_provider(*, payment: Payment, booking: Booking, source: PaymentSource) -> Payment:
     gateway = pay_gateway()
     try:
         gp = gateway.create_payment(
@@ -211,7 +260,7 @@ def _create_at_provider(*, payment: Payment, booking: Booking, token: str) -> Pa
             currency=payment.currency,
             description=payment_description(booking),
             callback_url=settings.PAYMENTS_CALLBACK_URL,
-            source={"type": "token", "token": token, "manual": True, "3ds": True},
+            source=source.for_moyasar(),
             metadata=payment_metadata(payment),
         )
     except (GatewayAmbiguous, GatewayUnavailable, GatewayRateLimited, GatewayAuthError, GatewayGivenIdUsed) as exc:
@@ -269,3 +318,85 @@ def payment_create_recover(*, payment_id: int) -> Payment:
             "Moyasar does not show the payment yet", operation="create", payment_id=str(payment.given_id)
         )
     return payment
+
+
+# --- STC Pay: the OTP step --------------------------------------------------------------------------------------
+
+
+def payment_stcpay_otp(*, user: User, payment_id: int, otp: str) -> Payment:
+    """The customer's STC Pay code for their `initiated` STC Pay payment: sent to Moyasar (the payment's
+    `transaction_url`, through the gateway), and the outcome applied like any Moyasar answer (`apply_and_settle`):
+    paid -> captured, the booking confirmed. Record, then call: the operation mark (`otp`) commits first, so two
+    codes are never sent at once (`PaymentInProgress`).
+
+    STC Pay judges a code once: a wrong code, an empty wallet or another refusal fails the payment at Moyasar, and
+    this raises `StcPayOtpInvalid` (400), `StcPayInsufficientBalance` (402) or `StcPayDeclined` (402) after the
+    failure is recorded; the customer pays again (`POST /bookings/ID/pay`: a new attempt, a new code). Moyasar
+    unreachable with the payment still waiting: 503, the same code may be sent again."""
+    now = timezone.now()
+    with transaction.atomic():
+        booking_id = (
+            Payment.objects.filter(pk=payment_id, booking__customer=user).values_list("booking_id", flat=True).first()
+        )
+        if booking_id is None:
+            raise NotFound()
+        booking, payment = lock_payment(payment_id, booking_id=booking_id)
+        waiting = (
+            payment.method == Payment.Method.STCPAY
+            and payment.status == P.INITIATED
+            and bool(payment.transaction_url)
+            and bool(payment.provider_id)
+        )
+        if not waiting:
+            raise PaymentNotAwaitingOtp(extra={"payment_status": payment.status})
+        if payment.operation and not operation_is_stale(payment, now):
+            raise PaymentInProgress(retry_after=2)
+        start_operation(payment, "otp", source=Source.API)
+        provider_id, transaction_url = str(payment.provider_id), payment.transaction_url
+    gateway = pay_gateway()
+    try:
+        gp = gateway.stcpay_otp(payment_id=provider_id, transaction_url=transaction_url, otp=otp)
+    except GatewayError as exc:
+        current = getattr(exc, "payment", None)
+        if isinstance(current, GatewayPayment) and current.status != gw.INITIATED:
+            gp = current
+        else:
+            # Refused by Moyasar (a 4xx) with the payment still waiting: the code was not taken, it may be sent again.
+            refused = isinstance(exc, GatewayInvalidRequest | GatewayNotFound) and exc.status_code is not None
+            _otp_not_judged(payment_id, exc, alert=not refused and not exc.retryable)
+            if refused:
+                raise StcPayOtpInvalid(extra={"payment": payment_id, "payment_status": P.INITIATED}) from exc
+            raise PaymentGatewayFailed(retry_after=getattr(exc, "retry_after", None) or 5) from exc
+    finally:
+        close_gateway(gateway)
+    with transaction.atomic():
+        booking, locked = lock_payment(payment_id, booking_id=booking.pk)
+        end_operation(locked)
+        payment = apply_and_settle(booking=booking, payment=locked, gp=gp, source=Source.API)
+    if payment.status == P.FAILED:
+        raise _otp_refusal(payment)
+    return payment
+
+
+@transaction.atomic
+def _otp_not_judged(payment_id: int, exc: GatewayError, *, alert: bool) -> None:
+    """The code was not judged (Moyasar unreachable or refusing the request): the payment still waits. `alert`:
+    a fault on our side (credentials, a transaction URL not on Moyasar's host), flagged for a person."""
+    _booking, payment = lock_payment(payment_id)
+    end_operation(payment)
+    data = {"error": type(exc).__name__, "message": exc.message, "status_code": exc.status_code}
+    record(payment, "otp_not_judged", source=Source.API, data=data)
+    if alert:
+        flag(payment, f"The STC Pay code could not be sent: {exc.message}", source=Source.API, data=data)
+
+
+def _otp_refusal(payment: Payment) -> DomainError:
+    """STC Pay's refusal as an error code, from Moyasar's message (its sandbox says "Invalid OTP" and
+    "Insufficient Balance."; anything else -- limits, timeouts -- is a decline)."""
+    message = payment.message.lower()
+    extra = {"payment": payment.pk, "payment_status": payment.status, "provider_message": payment.message}
+    if "otp" in message:
+        return StcPayOtpInvalid(extra=extra)
+    if "insufficient" in message or "balance" in message:
+        return StcPayInsufficientBalance(extra=extra)
+    return StcPayDeclined(extra=extra)

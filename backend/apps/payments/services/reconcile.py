@@ -100,9 +100,12 @@ def payments_reconcile(*, now: datetime | None = None) -> dict[str, int]:
 def _flag_inconsistencies(*, now: datetime, batch: int) -> int:
     flagged = 0
     valid = timedelta(days=settings.PAYMENTS_AUTHORIZATION_VALID_DAYS)
+    mada_valid = timedelta(days=settings.PAYMENTS_MADA_AUTHORIZATION_VALID_DAYS)
+    mada = Q(card_scheme=Payment.CardScheme.MADA)
     checks = [
         (
-            Q(status=P.AUTHORIZED, authorized_at__lt=now - valid),
+            Q(status=P.AUTHORIZED)
+            & ((~mada & Q(authorized_at__lt=now - valid)) | (mada & Q(authorized_at__lt=now - mada_valid))),
             "The authorization is older than Moyasar keeps it and was never captured or voided",
         ),
         (

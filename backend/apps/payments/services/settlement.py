@@ -118,11 +118,19 @@ def keeps_on_no_show(booking: Booking, payment: Payment) -> bool:
     return payment.purpose != Payment.Purpose.DEPOSIT or booking.business.keep_deposit_on_no_show
 
 
+def capture_after_days(payment: Payment) -> float:
+    """How long after authorization a payment is captured at the latest: mada's window is longer (Moyasar: mada
+    authorizations may be captured within 14 days, others are held about 7)."""
+    if payment.card_scheme == Payment.CardScheme.MADA:
+        return settings.PAYMENTS_MADA_CAPTURE_AFTER_DAYS
+    return settings.PAYMENTS_CAPTURE_AFTER_DAYS
+
+
 def capture_due_at(*, booking: Booking, payment: Payment, now: datetime) -> datetime:
     if settings.PAYMENTS_CAPTURE_IMMEDIATELY:
         return now
     authorized_at = payment.authorized_at or now
-    return min(booking.start, authorized_at + timedelta(days=settings.PAYMENTS_CAPTURE_AFTER_DAYS))
+    return min(booking.start, authorized_at + timedelta(days=capture_after_days(payment)))
 
 
 def schedule_capture(*, booking: Booking, payment: Payment, now: datetime, source: str = Source.JOB) -> None:

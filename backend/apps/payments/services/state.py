@@ -114,8 +114,8 @@ def end_operation(payment: Payment) -> None:
 
 def _card_summary(gp: GatewayPayment) -> str:
     source = gp.raw.get("source")
-    if not isinstance(source, dict):
-        source = {}
+    if not isinstance(source, dict) or source.get("type") == "stcpay":
+        source = {}  # no card: STC Pay's source names a mobile, which is not shown as a card
     company, number = source.get("company") or source.get("type") or "", source.get("number") or ""
     return f"{company} {number}".strip()[:60]
 
@@ -190,6 +190,7 @@ def apply_gateway_payment(
     if payment.provider_id is None:
         payment.provider_id = gp.id
     payment.card = _card_summary(gp) or payment.card
+    payment.card_scheme = gp.card_scheme or payment.card_scheme  # known once, never unlearnt
     payment.message = (gp.source_message or "")[:255]
     payment.response_code = (gp.response_code or "")[:16]
     target, authorized, captured, refunded = _target(payment, gp)

@@ -92,6 +92,7 @@ def _link_and_apply(*, payment_id: int, gp: GatewayPayment, source: str) -> Paym
     other = Payment.objects.create(
         booking=booking,
         flow=Payment.Flow.CLIENT,
+        method=Payment.Method.FORM,
         status=P.AWAITING_CLIENT,
         provider_id=gp.id,
         amount=gp.amount,

@@ -318,8 +318,13 @@ ROUTES: dict[str, Entry] = {
         staff_reads=False,
         at_a=lambda w: [
             Probe("staff", "get", _a(w, "settlements"), expect=frozenset({404})),
-            Probe("manager", "get", _a(w, f"settlements?from={w.day}&to={w.day}"), expect=frozenset({200}),
-                  check=_no_b_payment_in_csv),
+            Probe(
+                "manager",
+                "get",
+                _a(w, f"settlements?from={w.day}&to={w.day}"),
+                expect=frozenset({200}),
+                check=_no_b_payment_in_csv,
+            ),
         ],
     ),
     "webhooks/moyasar": Public("Moyasar's, verified by its secret token; no user acts here"),
@@ -343,6 +348,9 @@ ROUTES: dict[str, Entry] = {
     "payments/<int:payment_id>/capture": booking_probes("payments/{payment}/capture", lambda w: {}),
     "payments/<int:payment_id>/void": booking_probes("payments/{payment}/void", lambda w: {}),
     "payments/<int:payment_id>/refund": booking_probes("payments/{payment}/refund", lambda w: {"amount": 100}),
+    "payments/<int:payment_id>/stcpay-otp": booking_probes(
+        "payments/{payment}/stcpay-otp", lambda w: {"otp": "123456"}
+    ),
     # invoices (apps.invoicing): the booking's customer only; a business's period for its managers
     "bookings/<int:booking_id>/invoices": booking_probes("bookings/{booking}/invoices", method="get"),
     "bookings/<int:booking_id>/invoices/<int:invoice_id>.html": booking_probes(
@@ -580,7 +588,9 @@ def test_a_manager_cancelling_a_paid_booking_refunds_it_in_full(world):
     a = world.a
     Payment.objects.filter(pk=a.payment.pk).update(status=Payment.Status.CAPTURED, captured_amount=15000)
     response = world.clients["manager"].post(
-        f"/api/v1/manage/businesses/{a.business.slug}/bookings/{a.booking.pk}/cancel", {"reason": "Closed"}, format="json"
+        f"/api/v1/manage/businesses/{a.business.slug}/bookings/{a.booking.pk}/cancel",
+        {"reason": "Closed"},
+        format="json",
     )
     assert response.status_code == 200, response.content
     assert response.json()["payment"] is not None

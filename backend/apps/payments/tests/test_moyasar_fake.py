@@ -318,7 +318,8 @@ def test_apple_pay_manual_is_authorized(http: httpx.Client, moyasar_fake: Moyasa
     [
         ("123456", "paid", "Paid"),
         ("000000", "paid", "Paid"),
-        ("111111", "failed", "Insufficient balance"),
+        ("111111", "failed", "Insufficient Balance."),
+        ("222222", "failed", "You have exceeded the allowed daily transaction limit for your STC Pay account."),
         ("999999", "failed", "Invalid OTP"),
     ],
 )
@@ -336,6 +337,27 @@ def test_stc_pay_unregistered_mobile_fails(http: httpx.Client, moyasar_fake: Moy
     payment = created(http, moyasar_fake, body(source={"type": "stcpay", "mobile": "0515555555"}))
 
     assert payment["status"] == "failed"
+    assert payment["source"]["message"] == "Mobile number is not registered to use the STC Pay service."
+
+
+@pytest.mark.parametrize(
+    ("token", "company", "number"),
+    [
+        ('{"paymentMethod": {"network": "mada", "displayName": "mada 1010"}}', "mada", "XXXX-XXXX-XXXX-1010"),
+        (
+            {"paymentMethod": {"network": "MasterCard", "displayName": "MasterCard 0000"}},
+            "master",
+            "XXXX-XXXX-XXXX-0000",
+        ),
+        ("opaque-wallet-token", "visa", "XXXX-XXXX-XXXX-1111"),
+    ],
+)
+def test_apple_pay_reports_the_wallet_cards_network(
+    http: httpx.Client, moyasar_fake: MoyasarFake, token, company, number
+):
+    payment = created(http, moyasar_fake, body(amount=25000, source={"type": "applepay", "token": token}))
+
+    assert (payment["source"]["company"], payment["source"]["number"]) == (company, number)
 
 
 def test_3ds_page_offers_approve_and_reject_and_redirects_with_the_result(

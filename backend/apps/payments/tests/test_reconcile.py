@@ -188,3 +188,23 @@ def test_inconsistencies_are_flagged_for_a_manager(fake, authorized, settings):
     assert "older than Moyasar keeps it" in old.attention_reason
     assert refunded.needs_attention
     assert "Refunds add up to 0, Moyasar says 500" in refunded.attention_reason
+
+
+def test_a_mada_authorization_is_trusted_for_its_longer_window(fake, authorized):
+    # given: two authorizations 8 days old, one on a mada card (held 14 days), one on a Visa card (about 7)
+    _booking, visa = authorized("10:00")
+    _booking, mada = authorized("11:00")
+    eight_days_ago = timezone.now() - timedelta(days=8)
+    Payment.objects.filter(pk=mada.pk).update(card_scheme="mada", authorized_at=eight_days_ago)
+    Payment.objects.filter(pk=visa.pk).update(authorized_at=eight_days_ago)
+    # when
+    services.payments_reconcile()
+    # then: only the Visa one is flagged; the mada one is, once past 14 days
+    visa.refresh_from_db()
+    mada.refresh_from_db()
+    assert (visa.card_scheme, visa.needs_attention) == ("visa", True)
+    assert not mada.needs_attention
+    Payment.objects.filter(pk=mada.pk).update(authorized_at=timezone.now() - timedelta(days=15))
+    services.payments_reconcile()
+    mada.refresh_from_db()
+    assert mada.needs_attention

@@ -341,6 +341,29 @@ def test_the_booking_page_shows_everything_in_a_bounded_number_of_queries(
     assert "إلغاء الحجز" in arabic
 
 
+@pytest.mark.parametrize(
+    ("method", "scheme", "english", "arabic"),
+    [
+        ("stcpay", "", "STC Pay", "STC Pay"),
+        ("card", "mada", "mada card", "بطاقة مدى"),
+        ("applepay", "visa", "Apple Pay · Visa", "Apple Pay · فيزا"),
+        ("form", "", "Online payment", "دفع إلكتروني"),
+    ],
+)
+def test_the_booking_page_shows_the_payment_method(fake, me, staff, service, at, method, scheme, english, arabic):
+    booking = BookingFactory.create(customer=me, staff=staff, service=service, start=at("11:00"))
+    Payment.objects.create(
+        booking=booking, flow="client" if method == "form" else "token", method=method, card_scheme=scheme,
+        status="captured", amount=15000, authorized_amount=15000, captured_amount=15000, is_booking_payment=True,
+    )  # fmt: skip
+    page = signed_in(me).get(f"/my/bookings/{booking.pk}").content.decode()
+    assert f'data-method="{method}" data-scheme="{scheme}">{english}</dd>' in page
+    assert "Payment method" in page
+    page = signed_in(me, "ar").get(f"/my/bookings/{booking.pk}").content.decode()
+    assert f'data-method="{method}" data-scheme="{scheme}">{arabic}</dd>' in page
+    assert "طريقة الدفع" in page
+
+
 def test_the_calendar_file(fake, me, staff, service, at):
     booking = BookingFactory.create(customer=me, staff=staff, service=service, start=at("11:00"))
     answer = signed_in(me).get(f"/my/bookings/{booking.pk}/calendar.ics")

@@ -23,10 +23,13 @@ Behaviour, in short:
   `callback_url`, `given_id`, `source.number`, ...). `given_id` becomes the payment id; reusing it is
   400 `used_given_id`.
 * Outcomes: Moyasar's test cards (`TEST_CARDS`), unlisted card numbers fail (201 `failed`, `INVALID CARD`/14);
-  Apple Pay by amount (20000-30000 paid, 110100-120000 insufficient funds, else failed); STC Pay mobile
-  `0515555555` fails, others are `initiated` until the OTP (`otp_value`) is sent to `source.transaction_url`:
-  `123456`/`000000` paid, `111111` insufficient balance, other OTPs fail. Declines are 201 with `status: failed`
-  and `source.message` / `source.response_code`.
+  Apple Pay by amount (20000-30000 paid, 110100-120000 insufficient funds, else failed), its `source.company` and
+  last four from the wallet token's `paymentMethod` (`network`, `displayName`; Visa 1111 when unreadable); STC Pay
+  mobiles `0515555555`-`0515555559` fail (`STC_PAY_TEST_MOBILES`), others are `initiated` until the OTP
+  (`otp_value`, no API key needed) is sent to `source.transaction_url`: `123456`/`000000` paid, `111111`
+  insufficient balance, `222222`-`444444` other refusals (`STC_PAY_TEST_OTPS`), other OTPs fail as "Invalid OTP"
+  (Moyasar's STC Pay sandbox). Declines are 201 with `status: failed` and `source.message` /
+  `source.response_code`.
 * 3-D Secure (`3ds`, default true, for `creditcard` and `token` sources): `initiated` with
   `source.transaction_url` = `{base}/_fake/3ds/{id}`. A GET there shows an approve/reject page;
   `?result=approve|reject` moves the payment on (approve: `paid`, `authorized` when `manual`, or the card's

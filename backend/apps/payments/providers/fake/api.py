@@ -87,6 +87,21 @@ EVENT_FOR_STATUS: dict[str, str] = {
     "verified": "payment_verified",
 }
 STATUSES: tuple[str, ...] = ("initiated", "paid", "failed", "authorized", "captured", "refunded", "voided", "verified")
+# STC Pay's sandbox (docs.moyasar.com, "Testing STC Pay"): mobiles refused at once, and the OTPs that fail (any
+# OTP not listed here or as paid, 123456 / 000000, fails as "Invalid OTP").
+STC_PAY_TEST_MOBILES: dict[str, str] = {
+    "0515555555": "Mobile number is not registered to use the STC Pay service.",
+    "0515555556": "Please update your information using the STC Pay app before attempting payment.",
+    "0515555557": "The customer account status is invalid, please contact STC Pay support.",
+    "0515555558": "You have exhausted your OTP attempts, please wait 15 minutes then try again.",
+    "0515555559": "Please wait 60 seconds before attempting a new payment.",
+}
+STC_PAY_TEST_OTPS: dict[str, str] = {
+    "111111": "Insufficient Balance.",
+    "222222": "You have exceeded the allowed daily transaction limit for your STC Pay account.",
+    "333333": "You have exceeded the maximum allowed transaction amount.",
+    "444444": "Connection timed out while waiting for response from STC Pay service.",
+}
 # The fake's own test credentials (not secrets): any client pointed at a default fake uses these.
 DEFAULT_SECRET_KEY = "sk_test_fake"  # noqa: S105
 DEFAULT_PUBLISHABLE_KEY = "pk_test_fake"
@@ -116,6 +131,26 @@ class _Token:
     seq: int
     callback_url: str | None = None
     deleted: bool = False
+
+
+_WALLET_NETWORKS = {"visa": "visa", "mastercard": "master", "master": "master", "mada": "mada", "amex": "amex"}
+
+
+def _wallet_card(token: Any) -> tuple[str, str]:
+    """The card behind an Apple Pay payment token: (Moyasar's `company`, last four digits). The fake reads the
+    token's `paymentMethod` (`{"network": "mada", "displayName": "mada 1010"}`), the way Apple describes the card to
+    the merchant; a token it cannot read is a Visa ending 1111."""
+    if isinstance(token, str):
+        try:
+            token = json.loads(token)
+        except ValueError:
+            token = None
+    method = token.get("paymentMethod") if isinstance(token, dict) else None
+    if not isinstance(method, dict):
+        return "visa", "1111"
+    network = str(method.get("network") or "").strip().lower()
+    digits = re.sub(r"\D", "", str(method.get("displayName") or ""))
+    return _WALLET_NETWORKS.get(network, "visa"), (digits[-4:] if len(digits) >= 4 else "1111")
 
 
 class MoyasarApi(LoopbackFake):
@@ -511,11 +546,12 @@ class MoyasarApi(LoopbackFake):
                 rec.data["source"]["transaction_url"] = f"{self.base_url}/_fake/3ds/{payment_id}"
         elif stype == "applepay":
             rec.kind = "applepay"
+            company, last_four = _wallet_card(source.get("token"))
             rec.data["source"] = {
                 "type": "applepay",
-                "company": "visa",
+                "company": company,
                 "name": None,
-                "number": "XXXX-XXXX-XXXX-1111",
+                "number": "XXXX-XXXX-XXXX-" + last_four,
                 "gateway_id": "moyasar_ap_" + secrets.token_hex(10),
                 "reference_number": None,
                 "message": None,
@@ -540,8 +576,9 @@ class MoyasarApi(LoopbackFake):
                 "transaction_url": f"{self.base_url}/v1/stc_pays/{payment_id}/proceed?otp_token={rec.otp_token}",
                 "message": None,
             }
-            if source["mobile"] == "0515555555":
-                self._transition(rec, "failed", message="STC Pay: the mobile number is not registered")
+            refused = STC_PAY_TEST_MOBILES.get(source["mobile"])
+            if refused:
+                self._transition(rec, "failed", message=refused)
         return json_response(201, self._render(rec))
 
     def _api_list(self, req: Request, body: dict[str, Any], form: bool) -> Response:
@@ -684,10 +721,8 @@ class MoyasarApi(LoopbackFake):
         if otp in ("123456", "000000"):
             self._transition(rec, "paid", message="Paid", response_code=None)
             rec.data["source"]["reference_number"] = str(secrets.randbelow(10**12)).zfill(12)
-        elif otp == "111111":
-            self._transition(rec, "failed", message="Insufficient balance")
         else:
-            self._transition(rec, "failed", message="Invalid OTP")
+            self._transition(rec, "failed", message=STC_PAY_TEST_OTPS.get(otp, "Invalid OTP"))
         return json_response(200, self._render(rec))
 
     # --- tokens -----------------------------------------------------------------------------------------------
