@@ -186,6 +186,8 @@ SPECTACULAR_SETTINGS = {
         "BookingStatusEnum": "apps.bookings.models.Booking.Status",
         "TimeOffRequestStatusEnum": "apps.catalog.models.TimeOffRequest.Status",
         "InvoiceKindEnum": "apps.invoicing.models.Invoice.Kind",
+        "PaymentMethodEnum": "apps.payments.models.Payment.Method",
+        "VenuePaymentMethodEnum": "apps.payments.models.VenuePayment.Method",
     },
 }
 
