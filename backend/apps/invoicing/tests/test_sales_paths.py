@@ -12,11 +12,11 @@ import pytest
 from django.utils import timezone
 
 from apps.bookings.tests.fixtures import customer, manager  # noqa: F401
-from apps.catalog.models import Business, Service
-from apps.catalog.tests.factories import ServiceFactory
+from apps.catalog.models import Service
 from apps.core.testing import run_jobs
-from apps.invoicing.models import Invoice, TaxProfile
+from apps.invoicing.models import Invoice
 from apps.invoicing.qr import decode
+from apps.invoicing.tests.test_payment_flow import business_settings, service  # noqa: F401 - a VAT-registered salon
 from apps.payments.models import Payment
 from apps.payments.selectors import settlement_statement
 from apps.payments.tests.conftest import (  # noqa: F401
@@ -34,26 +34,7 @@ from apps.payments.tests.fakes import moyasar_fake  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls("apps.payments.tests.urls")]
 
-PRICE = 11500
-
-
-@pytest.fixture
-def business_settings() -> dict[str, Any]:
-    return {"max_pending_per_customer": 5, "vat_number": "310122393500003"}
-
-
-@pytest.fixture
-def service(business: Business) -> Service:
-    TaxProfile.objects.create(
-        business=business,
-        legal_name_ar="صالون مواعيد",
-        street="King Fahd Road",
-        building_number="1234",
-        district="Al Olaya",
-        city="Riyadh",
-        postal_code="12214",
-    )
-    return ServiceFactory.create(name_en="Haircut", name_ar="قص شعر", duration_minutes=30, price_amount=PRICE)
+PRICE = 11500  # the salon's haircut (test_payment_flow's fixtures)
 
 
 def test_a_deposit_by_card_and_the_balance_in_cash_are_two_invoices_that_make_the_price(
