@@ -50,11 +50,6 @@ def tax_profile_get(business: Business) -> TaxProfile | None:
     return TaxProfile.objects.filter(business=business).first()
 
 
-def tax_profile_missing(business: Business) -> bool:
-    """A VAT-registered business without a tax profile: its invoices state no seller address (docs/risks.md R66)."""
-    return business.is_vat_registered and not TaxProfile.objects.filter(business=business).exists()
-
-
 def zatca_status(business: Business) -> ZatcaStatus | None:
     credential = (
         ZatcaCredential.objects.filter(business=business)

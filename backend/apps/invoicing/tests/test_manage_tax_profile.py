@@ -4,14 +4,17 @@ get 403 and anyone else 404; the ZATCA status is shown without its key, tokens o
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 import pytest
+import time_machine
 
 from apps.catalog.models import Business, Membership
 from apps.catalog.tests.factories import BusinessFactory, MembershipFactory
+from apps.invoicing import services
 from apps.invoicing.models import TaxProfile, ZatcaCredential
-from apps.invoicing.tests.factories import VAT_NUMBER
+from apps.invoicing.tests.factories import VAT_NUMBER, booking_of, vat_business
 
 pytestmark = pytest.mark.django_db
 
@@ -152,3 +155,39 @@ def test_a_business_without_a_vat_number_is_not_missing_a_profile(business, auth
     owner = auth_client(member(business, Membership.Role.OWNER))
     body = owner.get(URL.format("salon")).json()
     assert (body["vat_registered"], body["tax_profile_missing"], body["tax_profile"]) == (False, False, None)
+
+
+# --- a VAT number without a tax profile -----------------------------------------------------------------------
+
+
+def test_the_policies_answer_says_the_tax_profile_is_missing(business, auth_client):
+    owner = auth_client(member(business, Membership.Role.OWNER))
+    policies = "/api/v1/manage/businesses/salon/policies"
+    assert owner.get(policies).json()["tax_profile_missing"] is False  # not VAT-registered
+
+    response = owner.patch(policies, {"vat_number": VAT_NUMBER}, format="json")
+    assert response.status_code == 200, response.json()  # registering still works without a profile
+    assert (response.json()["vat_registered"], response.json()["tax_profile_missing"]) == (True, True)
+
+    assert owner.put(URL.format("salon"), PROFILE, format="json").status_code == 200
+    assert owner.get(policies).json()["tax_profile_missing"] is False
+
+
+@time_machine.travel("2026-05-01T10:30:00Z", tick=False)
+def test_an_invoice_without_a_tax_profile_is_issued_and_logged(caplog):
+    business = vat_business(profile=False)
+    booking = booking_of(business, price=11500)
+    with caplog.at_level(logging.WARNING, logger="mawid.invoicing"):
+        invoice = services.invoice_issue(booking_id=booking.pk, gross=11500, means="card")
+    assert invoice is not None  # the money is invoiced all the same
+    assert (invoice.number, invoice.gross, invoice.seller["building_number"]) == ("INV-000001", 11500, "")
+    [record] = [r for r in caplog.records if r.getMessage() == "invoice_without_tax_profile"]
+    assert (record.business_id, record.invoice_number, record.invoice_kind) == (business.pk, "INV-000001", "invoice")
+
+    caplog.clear()
+    TaxProfile.objects.create(business=business, **PROFILE)
+    with caplog.at_level(logging.WARNING, logger="mawid.invoicing"):
+        second = services.invoice_issue(booking_id=booking.pk, gross=3450, means="cash")
+    assert second is not None
+    assert second.seller["building_number"] == "1234"
+    assert not [r for r in caplog.records if r.getMessage() == "invoice_without_tax_profile"]
