@@ -29,8 +29,11 @@ PRINT_SETTINGS = (
 )
 
 
+OURS = ("DJANGO_", "MAWID_", "AUTHENTICA_", "MOYASAR_", "ZATCA_")  # the developer's own values never leak in
+
+
 def load_production(**overrides: str | None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MAWID_", "AUTHENTICA_", "MOYASAR_", "ZATCA_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(OURS)}
     env.update(GOOD, MAWID_DOTENV="off")  # a developer's backend/.env must not change the outcome
     for name, value in overrides.items():
         if value is None:
