@@ -39,7 +39,13 @@ from apps.catalog.models import (
     TimeOffRequest,
     WorkingHours,
 )
-from apps.catalog.selectors import OPERATOR, business_role_get, staff_get_for_user, vat_unreachable_prices
+from apps.catalog.selectors import (
+    OPERATOR,
+    business_role_get,
+    staff_get_for_user,
+    tax_profile_missing,
+    vat_unreachable_prices,
+)
 from apps.core.errors import NotFound, PermissionDenied
 from apps.core.fields import BoundedDateField, BoundedDateTimeField
 from apps.core.idempotency import idempotent
@@ -261,6 +267,12 @@ class PoliciesSerializer(serializers.ModelSerializer):
             "registered). Each is charged as `charged_amount`; set the price to `lower` or `upper` to fix it."
         )
     )
+    tax_profile_missing = serializers.SerializerMethodField(
+        help_text=(
+            "VAT-registered without a tax profile: invoices are still issued but state no seller address; set it "
+            "at `tax-profile`."
+        )
+    )
 
     class Meta:
         model = Business
@@ -272,11 +284,15 @@ class PoliciesSerializer(serializers.ModelSerializer):
             *services.POLICY_FIELDS,
             "vat_registered",
             "vat_unreachable_prices",
+            "tax_profile_missing",
         ]
         read_only_fields = ["slug", "is_active", "currency", "commission_bps"]
 
     def get_vat_registered(self, obj: Business) -> bool:
         return obj.is_vat_registered
+
+    def get_tax_profile_missing(self, obj: Business) -> bool:
+        return tax_profile_missing(obj)
 
     @extend_schema_field(UnreachablePriceSerializer(many=True))
     def get_vat_unreachable_prices(self, obj: Business) -> list[dict[str, Any]]:

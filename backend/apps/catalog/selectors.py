@@ -787,6 +787,14 @@ class UnreachablePrice:
     upper: int
 
 
+def tax_profile_missing(business: Business) -> bool:
+    """A VAT-registered business without a tax profile (apps.invoicing, above this app: read through the reverse
+    relation, never imported). Its invoices are still issued, without the seller's address (docs/risks.md R66)."""
+    if not business.is_vat_registered:
+        return False
+    return not hasattr(business, "tax_profile")
+
+
 def vat_unreachable_prices(business: Business) -> list[UnreachablePrice]:
     """The business's active services whose price no invoice can total (none when it is not VAT-registered)."""
     if not business.is_vat_registered:

@@ -1,13 +1,19 @@
 """Invoices in the manager API (`/api/v1/manage/businesses/<slug>/invoices...`, an enforced-scope surface): a
 period's invoices and credit notes as JSON (paginated), as CSV (one line per document, with totals), or as a zip
-of their XML files. Owners and managers of the business (and platform operators); anyone else gets 404."""
+of their XML files. Owners and managers of the business (and platform operators); anyone else gets 404.
+
+`/api/v1/manage/businesses/<slug>/tax-profile`: the seller data the business's invoices carry (GET, PUT) and its
+ZATCA status, read-only. A `ManageApi` like the catalog's routes: owners and managers; the business's staff get
+403, anyone else 404."""
 
 from __future__ import annotations
 
 import csv
 import io
 import zipfile
+from dataclasses import asdict
 from datetime import date
+from typing import Any
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -17,13 +23,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.catalog.manage_api import SLUG, ManageApi
 from apps.catalog.models import Business
 from apps.catalog.selectors import user_manages
 from apps.core.errors import NotFound
 from apps.core.pagination import Pagination
 from apps.core.scoping import for_businesses
+from apps.invoicing import profile as profiles
 from apps.invoicing.api import TAGS, AnyAccept, InvoiceFieldsSerializer
-from apps.invoicing.models import Invoice
+from apps.invoicing.models import Invoice, TaxProfile, ZatcaCredential
 from apps.invoicing.selectors import EXPORT_MAX_DAYS, invoices_for_period
 from apps.invoicing.ubl import RIYADH, amount
 
@@ -215,3 +223,83 @@ class BusinessInvoiceZipApi(APIView):
             f'attachment; filename="invoices-{business.slug}-{start:%Y%m%d}-{end:%Y%m%d}.zip"'
         )
         return response
+
+
+# --- the tax profile ------------------------------------------------------------------------------------------
+
+
+@extend_schema_serializer(component_name="ManageTaxProfile")
+class TaxProfileSerializer(serializers.ModelSerializer):
+    """The whole profile (PUT replaces it; the optional fields left out become blank)."""
+
+    class Meta:
+        model = TaxProfile
+        fields = list(profiles.PROFILE_FIELDS)
+        extra_kwargs = {
+            "legal_name_en": {"required": False},
+            "cr_number": {"required": False},
+            "additional_number": {"required": False},
+        }
+
+
+@extend_schema_serializer(component_name="ManageZatcaStatus")
+class ZatcaStatusSerializer(serializers.Serializer):
+    environment = serializers.ChoiceField(choices=ZatcaCredential.Environment.choices)
+    status = serializers.ChoiceField(choices=ZatcaCredential.Status.choices)
+    active = serializers.BooleanField(
+        help_text="A production certificate is issued: invoices are stamped and reported."
+    )
+    certificate_expires_at = serializers.DateTimeField(allow_null=True)
+
+
+@extend_schema_serializer(component_name="ManageTaxProfileStatus")
+class TaxProfileStatusSerializer(serializers.Serializer):
+    vat_number = serializers.CharField(help_text="Set in the business's policies (empty: not VAT-registered).")
+    vat_registered = serializers.BooleanField()
+    tax_profile_missing = serializers.BooleanField(
+        help_text="VAT-registered without a tax profile: invoices are issued without the seller's address."
+    )
+    tax_profile = TaxProfileSerializer(allow_null=True)
+    zatca = ZatcaStatusSerializer(
+        allow_null=True, help_text="The ZATCA (Fatoora) credential, read-only; null when the business has none."
+    )
+
+
+def _tax_status(business: Business, profile: TaxProfile | None) -> dict[str, Any]:
+    zatca = profiles.zatca_status(business)
+    return TaxProfileStatusSerializer(
+        {
+            "vat_number": business.vat_number,
+            "vat_registered": business.is_vat_registered,
+            "tax_profile_missing": business.is_vat_registered and profile is None,
+            "tax_profile": profile,
+            "zatca": asdict(zatca) if zatca is not None else None,
+        }
+    ).data
+
+
+class TaxProfileApi(ManageApi):
+    @extend_schema(
+        operation_id="manage_tax_profile_retrieve",
+        tags=["manage", *TAGS],
+        summary="The business's tax profile and ZATCA status",
+        parameters=[SLUG],
+        responses={200: TaxProfileStatusSerializer},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(_tax_status(self.business, profiles.tax_profile_get(self.business)))
+
+    @extend_schema(
+        operation_id="manage_tax_profile_update",
+        tags=["manage", *TAGS],
+        summary="Set the business's tax profile (the seller data on its invoices)",
+        description="Applies to the invoices issued from now on; issued ones keep their seller.",
+        parameters=[SLUG],
+        request=TaxProfileSerializer,
+        responses={200: TaxProfileStatusSerializer},
+    )
+    def put(self, request: Request, slug: str) -> Response:
+        body = TaxProfileSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        profile = profiles.tax_profile_save(business=self.business, fields=dict(body.validated_data))
+        return Response(_tax_status(self.business, profile))

@@ -78,10 +78,13 @@ def is_vat_registered(business: Business) -> bool:
 
 def seller_snapshot(business: Business) -> dict[str, str]:
     """The seller as the invoice states it (frozen into the invoice). A VAT-registered business without a tax
-    profile still gets invoices (the law wants one for every sale): its trading name and no address, logged."""
-    profile = TaxProfile.objects.filter(business=business).first()
+    profile still gets invoices (the law wants one for every sale; money is never blocked): its trading name and
+    no address. `_issue` logs each such document (`invoice_without_tax_profile`)."""
+    return _snapshot_of(business, TaxProfile.objects.filter(business=business).first())
+
+
+def _snapshot_of(business: Business, profile: TaxProfile | None) -> dict[str, str]:
     if profile is None:
-        logger.warning("invoicing_tax_profile_missing", extra={"business_id": business.pk})
         return {
             "name_ar": (business.name_ar or business.name_en)[: qr_codes.SELLER_NAME_MAX_CHARS],
             "name_en": business.name_en,
@@ -159,7 +162,15 @@ def _issue(spec: _Issue, *, now: datetime) -> Invoice:
     sequence = series.next_credit_number if credit else series.next_invoice_number
     number = f"{'CRN' if credit else 'INV'}-{sequence:06d}"
     icv = series.last_icv + 1
-    snapshot = seller_snapshot(business)
+    profile = TaxProfile.objects.filter(business=business).first()
+    snapshot = _snapshot_of(business, profile)
+    if profile is None:
+        # Issued all the same (docs/invoicing.md): the manager API's tax-profile and policies answers say it is
+        # missing; the document states no seller address, which ZATCA's address rules would reject once reported.
+        logger.warning(
+            "invoice_without_tax_profile",
+            extra={"business_id": business.pk, "invoice_number": number, "invoice_kind": spec.kind},
+        )
     seller = _seller(snapshot)
     line = ubl.Line(name=spec.line_name_ar or spec.line_name_en, net=spec.split.net, vat=spec.split.vat)
     invoice = Invoice(

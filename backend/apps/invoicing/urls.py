@@ -33,4 +33,9 @@ urlpatterns += [
         manage_api.BusinessInvoiceZipApi.as_view(),
         name="manage-business-invoices-zip",
     ),
+    path(
+        "manage/businesses/<slug:slug>/tax-profile",
+        manage_api.TaxProfileApi.as_view(),
+        name="manage-business-tax-profile",
+    ),
 ]

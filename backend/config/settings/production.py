@@ -92,6 +92,37 @@ def _refuse_development_providers() -> None:
 
 _refuse_development_providers()
 
+# --- ZATCA (Fatoora): unset, production reports to ZATCA's production gateway, never base.py's loopback fake ---
+# A deploy onboarding in the simulation sets ZATCA_BASE_URL (and ZATCA_ENVIRONMENT=simulation) itself. An address on
+# this machine is refused like the providers' above (MAWID_ALLOW_FAKE_PROVIDERS=1 keeps base.py's fake: benchmarks).
+ZATCA_PRODUCTION_URL = "https://gw-fatoora.zatca.gov.sa/e-invoicing/core"
+
+
+def _zatca_base_url() -> str:
+    allow_fakes = env_bool("MAWID_ALLOW_FAKE_PROVIDERS", False)
+    value = os.environ.get("ZATCA_BASE_URL", "").strip()
+    if not value:
+        return ZATCA_BASE_URL if allow_fakes else ZATCA_PRODUCTION_URL  # noqa: F405 - base.py's fake, or ZATCA's
+    host = urlsplit(value).hostname
+    if not host:
+        raise ImproperlyConfigured(
+            f"ZATCA_BASE_URL must be an absolute URL such as {ZATCA_PRODUCTION_URL}, got {value!r}"
+        )
+    if _is_loopback(host) and not allow_fakes:
+        raise ImproperlyConfigured(
+            f"ZATCA_BASE_URL points at this machine ({host}), where only the development fake listens; "
+            f"set ZATCA's address in production ({ZATCA_PRODUCTION_URL}, or the simulation's)"
+        )
+    return value
+
+
+ZATCA_BASE_URL = _zatca_base_url()
+# The certificate template follows the gateway: ZATCA's production one unless the deploy says otherwise.
+ZATCA_ENVIRONMENT = env_str(
+    "ZATCA_ENVIRONMENT",
+    "production" if ZATCA_BASE_URL == ZATCA_PRODUCTION_URL else ZATCA_ENVIRONMENT,  # noqa: F405
+)
+
 # --- Database ---
 # Persistent connections by default (one per thread of each process). With MAWID_DB_POOL_MAX_SIZE > 0, each process
 # keeps a psycopg pool instead (Django 5.2 `OPTIONS["pool"]`; persistent connections must then be off).

@@ -24,12 +24,16 @@ PRINT_SETTINGS = (
     "import json, config.settings.production as s; "
     "print(json.dumps({k: getattr(s, k) for k in ('AUTHENTICA_BASE_URL', 'AUTHENTICA_API_KEY', 'MOYASAR_BASE_URL', "
     "'MOYASAR_SECRET_KEY', 'MOYASAR_WEBHOOK_SECRET', 'DEBUG', 'SESSION_COOKIE_SECURE', 'SESSION_COOKIE_HTTPONLY', "
-    "'SESSION_COOKIE_SAMESITE', 'CSRF_COOKIE_SECURE', 'LANGUAGE_COOKIE_SECURE')}))"
+    "'SESSION_COOKIE_SAMESITE', 'CSRF_COOKIE_SECURE', 'LANGUAGE_COOKIE_SECURE', 'ZATCA_BASE_URL', "
+    "'ZATCA_ENVIRONMENT')}))"
 )
 
 
+OURS = ("DJANGO_", "MAWID_", "AUTHENTICA_", "MOYASAR_", "ZATCA_")  # the developer's own values never leak in
+
+
 def load_production(**overrides: str | None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MAWID_", "AUTHENTICA_", "MOYASAR_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(OURS)}
     env.update(GOOD, MAWID_DOTENV="off")  # a developer's backend/.env must not change the outcome
     for name, value in overrides.items():
         if value is None:
@@ -67,6 +71,9 @@ def test_a_production_environment_with_real_values_loads():
         "SESSION_COOKIE_SAMESITE": "Lax",
         "CSRF_COOKIE_SECURE": True,
         "LANGUAGE_COOKIE_SECURE": True,
+        # unset: ZATCA's production gateway, never base.py's loopback fake
+        "ZATCA_BASE_URL": "https://gw-fatoora.zatca.gov.sa/e-invoicing/core",
+        "ZATCA_ENVIRONMENT": "production",
     }
 
 
@@ -151,3 +158,35 @@ def test_the_benchmark_opt_in_falls_back_to_the_fakes_when_unset():
     result = load_production(**unset, MAWID_ALLOW_FAKE_PROVIDERS="1")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1])["MOYASAR_SECRET_KEY"] == "sk_test_fake"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8103/e-invoicing/developer-portal",
+        "http://localhost:8103/e-invoicing/core",
+        "http://[::1]:8103/e-invoicing/core",
+    ],
+)
+def test_a_loopback_zatca_address_is_refused(url):
+    message = refused(load_production(ZATCA_BASE_URL=url), "ZATCA_BASE_URL")
+    assert "points at this machine" in message
+    assert load_production(ZATCA_BASE_URL=url, MAWID_ALLOW_FAKE_PROVIDERS="1").returncode == 0
+
+
+def test_a_zatca_address_without_a_host_is_refused():
+    refused(load_production(ZATCA_BASE_URL="gw-fatoora.zatca.gov.sa/e-invoicing/core"), "ZATCA_BASE_URL")
+
+
+def test_the_zatca_simulation_can_be_chosen():
+    simulation = "https://gw-fatoora.zatca.gov.sa/e-invoicing/simulation"
+    result = load_production(ZATCA_BASE_URL=simulation, ZATCA_ENVIRONMENT="simulation")
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (loaded["ZATCA_BASE_URL"], loaded["ZATCA_ENVIRONMENT"]) == (simulation, "simulation")
+
+
+def test_the_benchmark_opt_in_keeps_the_zatca_fake_when_unset():
+    result = load_production(MAWID_ALLOW_FAKE_PROVIDERS="1")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1])["ZATCA_BASE_URL"].startswith("http://127.0.0.1:")

@@ -23,6 +23,7 @@ from datetime import datetime, time
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
@@ -141,6 +142,9 @@ def snapshot(business: Business) -> dict[str, list[dict[str, Any]]]:
         m.__name__: list(m.objects.filter(business=business).order_by("pk").values()) for m in models
     }
     rows["Business"] = [dict(row) for row in Business.objects.filter(pk=business.pk).values()]
+    # The tax profile (apps.invoicing, above this app: looked up by name, not imported), written by a manager route.
+    tax_profile = django_apps.get_model("invoicing", "TaxProfile")
+    rows["TaxProfile"] = [dict(row) for row in tax_profile.objects.filter(business=business).order_by("pk").values()]
     links: list[tuple[str, Any, str]] = [
         ("service.branches", Service.branches.through, "service__business"),
         ("staff.services", Staff.services.through, "staff__business"),
@@ -261,6 +265,16 @@ def _no_b_payment_in_csv(response: Any, w: World) -> None:
     assert str(w.b.payment.pk) not in {row.get("payment_id") for row in rows}
 
 
+TAX_PROFILE = {
+    "legal_name_ar": "مسبار",
+    "street": "Probe Street",
+    "building_number": "1234",
+    "district": "Probe",
+    "city": "Riyadh",
+    "postal_code": "12214",
+}
+
+
 def _a(w: World, sub: str) -> str:
     return f"manage/businesses/{w.a.business.slug}/{sub}"
 
@@ -363,6 +377,15 @@ ROUTES: dict[str, Entry] = {
         f"manage/businesses/<slug:slug>/{sub}": manage_probes(sub, staff_reads=False, at_a=_period_probes(sub))
         for sub in ("invoices", "invoices/export.csv", "invoices/export.zip")
     },
+    "manage/businesses/<slug:slug>/tax-profile": manage_probes(
+        "tax-profile",
+        bodies={"put": lambda w: TAX_PROFILE},
+        at_a=lambda w: [
+            Probe("staff", "get", _a(w, "tax-profile"), expect=frozenset({403})),
+            Probe("staff", "put", _a(w, "tax-profile"), TAX_PROFILE, expect=frozenset({403})),
+            Probe("manager", "get", _a(w, "tax-profile"), expect=frozenset({200})),
+        ],
+    ),
     # --- the manager API ---------------------------------------------------------------------------------------
     "manage/businesses/<slug:slug>/branches": manage_probes(
         "branches",
