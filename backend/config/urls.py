@@ -30,6 +30,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("payments/", include("apps.payments.return_urls")),
+    path("feeds/", include("apps.bookings.feed_views")),  # a staff member's private calendar feed (docs/web.md)
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),

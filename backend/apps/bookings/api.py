@@ -8,16 +8,25 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Any
 
+from django.http import HttpResponse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.bookings import services
+from apps.bookings import calendar_feed, services
 from apps.bookings.errors import SlotUnavailable
 from apps.bookings.hooks import booking_balances, payment_summaries
 from apps.bookings.models import Booking
@@ -29,6 +38,7 @@ from apps.bookings.selectors import (
 )
 from apps.catalog.models import Business, PaymentPolicy
 from apps.catalog.selectors import ServiceMissing, StaffMissing
+from apps.core.errors import NotFound
 from apps.core.fields import BoundedDateField, BoundedDateTimeField
 from apps.core.idempotency import idempotent
 from apps.core.money import MoneySerializer, VatLineSerializer, vat_line
@@ -432,3 +442,37 @@ class BookingNoShowApi(APIView):
     def post(self, request: Request, booking_id: int) -> Response:
         booking = booking_get_for_user(user=request.user, booking_id=booking_id)
         return _render(services.booking_mark_no_show(booking_id=booking.pk, actor=request.user))
+
+
+class _AnyAccept(BaseContentNegotiation):
+    """A calendar file is what it is whatever the client accepts; errors are JSON."""
+
+    def select_parser(self, request: Request, parsers: Any) -> Any:
+        return parsers[0]
+
+    def select_renderer(self, request: Request, renderers: Any, format_suffix: str | None = None) -> Any:
+        return renderers[0], renderers[0].media_type
+
+
+class BookingIcsApi(APIView):
+    permission_classes = [IsAuthenticated]
+    content_negotiation_class = _AnyAccept
+
+    @extend_schema(
+        operation_id="bookings_ics",
+        summary="One of your bookings as a calendar file",
+        description=(
+            "An iCalendar file (RFC 5545), in UTC. The UID stays the same for the booking's life; SEQUENCE grows "
+            "with each reschedule or status change; a cancelled booking gives STATUS:CANCELLED (METHOD:CANCEL), "
+            "so that importing it again removes the event. The booking's customer only; anyone else gets 404."
+        ),
+        responses={(200, "text/calendar"): OpenApiResponse(OpenApiTypes.STR, description="The booking, iCalendar.")},
+    )
+    def get(self, request: Request, booking_id: int) -> HttpResponse:
+        booking = calendar_feed.booking_ics_for_customer(booking_id=booking_id, customer_id=request.user.pk)
+        if booking is None:
+            raise NotFound()
+        response = HttpResponse(calendar_feed.booking_ics(booking), content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="mawid-booking-{booking.pk}.ics"'
+        response["Cache-Control"] = "private, no-cache"
+        return response

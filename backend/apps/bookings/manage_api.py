@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -16,7 +18,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.bookings import services
+from apps.bookings import calendar_feed, services
 from apps.bookings.api import BookingSerializer, OffsetDateTimeField, _context
 from apps.bookings.models import Booking
 from apps.catalog.manage_api import (
@@ -290,3 +292,61 @@ class MyScheduleApi(ManageMeApi):
             "bookings": bookings,
         }
         return Response(MyScheduleSerializer(data, context=context).data)
+
+
+# --- a staff member's private calendar feed -----------------------------------------------------------------
+
+
+@extend_schema_serializer(component_name="MyCalendarFeed")
+class MyCalendarFeedSerializer(serializers.Serializer):
+    active = serializers.BooleanField(help_text="Whether the staff member has a feed address that works.")
+    created_at = serializers.DateTimeField(allow_null=True, help_text="When the current address was made.")
+    url = serializers.URLField(
+        allow_null=True,
+        help_text="The feed's address, only in the answer to POST (only a hash of its secret is kept): subscribe "
+        "to it in a calendar app. Null otherwise.",
+    )
+
+
+class MyCalendarFeedApi(ManageMeApi):
+    """`/manage/me/calendar-feed`: the caller's own feed (apps/bookings/calendar_feed.py): see whether it is on,
+    make a new address (the old one stops working) or turn it off."""
+
+    def _render(self, *, url: str | None = None, status: int = 200) -> Response:
+        row = calendar_feed.feed_token_get(self.staff)
+        data = {
+            "active": row is not None,
+            "created_at": row.created_at.astimezone(self.business.tz) if row is not None else None,
+            "url": url,
+        }
+        return Response(MyCalendarFeedSerializer(data).data, status=status)
+
+    @extend_schema(operation_id="manage_me_calendar_feed", tags=TAGS, responses={200: MyCalendarFeedSerializer})
+    def get(self, request: Request) -> Response:
+        return self._render()
+
+    @extend_schema(
+        operation_id="manage_me_calendar_feed_rotate",
+        tags=TAGS,
+        summary="Make a new feed address",
+        description="A new secret address for the caller's calendar feed; the previous one, if any, gives 404 from "
+        "now on. The address is in this answer only.",
+        request=None,
+        responses={201: MyCalendarFeedSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        token = calendar_feed.feed_token_issue(self.staff)
+        url = settings.PUBLIC_BASE_URL + reverse("staff-calendar-feed", args=[token])
+        return self._render(url=url, status=201)
+
+    @extend_schema(
+        operation_id="manage_me_calendar_feed_revoke",
+        tags=TAGS,
+        summary="Turn the feed off",
+        description="Its address gives 404 from now on. Turning off a feed that is off changes nothing.",
+        request=None,
+        responses={204: None},
+    )
+    def delete(self, request: Request) -> Response:
+        calendar_feed.feed_token_revoke(self.staff)
+        return Response(status=204)

@@ -1,4 +1,4 @@
-"""`/api/v1/manage/businesses/<slug>/bookings...` and `/api/v1/manage/me/schedule` (config/urls.py mounts them)."""
+"""`/api/v1/manage/businesses/<slug>/bookings...` and `/api/v1/manage/me/schedule`, `calendar-feed` (config/urls.py)."""
 
 from django.urls import path
 
@@ -20,4 +20,5 @@ business_urlpatterns = [
 
 me_urlpatterns = [
     path("schedule", api.MyScheduleApi.as_view(), name="manage-me-schedule"),
+    path("calendar-feed", api.MyCalendarFeedApi.as_view(), name="manage-me-calendar-feed"),
 ]

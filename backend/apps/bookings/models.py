@@ -262,3 +262,24 @@ class BookingStatusChange(BusinessOwned):
         if self.old_start is not None:
             return f"rescheduled {self.old_start:%Y-%m-%d %H:%M} → {self.new_start:%Y-%m-%d %H:%M}"
         return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class CalendarFeedToken(BusinessOwned):
+    """A staff member's private calendar feed (`/feeds/staff/<token>.ics`, apps/bookings/calendar_feed.py): only
+    the SHA-256 of the secret token is kept, so the address is shown once, when it is made. Rotating replaces the
+    hash (the old address stops working); revoking deletes the row."""
+
+    business_parent = "staff"
+
+    staff = models.OneToOneField(
+        Staff, on_delete=models.CASCADE, related_name="calendar_feed", verbose_name=_("staff member")
+    )
+    token_hash = models.CharField(_("token (SHA-256)"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return f"calendar feed of staff #{self.staff_id}"

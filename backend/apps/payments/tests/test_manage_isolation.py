@@ -29,7 +29,8 @@ from rest_framework.test import APIClient
 
 from apps.accounts.models import User
 from apps.accounts.tests.factories import UserFactory
-from apps.bookings.models import Booking, BookingStatusChange
+from apps.bookings.calendar_feed import feed_token_issue
+from apps.bookings.models import Booking, BookingStatusChange, CalendarFeedToken
 from apps.bookings.tests.factories import BookingFactory
 from apps.catalog.models import (
     Branch,
@@ -90,6 +91,7 @@ def _side(business: Business, customer: User, start: datetime) -> Side:
         customer=customer, staff=staff, service=service, business=business, branch=staff.branch, start=start
     )
     time_off = ScheduleException.objects.create(staff=staff, start=start.replace(hour=15), end=start.replace(hour=16))
+    feed_token_issue(staff)  # a calendar feed: the staff member's own route must never touch another business's
     return Side(
         business=business,
         branch=main_branch(business),
@@ -136,6 +138,7 @@ def snapshot(business: Business) -> dict[str, list[dict[str, Any]]]:
         TimeOffRequest,
         Booking,
         BookingStatusChange,
+        CalendarFeedToken,
         Payment,
     ]
     rows: dict[str, list[dict[str, Any]]] = {
@@ -357,6 +360,7 @@ ROUTES: dict[str, Entry] = {
     ),
     "bookings/<int:booking_id>/complete": booking_probes("bookings/{booking}/complete"),
     "bookings/<int:booking_id>/no-show": booking_probes("bookings/{booking}/no-show"),
+    "bookings/<int:booking_id>/ics": booking_probes("bookings/{booking}/ics", method="get"),  # the customer's only
     "bookings/<int:booking_id>/pay": booking_probes("bookings/{booking}/pay", lambda w: {}),
     "payments/<int:payment_id>": booking_probes("payments/{payment}", method="get"),
     "payments/<int:payment_id>/capture": booking_probes("payments/{payment}/capture", lambda w: {}),
@@ -527,6 +531,14 @@ ROUTES: dict[str, Entry] = {
                 check=_both(_absent("booking", "bookings"), _absent("time_off", "time_off")),
             ),
             Probe("manager", "get", "manage/me/schedule"),  # no staff profile: 404
+        ]
+    ),
+    "manage/me/calendar-feed": Probes(
+        lambda w: [
+            Probe("staff", "get", "manage/me/calendar-feed", expect=frozenset({200})),
+            Probe("staff", "post", "manage/me/calendar-feed", expect=frozenset({201})),  # A's own, never B's
+            Probe("staff", "delete", "manage/me/calendar-feed", expect=frozenset({204})),
+            *(Probe("manager", method, "manage/me/calendar-feed") for method in ("get", "post", "delete")),  # 404
         ]
     ),
     "manage/me/time-off": Probes(

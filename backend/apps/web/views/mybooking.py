@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -27,6 +25,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.bookings import calendar_feed
 from apps.bookings import services as bookings
 from apps.bookings.errors import SlotUnavailable
 from apps.bookings.models import Booking
@@ -51,7 +50,6 @@ HELD = (S.PENDING_PAYMENT, S.CONFIRMED)  # the statuses a customer may still can
 PAID = (P.AUTHORIZED, P.CAPTURED)
 RESCHEDULE_DAYS = 14  # the date strip of the reschedule page (cut to the business's booking window)
 REASON_MAX = 500
-ICS_STATUS: dict[str, str] = {S.CONFIRMED: "CONFIRMED", S.PENDING_PAYMENT: "TENTATIVE"}
 
 
 def _own_booking(request: HttpRequest, booking_id: int) -> Booking:
@@ -261,36 +259,15 @@ def booking_paid(request: HttpRequest, booking_id: int) -> HttpResponse:
 @require_GET
 @login_required
 def booking_ics(request: HttpRequest, booking_id: int) -> HttpResponse:
-    """An iCalendar file (RFC 5545) of the booking, in UTC, for "Add to calendar"."""
-    from icalendar import Calendar, Event
-
-    booking = _own_booking(request, booking_id)
-    branch = booking.branch or booking.staff.branch
-    host = urlsplit(settings.PUBLIC_BASE_URL).hostname or "mawid"
-    place = ", ".join(part for part in (branch.name, branch.address, branch.city) if part) if branch else ""
-    calendar = Calendar()
-    calendar.add("prodid", "-//Mawid//Bookings//EN")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
-    event = Event()
-    event.add("uid", f"booking-{booking.pk}@{host}")
-    event.add("dtstamp", timezone.now().astimezone(UTC))
-    event.add("dtstart", booking.start.astimezone(UTC))
-    event.add("dtend", booking.end.astimezone(UTC))
-    event.add("summary", f"{booking.service.name} · {booking.business.name}")
-    event.add("description", _("With %(staff)s. Booking %(ref)s.") % {
-        "staff": booking.staff.display_name, "ref": f"MW-{booking.pk:06d}",
-    })  # fmt: skip
-    if place:
-        event.add("location", place)
-    if branch is not None and branch.latitude is not None and branch.longitude is not None:
-        event.add("geo", (branch.latitude, branch.longitude))
-    event.add("url", request.build_absolute_uri(_detail(booking)))
-    event.add("status", ICS_STATUS.get(booking.status, "CANCELLED"))
-    calendar.add_component(event)
-    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
+    """An iCalendar file (RFC 5545) of the booking, in UTC, for "Add to calendar" (apps/bookings/calendar_feed.py:
+    the same UID for the booking's life, SEQUENCE growing with each change, cancelled once cancelled)."""
+    booking = calendar_feed.booking_ics_for_customer(booking_id=booking_id, customer_id=request.user.pk or 0)
+    if booking is None:
+        raise Http404
+    body = calendar_feed.booking_ics(booking, url=request.build_absolute_uri(_detail(booking)))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="mawid-booking-{booking.pk}.ics"'
+    response["Cache-Control"] = "private, no-cache"
     return response
 
 
