@@ -384,6 +384,20 @@ def test_the_calendar_file(fake, me, staff, service, at):
     assert "King Fahd Road" in str(event["LOCATION"])
     assert str(event["URL"]) == f"http://testserver/my/bookings/{booking.pk}"
     assert str(event["STATUS"]) == "CONFIRMED"
+    assert event["SEQUENCE"] == 0
+    assert answer["Cache-Control"] == "private, no-cache"
+
+
+def test_the_calendar_file_of_a_moved_then_cancelled_booking(fake, me, staff, service, at):
+    booking = BookingFactory.create(customer=me, staff=staff, service=service, start=at("11:00"))
+    bookings.booking_reschedule(booking_id=booking.pk, start=at("12:00"), actor=me)
+    bookings.booking_cancel(booking_id=booking.pk, actor=me)
+    answer = signed_in(me).get(f"/my/bookings/{booking.pk}/calendar.ics")
+    calendar = Calendar.from_ical(answer.content)
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["UID"]) == f"booking-{booking.pk}@127.0.0.1"
+    assert (event["SEQUENCE"], str(event["STATUS"]), str(calendar["METHOD"])) == (2, "CANCELLED", "CANCEL")
+    assert event.decoded("DTSTART") == at("12:00").astimezone(UTC)
 
 
 # --- cancel ---------------------------------------------------------------------------------------------------

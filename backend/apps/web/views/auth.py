@@ -116,5 +116,5 @@ def language_set(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def robots(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("User-agent: *\nDisallow: /my/\nDisallow: /calendar/\nDisallow: /login\n",
+    return HttpResponse("User-agent: *\nDisallow: /my/\nDisallow: /calendar/\nDisallow: /feeds/\nDisallow: /login\n",
                         content_type="text/plain")
