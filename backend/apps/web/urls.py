@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.web.views import account, auth, booking, calendar, discover, home, mybooking, receipt
+from apps.web.views import account, auth, booking, calendar, calendar_feed, discover, home, mybooking, receipt
 
 app_name = "web"
 
@@ -18,5 +18,6 @@ urlpatterns = [
     *booking.urlpatterns,
     *account.urlpatterns,
     *mybooking.urlpatterns,
+    *calendar_feed.urlpatterns,  # before the calendar's <slug> pages
     *calendar.urlpatterns,
 ]

@@ -429,7 +429,8 @@ def calendar_home(request: HttpRequest) -> HttpResponse:
         for branch in Branch.objects.filter(business__in=businesses, is_active=True).order_by("display_order", "id"):
             branches.setdefault(branch.business_id, []).append(branch)
         places = [{"business": b, "branches": branches.get(b.pk, [])} for b in businesses]
-        return render(request, "web/calendar/home.html", {"places": places})
+        has_staff_profile = Staff.objects.filter(user_id=user.pk or 0).exists()
+        return render(request, "web/calendar/home.html", {"places": places, "has_staff_profile": has_staff_profile})
 
 
 def _branch_for(request: HttpRequest, desk: Desk) -> tuple[Branch, list[Branch]]:
