@@ -42,6 +42,7 @@ from apps.catalog.models import (
 from apps.catalog.selectors import (
     OPERATOR,
     business_role_get,
+    holiday_suggestions,
     staff_get_for_user,
     tax_profile_missing,
     vat_unreachable_prices,
@@ -662,6 +663,53 @@ class ClosureDetailApi(ManageApi):
     def delete(self, request: Request, slug: str, closure_id: int) -> Response:
         services.catalog_row_delete(business=self.business, row=self.get_row(Closure.objects.all(), closure_id))
         return Response(status=204)
+
+
+# --- public holidays as closures -----------------------------------------------------------------------------
+
+
+class HolidaySerializer(serializers.Serializer):
+    key = serializers.CharField(help_text='Stable: "eid_al_fitr_1448", "national_day_2027". Send it to accept.')
+    name = serializers.CharField(help_text="The closure's name when accepted (English — Arabic).")
+    name_en = serializers.CharField()
+    name_ar = serializers.CharField()
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+
+
+class HolidayAcceptSerializer(serializers.Serializer):
+    keys = serializers.ListField(
+        child=serializers.CharField(max_length=40), max_length=20, help_text="Keys from the holidays list."
+    )
+
+
+class HolidayListApi(ManageApi):
+    @extend_schema(
+        operation_id="manage_holidays_list",
+        tags=TAGS,
+        parameters=[SLUG],
+        description="The coming year's Saudi public holidays (Eid al-Fitr, Eid al-Adha, Founding Day, National "
+        "Day) that no closure of the whole business covers yet: suggestions to accept as closures.",
+        responses={200: HolidaySerializer(many=True)},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(HolidaySerializer(holiday_suggestions(business=self.business), many=True).data)
+
+
+class HolidayAcceptApi(ManageApi):
+    @extend_schema(
+        operation_id="manage_holidays_accept",
+        tags=TAGS,
+        parameters=[SLUG],
+        description="Accept suggested holidays as closures of the whole business; a key accepted already creates "
+        "nothing (the answer lists only the closures created now).",
+        request=HolidayAcceptSerializer,
+        responses={200: ManageClosureSerializer(many=True)},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        keys = _input(HolidayAcceptSerializer, request)["keys"]
+        created = services.holidays_accept(business=self.business, keys=keys)
+        return Response(ManageClosureSerializer(created, many=True).data)
 
 
 # --- policies and public profile ----------------------------------------------------------------------------

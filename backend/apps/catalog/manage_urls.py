@@ -20,6 +20,8 @@ business_urlpatterns = [
     ),
     path("closures", api.ClosureListCreateApi.as_view(), name="manage-closures"),
     path("closures/<int:closure_id>", api.ClosureDetailApi.as_view(), name="manage-closure"),
+    path("holidays", api.HolidayListApi.as_view(), name="manage-holidays"),
+    path("holidays/accept", api.HolidayAcceptApi.as_view(), name="manage-holidays-accept"),
     path("policies", api.PoliciesApi.as_view(), name="manage-policies"),
     path("time-off-requests", api.TimeOffRequestListApi.as_view(), name="manage-time-off-requests"),
     path(

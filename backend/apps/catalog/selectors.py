@@ -56,6 +56,7 @@ from apps.catalog.errors import (
     ServiceNotOffered,
     StaffMissing,
 )
+from apps.catalog.holidays import Holiday, saudi_holidays
 from apps.catalog.models import (
     Branch,
     Business,
@@ -815,3 +816,29 @@ def vat_unreachable_prices(business: Business) -> list[UnreachablePrice]:
                 )
             )
     return found
+
+
+# --- public holidays ----------------------------------------------------------------------------------------
+
+
+def _covered(holiday: Holiday, closures: Sequence[tuple[date, date]]) -> bool:
+    return any(start <= holiday.end_date and end >= holiday.start_date for start, end in closures)
+
+
+def holiday_suggestions(*, business: Business, today: date | None = None) -> list[Holiday]:
+    """The coming year's Saudi public holidays (`catalog.holidays`) the business has not accepted yet: those no
+    closure of the whole business touches (an accepted one stays accepted when the business edits its dates).
+    `today` is the business's local date by default."""
+    today = today or timezone.now().astimezone(business.tz).date()
+    holidays = saudi_holidays(today)
+    if not holidays:
+        return []
+    closures = list(
+        Closure.objects.filter(
+            business_id=business.pk,
+            branch__isnull=True,
+            end_date__gte=holidays[0].start_date,
+            start_date__lte=holidays[-1].end_date,
+        ).values_list("start_date", "end_date")
+    )
+    return [h for h in holidays if not _covered(h, closures)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
@@ -18,6 +18,7 @@ from apps.accounts.phone import normalize_phone
 from apps.accounts.roles import role_group_sync
 from apps.catalog.busy import busy_intervals
 from apps.catalog.errors import PaymentPolicyInvalid, PriceNotReachable
+from apps.catalog.holidays import saudi_holidays
 from apps.catalog.models import (
     Branch,
     Business,
@@ -31,6 +32,7 @@ from apps.catalog.models import (
     payment_policy_check,
     price_problem,
 )
+from apps.catalog.selectors import holiday_suggestions
 from apps.core.errors import Conflict, NotFound, ValidationFailed, register_error
 from apps.core.scoping import platform
 
@@ -313,6 +315,34 @@ def closure_save(
     _assign(closure, fields)
     _validated(closure).save()
     return closure
+
+
+@transaction.atomic
+def holidays_accept(*, business: Business, keys: Sequence[str], today: date | None = None) -> list[Closure]:
+    """Accept suggested public holidays (`selectors.holiday_suggestions`) as closures of the whole business, one
+    per key; a key that is no longer suggested (accepted already, or past) creates nothing, so accepting twice is
+    harmless; an unknown key is refused (400) and nothing is created. The business row is locked first, so two
+    simultaneous accepts create each closure once."""
+    Business.objects.select_for_update().filter(pk=business.pk).first()
+    today = today or timezone.now().astimezone(business.tz).date()
+    known = {h.key for h in saudi_holidays(today)}
+    unknown = sorted(set(keys) - known)
+    if unknown:
+        raise ValidationFailed(fields={"keys": [str(_("Not a coming public holiday: %s.") % ", ".join(unknown))]})
+    wanted = set(keys)
+    created = []
+    for holiday in holiday_suggestions(business=business, today=today):
+        if holiday.key in wanted:
+            closure = Closure(
+                business=business,
+                branch=None,
+                name=holiday.name,
+                start_date=holiday.start_date,
+                end_date=holiday.end_date,
+            )
+            created.append(_validated(closure))
+            closure.save()
+    return created
 
 
 POLICY_FIELDS = (

@@ -3,13 +3,12 @@
 
 The document always prints both languages whatever the reader's, so its labels are fixed pairs here (`LABELS`),
 not per-request translations: Arabic is the one the law requires, English the translation it allows. The page
-shows the Gregorian issue date and time (Riyadh) with the Hijri (Umm al-Qura, `hijridate`) date beside it, and
-the QR code as inline SVG (`segno`) of the invoice's base64 TLV.
+shows the Gregorian issue date and time (Riyadh) with the Hijri (Umm al-Qura) date beside it (`apps.core.hijri`),
+and the QR code as inline SVG (`segno`) of the invoice's base64 TLV.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -19,8 +18,8 @@ import segno
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
-from hijridate import Gregorian
 
+from apps.core.hijri import HijriDate, hijri_of
 from apps.invoicing.models import Invoice
 from apps.invoicing.ubl import RIYADH, amount, percent
 
@@ -63,23 +62,9 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class HijriDate:
-    ar: str
-    en: str
-
-
 def hijri(moment: datetime) -> HijriDate | None:
     """The Umm al-Qura date of a moment's Riyadh day (None outside the calendar's range, 1343-1500 AH)."""
-    day = moment.astimezone(RIYADH).date()
-    try:
-        h = Gregorian(day.year, day.month, day.day).to_hijri()
-    except (ValueError, OverflowError):
-        return None
-    return HijriDate(
-        ar=f"{h.day} {h.month_name('ar')} {h.year} {h.notation('ar')}",
-        en=f"{h.day} {h.month_name('en')} {h.year} {h.notation('en')}",
-    )
+    return hijri_of(moment, RIYADH)
 
 
 def qr_svg(qr: str) -> SafeString:

@@ -1,7 +1,8 @@
 """Turn a notification row into the words its recipient reads, in their language.
 
 Times are shown in the business time zone (`Business.tz`), with Western digits, as is usual in Saudi
-SMS: "Tue 1 Dec 2026, 9:00 AM" / "الثلاثاء 1 ديسمبر 2026، 9:00 ص". Money: "150.00 SAR" / "150.00 ر.س".
+SMS: "Tue 1 Dec 2026, 9:00 AM" / "الثلاثاء 1 ديسمبر 2026، 9:00 ص", followed in customer messages by the Hijri
+day and month ({hijri}: " (11 Jumada al-Akhirah)"). Money: "150.00 SAR" / "150.00 ر.س".
 Customer messages name the business and where the service is given ({where}: `where_sentence`), and go out under
 the business's SMS sender name when it has one (`Message.sender`).
 """
@@ -12,6 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apps.core.hijri import hijri_of
 from apps.core.money import Money
 from apps.notifications.channels import Message
 from apps.notifications.templates import LANGUAGES, TEMPLATES
@@ -61,6 +63,13 @@ def format_datetime(value: datetime, *, language: str, tz: ZoneInfo) -> str:
     weekday, month = _WEEKDAYS[language][local.weekday()], _MONTHS[language][local.month - 1]
     separator = "،" if language == "ar" else ","
     return f"{weekday} {local.day} {month} {local.year}{separator} {hour}:{local.minute:02d} {am_pm}"
+
+
+def format_hijri(value: datetime, *, language: str, tz: ZoneInfo) -> str:
+    """The Umm al-Qura day and month of `value`'s day in `tz`, in parentheses after a space: " (24 جمادى الآخرة)" /
+    " (24 Jumada al-Akhirah)"; empty outside the calendar's range."""
+    day = hijri_of(value, tz)
+    return f" ({day.short(language)})" if day is not None else ""
 
 
 def format_money(money: Money, *, language: str) -> str:
@@ -145,6 +154,7 @@ def render(
         "staff": "",
         "customer": "",
         "when": "",
+        "hijri": "",
         "old_when": "",
         "amount": "",
         "vat": "",
@@ -158,6 +168,7 @@ def render(
             staff=booking.staff.display_name,
             customer=customer_name or _A_CUSTOMER[language],
             when=format_datetime(booking.start, language=language, tz=tz),
+            hijri=format_hijri(booking.start, language=language, tz=tz),
             where=" "
             + where_sentence(business=business, booking=booking, language=language, directions=spec.directions),
         )

@@ -3,7 +3,9 @@ email body) per language. Placeholders are filled by `rendering.render` with val
 recipient's language: times in the business time zone, money as "150.00 SAR" / "150.00 ر.س".
 
 Placeholders: {hello} (greeting with the recipient's name), {ref} (booking number), {service}, {staff},
-{customer}, {when} (the booking's start), {old_when} (before a reschedule), {amount}, {vat} (after {amount}: the
+{customer}, {when} (the booking's start), {hijri} (after {when} in customer messages about the booking's time: the
+start's Umm al-Qura day and month, " (24 Jumada al-Akhirah)" / " (24 جمادى الآخرة)", without the year to keep the
+SMS short), {old_when} (before a reschedule), {amount}, {vat} (after {amount}: the
 VAT it includes, " (includes VAT 15%: 19.56 SAR)", where the business is VAT-registered; empty otherwise),
 {reason} (a sentence, or empty), {business} (its name in the message's language), {where} (a sentence naming the business and where the
 service is given: the branch's name and address, or the customer's address for a home service, and a map link of
@@ -43,8 +45,8 @@ _ALL = [
         "customer",
         subject={"en": "Booking #{ref} confirmed", "ar": "تأكيد الحجز رقم {ref}"},
         text={
-            "en": "{hello}your booking #{ref} is confirmed: {service} with {staff} on {when}.{where}",
-            "ar": "{hello}تم تأكيد حجزك رقم {ref}: {service} مع {staff} يوم {when}.{where}",
+            "en": "{hello}your booking #{ref} is confirmed: {service} with {staff} on {when}{hijri}.{where}",
+            "ar": "{hello}تم تأكيد حجزك رقم {ref}: {service} مع {staff} يوم {when}{hijri}.{where}",
         },
         directions=True,
     ),
@@ -62,8 +64,9 @@ _ALL = [
         "customer",
         subject={"en": "Booking #{ref} moved", "ar": "تغيير موعد الحجز رقم {ref}"},
         text={
-            "en": "{hello}your booking #{ref} ({service} with {staff}) has moved from {old_when} to {when}.{where}",
-            "ar": "{hello}تم تغيير موعد حجزك رقم {ref} ({service} مع {staff}) من {old_when} إلى {when}.{where}",
+            "en": "{hello}your booking #{ref} ({service} with {staff}) has moved from {old_when} to {when}{hijri}."
+            "{where}",
+            "ar": "{hello}تم تغيير موعد حجزك رقم {ref} ({service} مع {staff}) من {old_when} إلى {when}{hijri}.{where}",
         },
         directions=True,
     ),
@@ -81,8 +84,8 @@ _ALL = [
         "customer",
         subject={"en": "Booking #{ref} cancelled", "ar": "إلغاء الحجز رقم {ref}"},
         text={
-            "en": "{hello}your booking #{ref} ({service} on {when}) is cancelled.{reason}{where}",
-            "ar": "{hello}تم إلغاء حجزك رقم {ref} ({service} يوم {when}).{reason}{where}",
+            "en": "{hello}your booking #{ref} ({service} on {when}{hijri}) is cancelled.{reason}{where}",
+            "ar": "{hello}تم إلغاء حجزك رقم {ref} ({service} يوم {when}{hijri}).{reason}{where}",
         },
     ),
     Template(
@@ -90,9 +93,9 @@ _ALL = [
         "customer",
         subject={"en": "Booking #{ref} cancelled", "ar": "إلغاء الحجز رقم {ref}"},
         text={
-            "en": "{hello}we are sorry: {business} had to cancel your booking #{ref} ({service} on {when}).{reason}"
-            " Anything you paid will be refunded in full.{where}",
-            "ar": "{hello}نعتذر، اضطر {business} إلى إلغاء حجزك رقم {ref} ({service} يوم {when}).{reason}"
+            "en": "{hello}we are sorry: {business} had to cancel your booking #{ref} ({service} on {when}{hijri})."
+            "{reason} Anything you paid will be refunded in full.{where}",
+            "ar": "{hello}نعتذر، اضطر {business} إلى إلغاء حجزك رقم {ref} ({service} يوم {when}{hijri}).{reason}"
             " سيُعاد إليك كامل المبلغ المدفوع إن وجد.{where}",
         },
     ),
@@ -110,8 +113,8 @@ _ALL = [
         "customer",
         subject={"en": "Reminder: booking #{ref}", "ar": "تذكير بالحجز رقم {ref}"},
         text={
-            "en": "Reminder: {service} with {staff} on {when} (booking #{ref}).{where}",
-            "ar": "تذكير: موعدك لخدمة {service} مع {staff} يوم {when} (الحجز رقم {ref}).{where}",
+            "en": "Reminder: {service} with {staff} on {when}{hijri} (booking #{ref}).{where}",
+            "ar": "تذكير: موعدك لخدمة {service} مع {staff} يوم {when}{hijri} (الحجز رقم {ref}).{where}",
         },
         directions=True,
     ),
@@ -120,8 +123,9 @@ _ALL = [
         "customer",
         subject={"en": "Reminder: booking #{ref} soon", "ar": "تذكير: موعد الحجز رقم {ref} قريب"},
         text={
-            "en": "Reminder: your booking #{ref} for {service} with {staff} starts at {when}. See you soon!{where}",
-            "ar": "تذكير: يبدأ حجزك رقم {ref} لخدمة {service} مع {staff} في {when}. نراك قريباً!{where}",
+            "en": "Reminder: your booking #{ref} for {service} with {staff} starts at {when}{hijri}. See you soon!"
+            "{where}",
+            "ar": "تذكير: يبدأ حجزك رقم {ref} لخدمة {service} مع {staff} في {when}{hijri}. نراك قريباً!{where}",
         },
         directions=True,
     ),

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from apps.core.money import Money
-from apps.notifications.rendering import format_datetime, format_money, render
+from apps.notifications.rendering import format_datetime, format_hijri, format_money, render
 from apps.notifications.templates import LANGUAGES, TEMPLATES
 
 RIYADH = ZoneInfo("Asia/Riyadh")
@@ -89,6 +89,8 @@ def test_every_template_renders_completely_in_both_languages(template, language)
     if "when" in TEMPLATES[template].text[language]:
         expected = "9:00 ص" if language == "ar" else "9:00 AM"
         assert expected in message.text  # 06:00 UTC shown as Riyadh time
+    if "{hijri}" in TEMPLATES[template].text[language]:
+        assert ("(21 جمادى الآخرة)" if language == "ar" else "(21 Jumada al-Akhirah)") in message.text
     if "{amount}" in TEMPLATES[template].text[language]:
         assert ("150.00 ر.س" if language == "ar" else "150.00 SAR") in message.text
 
@@ -104,12 +106,13 @@ def test_the_confirmation_reads_naturally():
     }
     en = render(language="en", recipient=_Obj(name="Sara"), **args)
     ar = render(language="ar", recipient=_Obj(name="سارة"), **args)
-    assert (
-        en.text
-        == "Hello Sara, your booking #42 is confirmed: Haircut with Noura on Tue 1 Dec 2026, 9:00 AM. Salon Noor."
+    assert en.text == (
+        "Hello Sara, your booking #42 is confirmed: Haircut with Noura on Tue 1 Dec 2026, 9:00 AM"
+        " (21 Jumada al-Akhirah). Salon Noor."
     )
     assert ar.text == (
-        "مرحباً سارة، تم تأكيد حجزك رقم 42: قص شعر مع Noura يوم الثلاثاء 1 ديسمبر 2026، 9:00 ص. Salon Noor."
+        "مرحباً سارة، تم تأكيد حجزك رقم 42: قص شعر مع Noura يوم الثلاثاء 1 ديسمبر 2026، 9:00 ص"
+        " (21 جمادى الآخرة). Salon Noor."
     )
     assert en.subject == "Booking #42 confirmed"
     assert ar.subject == "تأكيد الحجز رقم 42"
@@ -127,7 +130,8 @@ def test_a_reason_is_a_sentence_only_when_there_is_one():
     }
     assert (
         render(context={}, **args).text
-        == "Hello, your booking #42 (Haircut on Tue 1 Dec 2026, 9:00 AM) is cancelled. Salon Noor."
+        == "Hello, your booking #42 (Haircut on Tue 1 Dec 2026, 9:00 AM (21 Jumada al-Akhirah)) is cancelled."
+        " Salon Noor."
     )
     assert render(context={"reason": "Travelling."}, **args).text.endswith(
         "is cancelled. Reason: Travelling. Salon Noor."
@@ -171,12 +175,12 @@ def test_a_confirmation_names_the_business_the_branch_and_the_way_there_in_both_
     en = _render("booking_confirmed", "en", _salon(), _at_branch())
     ar = _render("booking_confirmed", "ar", _salon(), _at_branch())
     assert en.text == (
-        "Hello Sara, your booking #42 is confirmed: Haircut with Noura on Tue 1 Dec 2026, 9:00 AM."
-        f" Salon Noor – Olaya branch: King Fahd Road, Al Olaya, Riyadh. Map: {MAP}"
+        "Hello Sara, your booking #42 is confirmed: Haircut with Noura on Tue 1 Dec 2026, 9:00 AM"
+        f" (21 Jumada al-Akhirah). Salon Noor – Olaya branch: King Fahd Road, Al Olaya, Riyadh. Map: {MAP}"
     )
     assert ar.text == (
-        "مرحباً Sara، تم تأكيد حجزك رقم 42: قص شعر مع Noura يوم الثلاثاء 1 ديسمبر 2026، 9:00 ص."
-        f" صالون نور – فرع العليا: King Fahd Road، Al Olaya، Riyadh. الخريطة: {MAP}"
+        "مرحباً Sara، تم تأكيد حجزك رقم 42: قص شعر مع Noura يوم الثلاثاء 1 ديسمبر 2026، 9:00 ص"
+        f" (21 جمادى الآخرة). صالون نور – فرع العليا: King Fahd Road، Al Olaya، Riyadh. الخريطة: {MAP}"
     )
 
 
@@ -225,3 +229,24 @@ def test_the_message_carries_the_businesss_sender_name():
     business = _salon()
     business.sender_name = "SalonNoor"
     assert _render("booking_confirmed", "en", business, _at_branch()).sender == "SalonNoor"
+
+
+def test_customer_messages_about_the_booking_time_show_its_hijri_day_and_staff_messages_do_not():
+    with_hijri = {key for key, t in TEMPLATES.items() if all("{hijri}" in t.text[lang] for lang in LANGUAGES)}
+    assert with_hijri == {
+        "booking_confirmed",
+        "booking_rescheduled",
+        "booking_cancelled",
+        "booking_cancelled_by_business",
+        "reminder_24h",
+        "reminder_2h",
+    }
+    assert all(TEMPLATES[key].audience == "customer" for key in with_hijri)
+
+
+def test_the_hijri_day_is_the_one_in_the_business_time_zone():
+    # 22:30 UTC on 30 November is already 1 December (21 Jumada al-Akhirah 1448) in Riyadh
+    late = datetime(2026, 11, 30, 22, 30, tzinfo=UTC)
+    assert format_hijri(late, language="en", tz=RIYADH) == " (21 Jumada al-Akhirah)"
+    assert format_hijri(late, language="ar", tz=RIYADH) == " (21 جمادى الآخرة)"
+    assert format_hijri(late, language="en", tz=ZoneInfo("UTC")) == " (20 Jumada al-Akhirah)"

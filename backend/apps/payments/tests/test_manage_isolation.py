@@ -32,6 +32,7 @@ from apps.accounts.tests.factories import UserFactory
 from apps.bookings.calendar_feed import feed_token_issue
 from apps.bookings.models import Booking, BookingStatusChange, CalendarFeedToken
 from apps.bookings.tests.factories import BookingFactory
+from apps.catalog.holidays import saudi_holidays
 from apps.catalog.models import (
     Branch,
     Business,
@@ -311,6 +312,11 @@ def _closure_body(w: World) -> dict[str, Any]:
     return {"name": "Probe", "start_date": str(w.day), "end_date": str(w.day)}
 
 
+def _holiday_keys(w: World) -> dict[str, Any]:
+    """Every coming holiday: a request that reached B would create B's closures."""
+    return {"keys": [h.key for h in saudi_holidays(w.day)]}
+
+
 ROUTES: dict[str, Entry] = {
     # --- no business's private rows --------------------------------------------------------------------------
     "auth/otp/request": Public("sign-in: a phone number, no business"),
@@ -470,6 +476,16 @@ ROUTES: dict[str, Entry] = {
         at_a=lambda w: [
             Probe("manager", "patch", _a(w, f"closures/{w.a.closure.pk}"), {"branch": w.b.branch.pk}, INVALID)
         ],
+    ),
+    "manage/businesses/<slug:slug>/holidays": manage_probes(
+        "holidays",
+        at_a=lambda w: [Probe("staff", "get", _a(w, "holidays"), expect=REFUSED)],
+    ),
+    "manage/businesses/<slug:slug>/holidays/accept": manage_probes(
+        "holidays/accept",
+        get=False,
+        bodies={"post": _holiday_keys},
+        at_a=lambda w: [Probe("staff", "post", _a(w, "holidays/accept"), _holiday_keys(w), REFUSED)],
     ),
     "manage/businesses/<slug:slug>/policies": manage_probes(
         "policies", bodies={"patch": lambda w: {"min_notice_minutes": 1, "name_en": "Taken over"}}

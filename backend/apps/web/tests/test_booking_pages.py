@@ -271,6 +271,7 @@ def test_review_then_confirm_makes_a_booking_waiting_for_payment(demo):
     assert "Haircut and styling" in body
     assert "Lama" in body
     assert "Wednesday 13 January 2027" in body
+    assert 'data-testid="review-hijri">5 Sha&#x27;ban 1448 AH</dd>' in body  # the Umm al-Qura date beside it
     assert start[11:16] in body
     assert "150 SAR" in body
     assert 'name="csrfmiddlewaretoken"' in body
@@ -386,3 +387,13 @@ def test_confirm_is_csrf_protected(demo):
     done = client.post("/b/noor-salon/book/confirm", {**data, "csrfmiddlewaretoken": token})
     assert done.status_code == 302
     assert Booking.objects.filter(customer=customer, status=Booking.Status.PENDING_PAYMENT).exists()
+
+
+def test_the_review_shows_the_hijri_date_in_arabic(demo):
+    haircut, lama = service("noor-salon", "Haircut and styling"), staff("noor-salon", "Lama")
+    client = en(UserFactory())
+    client.cookies["mawid_lang"] = "ar"
+    start = first_time("noor-salon", haircut.pk, lama.pk)
+    body = client.get(review_url("noor-salon", service=haircut.pk, staff=lama.pk, start=start[:16])).content.decode()
+    assert "<dt>التاريخ الهجري</dt>" in body
+    assert 'data-testid="review-hijri">5 شعبان 1448 هـ</dd>' in body

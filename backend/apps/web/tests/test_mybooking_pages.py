@@ -510,3 +510,21 @@ def test_reschedule_after_the_cut_off_is_refused(fake, me, staff, service):
     assert "It is too late to move this booking online." in answer.content.decode()
     booking.refresh_from_db()
     assert booking.start == PINNED + timedelta(hours=20)
+
+
+def test_the_booking_pages_show_the_hijri_date_beside_the_gregorian_one(fake, me, staff, service):
+    # Thursday 14 January 2027 is 6 Sha'ban 1448 (Umm al-Qura)
+    booking = BookingFactory.create(
+        customer=me, staff=staff, service=service, start=datetime(2027, 1, 14, 11, 0, tzinfo=RIYADH)
+    )
+    page = signed_in(me).get(f"/my/bookings/{booking.pk}").content.decode()
+    assert 'data-testid="date">Thursday 14 January 2027</dd>' in page
+    assert "<dt>Hijri date</dt>" in page
+    assert 'data-testid="hijri">6 Sha&#x27;ban 1448 AH</dd>' in page
+    arabic = signed_in(me, "ar").get(f"/my/bookings/{booking.pk}").content.decode()
+    assert "<dt>التاريخ الهجري</dt>" in arabic
+    assert 'data-testid="hijri">6 شعبان 1448 هـ</dd>' in arabic
+    listed = signed_in(me).get("/my/bookings").content.decode()
+    assert 'data-testid="hijri">6 Sha&#x27;ban 1448 AH</span>' in listed
+    receipt = signed_in(me, "ar").get(f"/my/bookings/{booking.pk}/receipt").content.decode()
+    assert 'data-testid="hijri">6 شعبان 1448 هـ</dd>' in receipt

@@ -50,7 +50,7 @@ from apps.catalog.selectors import (
 )
 from apps.core.errors import DomainError, NotFound
 from apps.web.throttling import check_throttle
-from apps.web.views.common import error_text
+from apps.web.views.common import error_text, hijri_label
 
 ANY = "any"
 STRIP_DAYS = 14  # the date strip: today and the 13 days after it (cut to the business's booking window)
@@ -470,6 +470,7 @@ def _review_context(choice: Choice, start: datetime, **extra: Any) -> dict[str, 
         "start": local,
         "start_param": local.strftime("%Y-%m-%dT%H:%M"),
         "date_label": date_format(local.date(), "l j F Y"),
+        "hijri_label": hijri_label(local),
         "time_label": local.strftime("%H:%M"),
         "end_label": (local + choice.the_service.duration).strftime("%H:%M"),
         # The price as the booking will record and charge it (VAT-registered: the invoice total, core.vat).

@@ -22,6 +22,7 @@ from apps.core.errors import NotFound
 from apps.payments.models import Payment
 from apps.payments.selectors import payment_for_bookings
 from apps.web.templatetags.web_home import money_text
+from apps.web.views.common import hijri_label
 
 S = Booking.Status
 P = Payment.Status
@@ -40,6 +41,7 @@ class BookingView:
     booking: Booking
     branch: Branch | None
     date: str  # local, in the business's time zone, in the active language
+    hijri: str  # the same day in the Umm al-Qura calendar, in the active language ("" outside its range)
     time: str
     status: str
     badge: str  # "", "warn", "bad": the badge's colour
@@ -131,6 +133,7 @@ def booking_view(booking: Booking, payment: Payment | None, *, now: datetime | N
         booking=booking,
         branch=booking.branch or booking.staff.branch,
         date=date_format(local, "l j F Y"),
+        hijri=hijri_label(local),
         time=local.strftime("%H:%M"),
         status=booking.get_status_display(),
         badge=BADGE.get(booking.status, ""),
