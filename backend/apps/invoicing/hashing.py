@@ -17,7 +17,7 @@ from lxml import etree
 from apps.invoicing.constants import FIRST_PIH
 from apps.invoicing.ubl import NS_CAC, NS_CBC, NS_EXT
 
-__all__ = ["FIRST_PIH", "canonical", "invoice_hash"]  # FIRST_PIH: the first document's PIH (constants.py)
+__all__ = ["FIRST_PIH", "canonical", "invoice_hash", "parse"]  # FIRST_PIH: the first document's PIH (constants.py)
 
 _REMOVED = etree.XPath(
     "/*/ext:UBLExtensions | /*/cac:Signature | /*/cac:AdditionalDocumentReference[cbc:ID='QR']",
@@ -38,10 +38,15 @@ def _remove_keeping_tail(element: etree._Element) -> None:
     parent.remove(element)
 
 
+def parse(xml: bytes) -> etree._Element:
+    """Parse untrusted XML safely (no entities, no network, no huge trees), keeping whitespace."""
+    parser = etree.XMLParser(remove_blank_text=False, resolve_entities=False, no_network=True, huge_tree=False)
+    return etree.fromstring(xml, parser)
+
+
 def canonical(xml: bytes) -> bytes:
     """The bytes that are hashed: the document without the three elements, canonicalized."""
-    parser = etree.XMLParser(remove_blank_text=False, resolve_entities=False, no_network=True)
-    root = etree.fromstring(xml, parser)
+    root = parse(xml)
     for element in _REMOVED(root):
         _remove_keeping_tail(element)
     result: bytes = etree.tostring(root, method="c14n")

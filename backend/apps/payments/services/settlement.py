@@ -21,8 +21,9 @@ from apps.accounts.models import User
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_confirm
 from apps.catalog.payment_terms import late_cancel_fee
-from apps.payments.models import MONEY_STATUSES, Payment, PaymentEvent, Refund, VenuePayment
+from apps.payments.models import MONEY_STATUSES, Payment, PaymentEvent, Refund
 from apps.payments.providers.base import GatewayPayment
+from apps.payments.selectors import venue_totals
 from apps.payments.services import deferrals
 from apps.payments.services.state import apply_gateway_payment, record
 from apps.payments.vat import chosen_part
@@ -51,7 +52,7 @@ def _booking_payment_exists(booking: Booking, *, other_than: Payment) -> bool:
 def _paid_at_venue(booking: Booking, payment: Payment) -> bool:
     """The business recorded payments at the venue that leave no room for this one (the customer paid at the
     counter, then an online payment still arrived): its money is given back."""
-    venue = sum(VenuePayment.objects.filter(booking=booking).values_list("amount", flat=True))
+    venue = venue_totals([booking.pk]).get(booking.pk, 0)
     return venue > 0 and venue + payment.authorized_amount > booking.price_amount
 
 

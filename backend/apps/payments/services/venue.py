@@ -18,7 +18,8 @@ from apps.core.errors import NotFound
 from apps.core.events import publish
 from apps.payments import events
 from apps.payments.errors import BookingNotPayableAtVenue, VenuePaymentExceedsDue
-from apps.payments.models import MONEY_STATUSES, Payment, VenuePayment
+from apps.payments.models import Payment, VenuePayment
+from apps.payments.selectors import paid_online, venue_totals
 
 logger = logging.getLogger("mawid.payments")
 B = Booking.Status
@@ -28,12 +29,9 @@ OPEN_STATUSES = frozenset({B.PENDING_PAYMENT, B.CONFIRMED, B.COMPLETED})
 def amount_due(booking: Booking) -> int:
     """What is still due on `booking` (locked by the caller): its price less what its payment holds (authorized or
     captured, less refunds) and what was paid at the venue."""
-    online = 0
     payment = Payment.objects.filter(booking=booking, is_booking_payment=True).first()
-    if payment is not None and payment.status in MONEY_STATUSES:
-        online = (payment.captured_amount or payment.authorized_amount) - payment.refunded_amount
-    venue = sum(VenuePayment.objects.filter(booking=booking).values_list("amount", flat=True))
-    return max(0, booking.price_amount - online - venue)
+    venue = venue_totals([booking.pk]).get(booking.pk, 0)
+    return max(0, booking.price_amount - paid_online(payment) - venue)
 
 
 @transaction.atomic
