@@ -397,6 +397,8 @@ def backup_restore(
     dump = Path(dump)
     if not dump.exists():
         raise BackupError(f"no such file: {dump}")
+    if database is not None and database == _conninfo(alias).get("dbname"):
+        raise BackupError(f"refusing to restore over the live database {database}")
     manifest = read_manifest(dump)
     if manifest and manifest.get("dump_sha256") and manifest["dump_sha256"] != _sha256(dump):
         raise BackupError(f"{dump} does not match its manifest's SHA-256: the file is damaged or not the one dumped")
