@@ -141,8 +141,13 @@ def pg_tool(name: str, *, server_major: int, at_least: int = 0) -> tuple[Path, i
 def _git_commit() -> str:
     root = Path(settings.BASE_DIR).parent
     try:
+        git = shutil.which("git") or "git"
         out = subprocess.run(  # noqa: S603
-            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=5  # noqa: S607
+            [git, "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=5,  # noqa: S607
         )
     except (OSError, subprocess.SubprocessError):
         return ""
@@ -350,8 +355,10 @@ class Check:
         if self.count_mismatches:
             lines.append(f"row counts: {len(self.count_mismatches)} table(s) differ")
             for table, (expected, got) in sorted(self.count_mismatches.items()):
-                lines.append(f"  {table}: dump {expected if expected is not None else '-'}, restored "
-                             f"{got if got is not None else '-'}")
+                lines.append(
+                    f"  {table}: dump {expected if expected is not None else '-'}, restored "
+                    f"{got if got is not None else '-'}"
+                )
         else:
             lines.append(f"row counts: {self.tables} tables, {self.rows} rows, all equal to the dump's")
         lines.append("RESTORE CHECK PASSED" if self.ok else "RESTORE CHECK FAILED")
@@ -427,16 +434,24 @@ def backup_restore(
         cursor.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(target)))
     params = _conninfo(alias, dbname=target)
     result = subprocess.run(  # noqa: S603
-        [str(restore_tool), "--no-owner", "--no-privileges", "--exit-on-error", "--no-password",
-         f"--dbname={target}", str(dump)],
+        [
+            str(restore_tool),
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            "--no-password",
+            f"--dbname={target}",
+            str(dump),
+        ],
         env=_pg_env(params),
         capture_output=True,
         text=True,
         check=False,
     )
     if result.returncode != 0:
-        raise BackupError(f"pg_restore into {target} failed (the database is left for inspection): "
-                          f"{result.stderr.strip()}")
+        raise BackupError(
+            f"pg_restore into {target} failed (the database is left for inspection): {result.stderr.strip()}"
+        )
 
     expected = manifest["row_counts"] if manifest else dump_row_counts(dump, restore_tool=restore_tool)
     with psycopg.connect(**params) as conn, conn.cursor() as cursor:

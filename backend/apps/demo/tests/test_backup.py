@@ -54,8 +54,14 @@ def test_a_populated_database_round_trips_with_every_table_equal(populated, scra
     manifest = json.loads(made.manifest_path.read_text())
     live = counts(connection.settings_dict["NAME"])
     assert manifest["row_counts"] == live
-    for table in ("accounts_user", "catalog_business", "bookings_booking", "payments_payment",
-                  "notifications_notification", "invoicing_invoice"):
+    for table in (
+        "accounts_user",
+        "catalog_business",
+        "bookings_booking",
+        "payments_payment",
+        "notifications_notification",
+        "invoicing_invoice",
+    ):
         assert manifest["row_counts"][table] > 0, table
     assert ["core", "0001_initial"] in manifest["migrations"]
 

@@ -5,8 +5,8 @@ changes nothing. Here in notifications, the top app, because one run crosses eve
 from __future__ import annotations
 
 import threading
-from io import StringIO
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 
 import pytest
 import time_machine
@@ -14,9 +14,10 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from apps.accounts.models import OtpChallenge, OtpVerifyAttempt
+from apps.bookings.models import Booking
 from apps.bookings.tests.factories import BookingFactory
 from apps.core.models import IdempotencyRecord
-from apps.core.retention import retention_run, rules
+from apps.core.retention import RetentionReport, retention_run, rules
 from apps.core.scoping import platform
 from apps.notifications.models import Notification, NotificationAttempt
 from apps.payments.models import Payment, WebhookEvent
@@ -49,8 +50,9 @@ def idempotency(user, created_at: datetime, key: str) -> IdempotencyRecord:
     return record
 
 
-def webhook(received_at: datetime, *, payment: Payment | None = None, outcome: str = "applied",
-            processed: bool = True) -> WebhookEvent:
+def webhook(
+    received_at: datetime, *, payment: Payment | None = None, outcome: str = "applied", processed: bool = True
+) -> WebhookEvent:
     event = WebhookEvent.objects.create(
         business=payment.business if payment else None,
         event_id=f"evt-{WebhookEvent.objects.count()}-{received_at.timestamp()}",
@@ -66,22 +68,38 @@ def webhook(received_at: datetime, *, payment: Payment | None = None, outcome: s
 
 
 def payment_in(status: str) -> Payment:
-    booking = BookingFactory()
+    booking: Booking = BookingFactory()  # type: ignore[assignment] # factory_boy returns the model
     captured = 10000 if status in {"captured", "refunded"} else 0
     return Payment.objects.create(
-        booking=booking, business=booking.business, flow=Payment.Flow.TOKEN, status=status,
-        amount=10000, amount_net=10000, amount_vat=0, authorized_amount=10000, captured_amount=captured,
+        booking=booking,
+        business=booking.business,
+        flow=Payment.Flow.TOKEN,
+        status=status,
+        amount=10000,
+        amount_net=10000,
+        amount_vat=0,
+        authorized_amount=10000,
+        captured_amount=captured,
         refunded_amount=captured if status == "refunded" else 0,
     )
 
 
 def message(created_at: datetime, *, status: str = Notification.Status.SENT, key: str = "k") -> Notification:
-    booking = BookingFactory()
+    booking: Booking = BookingFactory()  # type: ignore[assignment] # factory_boy returns the model
     notification = Notification.objects.create(
-        business=booking.business, booking=booking, event_key=f"{key}:{booking.pk}", template="booking_confirmed",
-        recipient=booking.customer, channel="sms", language="ar", status=status,
-        provider_message_id="prov-1", last_error="timeout talking to +966500000001",
-        context={"customer_name": "Sara", "business": "Noor"}, created_at=created_at, updated_at=created_at,
+        business=booking.business,
+        booking=booking,
+        event_key=f"{key}:{booking.pk}",
+        template="booking_confirmed",
+        recipient=booking.customer,
+        channel="sms",
+        language="ar",
+        status=status,
+        provider_message_id="prov-1",
+        last_error="timeout talking to +966500000001",
+        context={"customer_name": "Sara", "business": "Noor"},
+        created_at=created_at,
+        updated_at=created_at,
     )
     NotificationAttempt.objects.create(
         business=booking.business, notification=notification, number=1, outcome="error", error="500 for Sara"
@@ -167,8 +185,12 @@ def test_message_bodies_are_blanked_and_the_row_stays(settings):
 
     old.refresh_from_db()
     assert (old.context, old.last_error, old.provider_message_id) == ({}, "", "")
-    assert (old.status, old.template, old.channel, old.created_at) == ("sent", "booking_confirmed", "sms",
-                                                                        NOW - timedelta(days=90) - SECOND)
+    assert (old.status, old.template, old.channel, old.created_at) == (
+        "sent",
+        "booking_confirmed",
+        "sms",
+        NOW - timedelta(days=90) - SECOND,
+    )
     assert old.attempt_log.get().error == ""
     for kept in (young, pending):
         kept.refresh_from_db()
@@ -258,7 +280,7 @@ def test_the_purge_neither_waits_for_traffic_nor_removes_what_traffic_writes():
         finally:
             connection.close()
 
-    outcome: dict[str, object] = {}
+    outcome: dict[str, RetentionReport] = {}
 
     def purge() -> None:
         try:
@@ -279,7 +301,7 @@ def test_the_purge_neither_waits_for_traffic_nor_removes_what_traffic_writes():
     purger.join(10)
 
     assert finished_while_held  # it did not wait for the request's lock
-    assert outcome["report"].counts == {"otp_challenges": 4}  # type: ignore[attr-defined]
+    assert outcome["report"].counts == {"otp_challenges": 4}
     assert set(OtpChallenge.objects.values_list("pk", flat=True)) == {held_pk, *fresh}
     assert retention_run(only={"otp_challenges"}).counts == {"otp_challenges": 1}
     assert list(OtpChallenge.objects.values_list("pk", flat=True)) == fresh

@@ -19,7 +19,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path, help="The .dump file (its .json manifest beside it, when there is one).")
-        parser.add_argument("--database", default=None, help="Name of the new database (default: mawid_restore_<time>).")
+        parser.add_argument(
+            "--database", default=None, help="Name of the new database (default: mawid_restore_<time>)."
+        )
         parser.add_argument(
             "--drop", action="store_true", help="Drop the restored database after the check (a drill, not a recovery)."
         )

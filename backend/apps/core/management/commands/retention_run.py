@@ -15,7 +15,9 @@ class Command(BaseCommand):
     help = "Purge what the retention rules say nobody needs to keep any more (or, with --dry-run, count it)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--dry-run", action="store_true", help="Count the rows each rule would touch; change nothing.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Count the rows each rule would touch; change nothing."
+        )
         parser.add_argument("--rule", action="append", default=None, help="Only this rule (repeatable).")
         parser.add_argument("--batch-size", type=int, default=None, help="Rows per transaction (RETENTION_BATCH_SIZE).")
 
