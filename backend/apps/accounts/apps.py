@@ -8,8 +8,8 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from apps.accounts.retention import OTP_CHALLENGES, OTP_CHECKS
+        from apps.accounts.retention import ADMIN_SIGN_IN_RECORDS, EXPIRED_TOKENS, OTP_CHALLENGES, OTP_CHECKS
         from apps.core.retention import rules
 
-        rules.register(OTP_CHALLENGES)
-        rules.register(OTP_CHECKS)
+        for rule in (OTP_CHALLENGES, OTP_CHECKS, ADMIN_SIGN_IN_RECORDS, EXPIRED_TOKENS):
+            rules.register(rule)  # the daily retention purge (apps/accounts/retention.py, docs/privacy.md)

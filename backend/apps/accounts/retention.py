@@ -10,9 +10,13 @@ network stays recognised.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
+from django.db import models
 from django.db.models import Q, QuerySet
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from apps.accounts.models import OtpChallenge, OtpVerifyAttempt
 from apps.core.retention import Rule, delete_batch
@@ -50,4 +54,40 @@ OTP_CHECKS = Rule(
     due=lambda now: _checks_due(now).count(),
     description="Code checks: failed ones after RETENTION_OTP_DAYS (at least a day), successful ones after "
     "OTP_TRUSTED_NETWORK_DAYS.",
+)
+
+
+def _admin_logins_due(now: datetime) -> list[QuerySet[Any]]:
+    keep = max(timedelta(days=settings.RETENTION_ADMIN_LOGIN_DAYS), settings.AXES_COOLOFF_TIME)
+    models_: tuple[type[models.Model], ...] = (AccessLog, AccessFailureLog, AccessAttempt)
+    return [model._default_manager.filter(attempt_time__lt=now - keep) for model in models_]
+
+
+def _purge_admin_logins(now: datetime, limit: int) -> int:
+    """One batch from the first of axes' three tables that still has due rows."""
+    for queryset in _admin_logins_due(now):
+        done = delete_batch(queryset, limit=limit)
+        if done:
+            return done
+    return 0
+
+
+def _tokens_due(now: datetime) -> QuerySet[OutstandingToken]:
+    # An expired refresh token is refused by its signature's expiry already; its blacklist row goes with it.
+    return OutstandingToken.objects.filter(expires_at__lt=now - timedelta(days=settings.RETENTION_TOKEN_DAYS))
+
+
+ADMIN_SIGN_IN_RECORDS = Rule(
+    name="admin_sign_in_records",
+    setting="RETENTION_ADMIN_LOGIN_DAYS",
+    purge=_purge_admin_logins,
+    due=lambda now: sum(queryset.count() for queryset in _admin_logins_due(now)),
+    description="django-axes' admin sign-in logs, failure logs and attempts (phone typed, address, browser).",
+)
+EXPIRED_TOKENS = Rule(
+    name="expired_tokens",
+    setting="RETENTION_TOKEN_DAYS",
+    purge=lambda now, limit: delete_batch(_tokens_due(now), limit=limit),
+    due=lambda now: _tokens_due(now).count(),
+    description="Issued refresh tokens (and their blacklist entries) RETENTION_TOKEN_DAYS after they expired.",
 )

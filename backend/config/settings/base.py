@@ -291,6 +291,10 @@ OTP_DEVICE_TOKEN_DAYS = env_int("MAWID_OTP_DEVICE_TOKEN_DAYS", 180)
 # Retention: login codes (challenges) and failed code checks are deleted after this many days (at least 1: the
 # hourly and daily abuse limits count them); successful checks stay OTP_TRUSTED_NETWORK_DAYS (they recognise a network).
 RETENTION_OTP_DAYS = env_int("MAWID_RETENTION_OTP_DAYS", 1)
+# Retention: admin sign-in records (django-axes: the phone typed, the address) are deleted after this many days (never
+# inside the lockout's cool-off); issued refresh tokens (their user and id) this many days after they expire.
+RETENTION_ADMIN_LOGIN_DAYS = env_int("MAWID_RETENTION_ADMIN_LOGIN_DAYS", 30)
+RETENTION_TOKEN_DAYS = env_int("MAWID_RETENTION_TOKEN_DAYS", 1)
 
 # ======================================================================================================================
 # Catalog: services, staff, schedules, availability (apps.catalog)

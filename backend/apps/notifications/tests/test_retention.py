@@ -10,8 +10,10 @@ from io import StringIO
 
 import pytest
 import time_machine
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.core.management import call_command
 from django.db import connection, transaction
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from apps.accounts.models import OtpChallenge, OtpVerifyAttempt
 from apps.bookings.models import Booking
@@ -199,6 +201,55 @@ def test_message_bodies_are_blanked_and_the_row_stays(settings):
     assert Notification.objects.count() == 3  # delivery history and counts remain
 
 
+def admin_sign_in(model, at: datetime, username: str = "+966500000001"):
+    fields: dict[str, object] = {
+        "user_agent": "ua",
+        "ip_address": "10.0.0.1",
+        "username": username,
+        "http_accept": "*/*",
+        "path_info": "/admin/login/",
+    }
+    if model is AccessAttempt:
+        fields.update(get_data="", post_data="", failures_since_start=1)
+    row = model.objects.create(**fields)
+    model.objects.filter(pk=row.pk).update(attempt_time=at)
+    return row
+
+
+def token(user, expires_at: datetime, jti: str) -> OutstandingToken:
+    return OutstandingToken.objects.create(user=user, jti=jti, token="t", created_at=expires_at, expires_at=expires_at)
+
+
+@pytest.mark.django_db
+def test_admin_sign_in_records_go_after_their_days_from_every_axes_table(settings):
+    settings.RETENTION_ADMIN_LOGIN_DAYS = 30
+    limit = NOW - timedelta(days=30)
+    old = [admin_sign_in(model, limit - SECOND) for model in (AccessLog, AccessFailureLog, AccessAttempt)]
+    young = [
+        admin_sign_in(model, limit + SECOND, "+966500000002") for model in (AccessLog, AccessFailureLog, AccessAttempt)
+    ]
+
+    assert retention_run(only={"admin_sign_in_records"}, batch_size=1).counts == {"admin_sign_in_records": 3}
+
+    for row in old:
+        assert not type(row).objects.filter(pk=row.pk).exists()
+    for row in young:
+        assert type(row).objects.filter(pk=row.pk).exists()
+
+
+@pytest.mark.django_db
+def test_refresh_token_records_go_a_day_after_they_expire(settings, make_user):
+    settings.RETENTION_TOKEN_DAYS = 1
+    user = make_user()
+    old = token(user, NOW - timedelta(days=1) - SECOND, "old")
+    BlacklistedToken.objects.create(token=old)
+    young = token(user, NOW - timedelta(days=1) + SECOND, "young")
+
+    assert retention_run(only={"expired_tokens"}).counts == {"expired_tokens": 1}
+    assert list(OutstandingToken.objects.values_list("pk", flat=True)) == [young.pk]
+    assert BlacklistedToken.objects.count() == 0
+
+
 # -- in batches, dry run, every rule registered --------------------------------------------------------------------
 
 
@@ -233,6 +284,8 @@ def test_a_dry_run_counts_and_changes_nothing(make_user):
     idempotency(make_user(), NOW - timedelta(days=2), "old")
     webhook(NOW - timedelta(days=31), outcome="unknown_payment")
     message(NOW - timedelta(days=91))
+    admin_sign_in(AccessLog, NOW - timedelta(days=31))
+    token(make_user(), NOW - timedelta(days=2), "old")
 
     out = StringIO()
     call_command("retention_run", "--dry-run", stdout=out)
@@ -240,19 +293,27 @@ def test_a_dry_run_counts_and_changes_nothing(make_user):
     lines = out.getvalue().splitlines()
     for rule in rules.all():
         assert f"{rule.name} ({rule.setting}): 1 due" in lines
-    assert "5 row(s) due" in out.getvalue()
+    assert "7 row(s) due" in out.getvalue()
     assert OtpChallenge.objects.count() == OtpVerifyAttempt.objects.count() == IdempotencyRecord.objects.count() == 1
     assert WebhookEvent.objects.get().payload != {}
     assert Notification.objects.get().context != {}
 
     call_command("retention_run", stdout=out)
-    assert "5 row(s) purged" in out.getvalue()
+    assert "7 row(s) purged" in out.getvalue()
     assert OtpChallenge.objects.count() == 0
 
 
 def test_each_rule_is_registered_once_with_a_setting_that_exists(settings):
     names = [rule.name for rule in rules.all()]
-    assert sorted(names) == ["idempotency_keys", "message_bodies", "otp_challenges", "otp_checks", "webhook_payloads"]
+    assert sorted(names) == [
+        "admin_sign_in_records",
+        "expired_tokens",
+        "idempotency_keys",
+        "message_bodies",
+        "otp_challenges",
+        "otp_checks",
+        "webhook_payloads",
+    ]
     for rule in rules.all():
         assert isinstance(getattr(settings, rule.setting), int), rule.setting
 
