@@ -150,3 +150,40 @@ def test_the_tools_match_the_server_major_version():
         assert tool_major >= major
     with pytest.raises(backup.BackupError, match="no pg_dump of PostgreSQL 99"):
         backup.pg_tool("pg_dump", server_major=99)
+
+
+def test_dev_py_backup_and_restore_end_to_end(tmp_path):
+    """The two commands a developer types, against this test database (DATABASE_URL): a backup, then a drill
+    restore that checks and drops its database, and a missing file refused."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[4]
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url, "MAWID_BACKUP_DIR": str(tmp_path), "MAWID_LOG_LEVEL": "WARNING"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+
+    def dev(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, str(repo / "dev.py"), *args]
+        return subprocess.run(  # noqa: S603 - our own dev.py
+            command, cwd=repo, env=env, capture_output=True, text=True, timeout=300, check=False
+        )
+
+    made = dev("backup")
+    assert made.returncode == 0, made.stderr
+    dumps = sorted(tmp_path.glob("mawid-*.dump"))
+    assert len(dumps) == 1
+    assert dumps[0].with_suffix(".json").exists()
+    assert f"backup written: {dumps[0]}" in made.stdout
+
+    restored = dev("restore", str(dumps[0]), "--drop")
+    assert restored.returncode == 0, restored.stderr
+    assert "RESTORE CHECK PASSED" in restored.stdout
+    assert "dropped" in restored.stdout
+
+    missing = dev("restore", str(tmp_path / "nothing.dump"))
+    assert missing.returncode == 1
+    assert "no such file" in missing.stderr
