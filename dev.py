@@ -11,9 +11,10 @@ DATABASE_URL from it (tests read no other setting from that file; config/setting
                               Moyasar fakes; print every URL; Ctrl-C stops them all
     python3 dev.py test [...] run the whole test suite (extra arguments go to pytest)
     python3 dev.py backup     dump the database (embedded unless DATABASE_URL) into MAWID_BACKUP_DIR, with a manifest
-    python3 dev.py restore FILE [--drop]
+    python3 dev.py restore FILE [--drop | --replace]
                               restore a dump into a fresh database and check it (migrations, row counts); --drop
-                              removes it after the check (docs/operations.md)
+                              removes it after the check, --replace swaps it in for the live database once the
+                              check passed (the old one is kept; stop `run` first) (docs/operations.md)
     python3 dev.py install    only install
     python3 dev.py stop-db    stop the embedded PostgreSQL
 """
@@ -285,7 +286,7 @@ def database_command(args: list[str]) -> int:
     env["DATABASE_URL"] = database_url(env)
     if args[0] == "restore":
         if len(args) < 2:
-            say("usage: python3 dev.py restore FILE [--database NAME] [--drop]")
+            say("usage: python3 dev.py restore FILE [--database NAME] [--drop | --replace]")
             return 2
         args = ["db_restore", str(Path(args[1]).resolve()), *args[2:]]
     else:

@@ -394,6 +394,25 @@ def database_drop(name: str, *, alias: str = "default") -> None:
         cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+def database_swap(*, restored: str, live: str, alias: str = "default", now: datetime | None = None) -> str:
+    """Put the checked database `restored` in the place of `live`: `live` is renamed `<live>_before_<time>` (kept,
+    never dropped) and `restored` takes its name. Every other session on `live` is ended first (renaming needs
+    that): stop the app and the worker before. Returns the name the old database now has."""
+    stamp = (now or datetime.now(tz=UTC)).astimezone(UTC).strftime("%Y%m%dt%H%M%Sz")
+    kept = f"{live}_before_{stamp}"
+    for connection in connections.all(initialized_only=True):
+        connection.close()
+    with _admin_cursor(alias) as cursor:
+        for name in (live, restored):
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [name],
+            )
+        cursor.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(live), sql.Identifier(kept)))
+        cursor.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(restored), sql.Identifier(live)))
+    return kept
+
+
 def backup_restore(
     *, dump: Path, database: str | None = None, alias: str = "default", now: datetime | None = None
 ) -> Check:

@@ -187,3 +187,26 @@ def test_dev_py_backup_and_restore_end_to_end(tmp_path):
     missing = dev("restore", str(tmp_path / "nothing.dump"))
     assert missing.returncode == 1
     assert "no such file" in missing.stderr
+
+
+def test_replace_swaps_the_checked_database_in_and_keeps_the_old_one(populated, tmp_path):
+    """`--replace` (here the function it calls, on two scratch databases: the test's own is in use): the restored
+    database takes the live one's name, and the live one is kept under another."""
+    base = connection.settings_dict["NAME"]
+    live, restored, kept = f"{base}_live", f"{base}_restored", f"{base}_live_before_20261204t090000z"
+    for name in (live, restored, kept):
+        backup.database_drop(name)
+    try:
+        made = backup.backup_create(directory=tmp_path, now=NOW)
+        with backup._admin_cursor("default") as cursor:
+            cursor.execute(f'CREATE DATABASE "{live}"')
+        assert backup.backup_restore(dump=made.dump, database=restored).ok
+
+        assert backup.database_swap(restored=restored, live=live, now=NOW) == kept
+
+        assert counts(live) == made.manifest["row_counts"]
+        assert counts(kept) == {}
+        assert not backup.database_exists(restored)
+    finally:
+        for name in (live, restored, kept):
+            backup.database_drop(name)
