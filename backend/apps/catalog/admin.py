@@ -29,7 +29,13 @@ from apps.catalog.admin_access import EVERYTHING, BusinessAdminMixin, BusinessIn
 from apps.catalog.busy import busy_intervals
 from apps.catalog.models import Branch, Business, Closure, Membership, ScheduleException, Service, Staff, WorkingHours
 from apps.catalog.selectors import business_tz_for, vat_unreachable_prices
-from apps.catalog.services import AlreadyMember, membership_access_sync, membership_add, time_off_create
+from apps.catalog.services import (
+    AlreadyMember,
+    membership_access_sync,
+    membership_add,
+    time_off_create,
+    working_hours_default,
+)
 from apps.core.admin_dates import SafeDateHierarchyMixin
 from apps.core.money import Money
 from apps.core.scoping import ScopedModelChoiceField, platform
@@ -447,6 +453,11 @@ class StaffAdmin(BusinessAdminMixin, BusinessTimeZoneMixin, admin.ModelAdmin):
         )
         if created:
             membership_access_sync(obj.user)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if not change:  # a new profile saved without weekly hours: the default week (Friday, Saturday off)
+            working_hours_default(staff=form.instance)
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
         if formset.model is not ScheduleException:
