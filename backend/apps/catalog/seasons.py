@@ -139,10 +139,9 @@ def season_save(
     if not keep_branch:
         season.branch = _own([branch], business, "branch")[0] if branch is not None else None
     _assign(season, fields)
-    _check_dates(season, old, today)
+    season_check(season, old=old, today=today)
     _validated(season)
-    _check_overlap(business, season)
-    staff = _lock_staff(business, {season.branch_id, old_branch} if season.pk else {season.branch_id})
+    staff = season_lock_staff(business, {season.branch_id, old_branch} if season.pk else {season.branch_id})
     season.save()
     if hours is not None or season.branch_id != old_branch:
         covered = [s for s in staff if _covers(season, s)]
@@ -162,7 +161,7 @@ def season_delete(*, business: Business, season: Season) -> None:
     if season.business_id != business.pk:
         raise NotFound()
     Business.objects.select_for_update().filter(pk=business.pk).first()
-    _lock_staff(business, {season.branch_id})
+    season_lock_staff(business, {season.branch_id})
     season.delete()
 
 
@@ -189,6 +188,15 @@ def ramadan_accept(
     )
 
 
+def season_check(season: Season, *, old: tuple[date | None, date | None], today: date) -> None:
+    """The dates of a new or changed season (`old`: its first and last day as stored; None, None when new) and
+    that no other season of the same staff shares one: `ValidationFailed` / `SeasonOverlaps`. The admin's form asks
+    it too; the service asks it under the business row lock."""
+    _check_dates(season, old, today)
+    if season.start_date is not None and season.end_date is not None:
+        _check_overlap(season)
+
+
 def _check_dates(season: Season, old: tuple[date | None, date | None], today: date) -> None:
     start, end = season.start_date, season.end_date
     if start is None or end is None:
@@ -206,12 +214,14 @@ def _check_dates(season: Season, old: tuple[date | None, date | None], today: da
         raise ValidationFailed(fields=errors)
 
 
-def _check_overlap(business: Business, season: Season) -> None:
+def _check_overlap(season: Season) -> None:
     # A season of the whole business shares staff with every other; one of a branch with those of the whole
     # business and of the same branch.
     same_staff = Q() if season.branch_id is None else Q(branch__isnull=True) | Q(branch_id=season.branch_id)
     clash = (
-        Season.objects.filter(business_id=business.pk, start_date__lte=season.end_date, end_date__gte=season.start_date)
+        Season.objects.filter(
+            business_id=season.business_id, start_date__lte=season.end_date, end_date__gte=season.start_date
+        )
         .filter(same_staff)
         .exclude(pk=season.pk)
         .order_by("start_date")
@@ -228,7 +238,7 @@ def _check_overlap(business: Business, season: Season) -> None:
         )
 
 
-def _lock_staff(business: Business, branch_ids: set[int | None]) -> list[Staff]:
+def season_lock_staff(business: Business, branch_ids: set[int | None]) -> list[Staff]:
     """Lock (in primary-key order) the staff of these branches (None: of the whole business) and return them."""
     qs = Staff.objects.select_for_update(no_key=True).filter(business_id=business.pk)
     if None not in branch_ids:

@@ -406,3 +406,49 @@ def test_new_staff_from_the_admin_get_the_saudi_week(business, branch, client, m
 def test_the_week_starts_on_sunday_in_both_languages(language):
     with translation.override(language):
         assert get_format("FIRST_DAY_OF_WEEK") == 0
+
+
+def _admin_form(business, first: date, last: date, **extra):
+    return {
+        "business": business.pk,
+        "name_en": "Summer",
+        "name_ar": "",
+        "start_date": str(first),
+        "end_date": str(last),
+        "hours-TOTAL_FORMS": 0,
+        "hours-INITIAL_FORMS": 0,
+        **extra,
+    }
+
+
+def test_the_admin_makes_seasons_with_the_services_checks(business, staff, client, make_user):
+    client.force_login(make_user(role="customer", is_staff=True, is_superuser=True))
+    first = TODAY + timedelta(days=8)
+    made = client.post(
+        "/admin/catalog/season/add/",
+        _admin_form(
+            business,
+            first,
+            first + timedelta(days=5),
+            **{
+                "hours-TOTAL_FORMS": 1,
+                "hours-0-staff": staff.pk,
+                "hours-0-weekday": 1,
+                "hours-0-start_time": "20:00",
+                "hours-0-end_time": "23:00",
+            },
+        ),
+    )
+    assert made.status_code == 302, made.content.decode()[:3000]
+    season = Season.objects.get()
+    assert list(season.hours.values_list("staff_id", "weekday")) == [(staff.pk, 1)]
+    assert slot_is_bookable(staff=staff, service=staff.services.get(), start=at("21:00", first))
+
+    overlapping = client.post(
+        "/admin/catalog/season/add/", _admin_form(business, first + timedelta(days=5), first + timedelta(days=6))
+    )
+    assert overlapping.status_code == 200  # the form again, with the error
+    assert "Overlaps Summer" in overlapping.content.decode()
+    past = client.post("/admin/catalog/season/add/", _admin_form(business, TODAY - timedelta(days=1), TODAY))
+    assert past.status_code == 200
+    assert Season.objects.count() == 1
