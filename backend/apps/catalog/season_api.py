@@ -52,13 +52,19 @@ class ManageSeasonSerializer(serializers.ModelSerializer):
         read_only_fields = ["id"]
 
 
+class ProposedSpanSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(help_text="0 = Monday ... 6 = Sunday.")
+    start_time = serializers.TimeField()
+    end_time = serializers.TimeField()
+
+
 class RamadanProposalSerializer(serializers.Serializer):
     hijri_year = serializers.IntegerField(help_text="1448 for Ramadan 1448 AH.")
     name_en = serializers.CharField()
     name_ar = serializers.CharField()
     start_date = serializers.DateField(help_text="Ramadan's first day (Umm al-Qura), or today when in progress.")
     end_date = serializers.DateField(help_text="Ramadan's last day (Umm al-Qura).")
-    hours = SeasonSpanSerializer(many=True)
+    hours = ProposedSpanSerializer(many=True, help_text="For every active staff member.")
     season = serializers.SerializerMethodField(help_text="The season of the whole business there already, if any.")
 
     def get_season(self, obj: seasons.RamadanProposal) -> int | None:
