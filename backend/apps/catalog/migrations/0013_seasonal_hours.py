@@ -6,61 +6,118 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0012_payment_policy'),
+        ("catalog", "0012_payment_policy"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Season',
+            name="Season",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name_en', models.CharField(max_length=200, verbose_name='name (English)')),
-                ('name_ar', models.CharField(blank=True, max_length=200, verbose_name='name (Arabic)')),
-                ('start_date', models.DateField(verbose_name='first day')),
-                ('end_date', models.DateField(verbose_name='last day')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at')),
-                ('branch', models.ForeignKey(blank=True, help_text='Empty: the whole business.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='seasons', to='catalog.branch', verbose_name='branch')),
-                ('business', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.business', verbose_name='business')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name_en", models.CharField(max_length=200, verbose_name="name (English)")),
+                ("name_ar", models.CharField(blank=True, max_length=200, verbose_name="name (Arabic)")),
+                ("start_date", models.DateField(verbose_name="first day")),
+                ("end_date", models.DateField(verbose_name="last day")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="created at")),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: the whole business.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="seasons",
+                        to="catalog.branch",
+                        verbose_name="branch",
+                    ),
+                ),
+                (
+                    "business",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalog.business",
+                        verbose_name="business",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'seasonal hours',
-                'verbose_name_plural': 'seasonal hours',
-                'ordering': ['start_date', 'id'],
+                "verbose_name": "seasonal hours",
+                "verbose_name_plural": "seasonal hours",
+                "ordering": ["start_date", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SeasonalHours',
+            name="SeasonalHours",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekday', models.PositiveSmallIntegerField(choices=[(0, 'Monday'), (1, 'Tuesday'), (2, 'Wednesday'), (3, 'Thursday'), (4, 'Friday'), (5, 'Saturday'), (6, 'Sunday')], verbose_name='weekday')),
-                ('start_time', models.TimeField(verbose_name='from')),
-                ('end_time', models.TimeField(verbose_name='to')),
-                ('business', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.business', verbose_name='business')),
-                ('season', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='hours', to='catalog.season', verbose_name='season')),
-                ('staff', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='seasonal_hours', to='catalog.staff')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "weekday",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "Monday"),
+                            (1, "Tuesday"),
+                            (2, "Wednesday"),
+                            (3, "Thursday"),
+                            (4, "Friday"),
+                            (5, "Saturday"),
+                            (6, "Sunday"),
+                        ],
+                        verbose_name="weekday",
+                    ),
+                ),
+                ("start_time", models.TimeField(verbose_name="from")),
+                ("end_time", models.TimeField(verbose_name="to")),
+                (
+                    "business",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalog.business",
+                        verbose_name="business",
+                    ),
+                ),
+                (
+                    "season",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="hours",
+                        to="catalog.season",
+                        verbose_name="season",
+                    ),
+                ),
+                (
+                    "staff",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="seasonal_hours", to="catalog.staff"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'seasonal working hours',
-                'verbose_name_plural': 'seasonal working hours',
-                'ordering': ['season', 'staff', 'weekday', 'start_time'],
+                "verbose_name": "seasonal working hours",
+                "verbose_name_plural": "seasonal working hours",
+                "ordering": ["season", "staff", "weekday", "start_time"],
             },
         ),
         migrations.AddIndex(
-            model_name='season',
-            index=models.Index(fields=['business', 'end_date'], name='season_business_idx'),
+            model_name="season",
+            index=models.Index(fields=["business", "end_date"], name="season_business_idx"),
         ),
         migrations.AddConstraint(
-            model_name='season',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__gte', models.F('start_date'))), name='season_end_not_before_start'),
+            model_name="season",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end_date__gte", models.F("start_date"))), name="season_end_not_before_start"
+            ),
         ),
         migrations.AddIndex(
-            model_name='seasonalhours',
-            index=models.Index(fields=['staff', 'season'], name='seasonal_hours_staff_idx'),
+            model_name="seasonalhours",
+            index=models.Index(fields=["staff", "season"], name="seasonal_hours_staff_idx"),
         ),
         migrations.AddConstraint(
-            model_name='seasonalhours',
-            constraint=models.CheckConstraint(condition=models.Q(('end_time__gt', models.F('start_time'))), name='seasonal_hours_end_after_start'),
+            model_name="seasonalhours",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end_time__gt", models.F("start_time"))), name="seasonal_hours_end_after_start"
+            ),
         ),
     ]
