@@ -753,8 +753,8 @@ class TimeOffRequest(BusinessOwned):
 
 class Season(BusinessOwned):
     """Seasonal hours (Ramadan, summer): on the local dates `start_date`..`end_date` (both inclusive) the staff of
-    the business (or of one branch) work their `SeasonalHours` INSTEAD of their weekly `WorkingHours`; a staff
-    member with no seasonal hours on a weekday has that day off. Time off, closures, bookings and buffers apply on
+    the business (or of one branch) work its `SeasonalHours` INSTEAD of their weekly `WorkingHours`; a weekday
+    without seasonal hours is a day off. Time off, closures, bookings and buffers apply on
     top as usual. Seasons whose staff overlap (the same branch, or either for the whole business) never share a
     date: `services.season_save` refuses it under the business row lock."""
 
@@ -793,12 +793,21 @@ class Season(BusinessOwned):
 
 
 class SeasonalHours(BusinessOwned):
-    """One weekly working interval of a staff member during a `Season`, like `WorkingHours` (local wall-clock
-    time, no overnight spans; several a day: a break is a gap)."""
+    """One weekly working interval during a `Season`, like `WorkingHours` (local wall-clock time, no overnight
+    spans; several a day: a break is a gap), of one staff member or (no staff) of everyone the season covers. A
+    staff member with spans of their own in a season works those; everyone else the season's general ones, so that
+    staff added during a season get them too."""
 
     season = models.ForeignKey(Season, on_delete=models.CASCADE, related_name="hours", verbose_name=_("season"))
-    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="seasonal_hours")
-    business_parent = "staff"
+    staff = models.ForeignKey(
+        Staff,
+        on_delete=models.CASCADE,
+        related_name="seasonal_hours",
+        null=True,
+        blank=True,
+        help_text=_("Empty: everyone the season covers who has no hours of their own in it."),
+    )
+    business_parent = "season"
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=WorkingHours.Weekday.choices)
     start_time = models.TimeField(_("from"))
     end_time = models.TimeField(_("to"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -25,7 +25,8 @@ class SeasonSpanSerializer(serializers.Serializer):
         allow_null=True,
         required=False,
         default=None,
-        help_text="A staff member the season covers; null or absent: every active one.",
+        help_text="A staff member the season covers (their own spans replace the general ones for them); null or "
+        "absent: everyone's, staff added later too.",
     )
     weekday = serializers.ChoiceField(choices=WorkingHours.Weekday.choices, help_text="0 = Monday ... 6 = Sunday.")
     start_time = serializers.TimeField()
@@ -64,7 +65,7 @@ class RamadanProposalSerializer(serializers.Serializer):
     name_ar = serializers.CharField()
     start_date = serializers.DateField(help_text="Ramadan's first day (Umm al-Qura), or today when in progress.")
     end_date = serializers.DateField(help_text="Ramadan's last day (Umm al-Qura).")
-    hours = ProposedSpanSerializer(many=True, help_text="For every active staff member.")
+    hours = ProposedSpanSerializer(many=True, help_text="For everyone (general spans).")
     season = serializers.SerializerMethodField(help_text="The season of the whole business there already, if any.")
 
     def get_season(self, obj: seasons.RamadanProposal) -> int | None:
@@ -88,9 +89,8 @@ class RamadanAcceptSerializer(serializers.Serializer):
 
 
 def _seasons() -> QuerySet[Season]:
-    return Season.objects.prefetch_related(
-        Prefetch("hours", queryset=SeasonalHours.objects.order_by("staff_id", "weekday", "start_time"))
-    ).order_by("-start_date", "id")
+    hours = SeasonalHours.objects.order_by(F("staff_id").asc(nulls_first=True), "weekday", "start_time")
+    return Season.objects.prefetch_related(Prefetch("hours", queryset=hours)).order_by("-start_date", "id")
 
 
 def _spans(raw: list[dict[str, Any]]) -> list[seasons.SeasonSpan]:
@@ -192,7 +192,7 @@ class RamadanAcceptApi(ManageApi):
         operation_id="manage_seasons_ramadan_accept",
         tags=TAGS,
         parameters=[SLUG],
-        description="Make the Ramadan proposal a season for every active staff member, with anything sent "
+        description="Make the Ramadan proposal a season for all the staff (general spans), with anything sent "
         "replacing the proposal's. Accepted already: 400 `season_overlaps`.",
         request=RamadanAcceptSerializer,
         responses={201: ManageSeasonSerializer},

@@ -8,7 +8,7 @@ sees the old hours or the new ones, never a mix (as `services.working_hours_repl
 
 "Ramadan hours" in one tap: `ramadan_proposal` reads the coming Ramadan (the one in progress or the next, on the
 business's local today) from the Umm al-Qura calendar (`apps.core.hijri`) and proposes typical evening hours;
-`ramadan_accept` makes it a season for every active staff member, as proposed or edited.
+`ramadan_accept` makes it a season for all its staff (those added later too), as proposed or edited.
 
 Wall-clock hours never cross midnight in Mawid (`WorkingHours`, `availability.WeeklyHours`): the evening span
 ends at 23:59. A business open after midnight in Ramadan adds the early hours as extra working hours.
@@ -32,7 +32,7 @@ from apps.core.errors import NotFound, ValidationFailed, register_error
 from apps.core.hijri import RAMADAN, hijri_of, ramadan_range
 
 MAX_SEASON_DAYS = 366
-MAX_HOURS = 500  # spans in one season (7 days x a few spans x the staff of a large branch)
+MAX_HOURS = 500  # spans in one season (7 days x a few spans, for everyone and for some staff of their own)
 
 W = WorkingHours.Weekday
 SUNDAY_TO_THURSDAY = (W.SUNDAY, W.MONDAY, W.TUESDAY, W.WEDNESDAY, W.THURSDAY)
@@ -52,7 +52,7 @@ class SeasonOverlaps(ValidationFailed):
 
 @dataclass(frozen=True, slots=True)
 class SeasonSpan:
-    """One weekly span of a season: for `staff_id`, or (None) for every active staff member it covers."""
+    """One weekly span of a season: for `staff_id`, or (None) for everyone it covers without spans of their own."""
 
     weekday: int
     start_time: time
@@ -117,11 +117,11 @@ def season_save(
     today: date | None = None,
 ) -> Season:
     """Create (no `season`; `hours` required) or change a season of `business` (of one `branch`, or None: the
-    whole business; `keep_branch`: left as it is). `hours` replaces every span of the season; a span without a staff member is
-    given to each active staff member the season covers. Refused (400): an end before the start, a season longer
-    than a year, a new season (or a new start or end) in the past, a staff member the season does not cover,
-    spans ending before they start or overlapping on a weekday, and dates overlapping another season of the same
-    staff (`season_overlaps`)."""
+    whole business; `keep_branch`: left as it is). `hours` replaces every span of the season; a span without a
+    staff member is everyone's the season covers (staff added later too), except for those given spans of their
+    own. Refused (400): an end before the start, a season longer than a year, a new season (or a new start or
+    end) in the past, a staff member the season does not cover, spans ending before they start or overlapping on
+    a weekday, and dates overlapping another season of the same staff (`season_overlaps`)."""
     Business.objects.select_for_update().filter(pk=business.pk).first()
     today = today or local_today(business)
     if season is None:
@@ -145,9 +145,9 @@ def season_save(
     season.save()
     if hours is not None or season.branch_id != old_branch:
         covered = [s for s in staff if _covers(season, s)]
-        if hours is None:  # moved to another branch: keep the spans of the staff it still covers
+        if hours is None:  # moved to another branch: drop the own spans of the staff it no longer covers
             kept = {s.pk for s in covered}
-            SeasonalHours.objects.filter(season=season).exclude(staff_id__in=kept).delete()
+            SeasonalHours.objects.filter(season=season, staff__isnull=False).exclude(staff_id__in=kept).delete()
         else:
             rows = _expand(business, season, covered, hours)
             SeasonalHours.objects.filter(season=season).delete()
@@ -173,7 +173,7 @@ def ramadan_accept(
     hours: Sequence[SeasonSpan] | None = None,
     today: date | None = None,
 ) -> Season:
-    """Make the Ramadan proposal a season for every active staff member (of `branch`, or of the whole business),
+    """Make the Ramadan proposal a season for all the staff (of `branch`, or of the whole business; general spans),
     with any of its names, dates or `hours` edited. A Ramadan accepted already overlaps it: `season_overlaps`."""
     proposal = ramadan_proposal(business=business, today=today)
     data = {
@@ -253,32 +253,28 @@ def _covers(season: Season, staff: Staff) -> bool:
 def _expand(
     business: Business, season: Season, covered: list[Staff], spans: Sequence[SeasonSpan]
 ) -> list[SeasonalHours]:
+    """The season's rows: a span without staff is one general row (everyone covered without spans of their own,
+    staff added later too); a staff member's own spans replace the general ones for them."""
     errors: dict[str, list[str]] = {}
-    by_id = {s.pk: s for s in covered}
-    everyone = [s for s in covered if s.is_active]
-    per_staff: dict[tuple[int, int], list[tuple[time, time]]] = {}
+    covered_ids = {s.pk for s in covered}
+    per_day: dict[tuple[int | None, int], list[tuple[time, time]]] = {}
     for i, span in enumerate(spans):
         if not span.start_time < span.end_time:
             errors[f"hours[{i}]"] = [str(_("Must end after it starts."))]
             continue
-        if span.staff_id is not None and span.staff_id not in by_id:
+        if span.staff_id is not None and span.staff_id not in covered_ids:
             errors[f"hours[{i}]"] = [str(_("Not a staff member this season covers."))]
             continue
-        targets = [by_id[span.staff_id]] if span.staff_id is not None else everyone
-        for staff in targets:
-            per_staff.setdefault((staff.pk, span.weekday), []).append((span.start_time, span.end_time))
-    for day_spans in per_staff.values():
+        per_day.setdefault((span.staff_id, span.weekday), []).append((span.start_time, span.end_time))
+    for day_spans in per_day.values():
         day_spans.sort()
         if any(b[0] < a[1] for a, b in zip(day_spans, day_spans[1:], strict=False)):
             errors["hours"] = [str(_("Two spans of one weekday overlap."))]
             break
     if errors:
         raise ValidationFailed(fields=errors)
-    rows = [
+    return [
         SeasonalHours(business_id=business.pk, season=season, staff_id=staff_id, weekday=day, start_time=s, end_time=e)
-        for (staff_id, day), day_spans in sorted(per_staff.items())
+        for (staff_id, day), day_spans in sorted(per_day.items(), key=lambda item: (item[0][0] or 0, item[0][1]))
         for s, e in day_spans
     ]
-    if len(rows) > MAX_HOURS:
-        raise ValidationFailed(fields={"hours": [str(_("Too many spans for one season."))]})
-    return rows

@@ -380,7 +380,7 @@ def _reach(service: Service | None) -> tuple[timedelta, timedelta]:
     return service.buffer_before + _MARGIN, service.duration + service.buffer_after + _MARGIN
 
 
-_WEEKLY, _CLOSURE, _SEASON, _SEASONAL = "weekly", "closure", "season", "seasonal"
+_WEEKLY, _CLOSURE, _SEASON, _SEASONAL, _SEASONAL_ALL = "weekly", "closure", "season", "seasonal", "seasonal_all"
 
 
 @cache
@@ -390,7 +390,8 @@ def _schedule_sql() -> str:
     `(kind, staff_id, weekday, from_time, to_time, from, to, first_day, last_day)`: five small tables in one round
     trip. A closure or a season is the staff member's when it is of their whole business or of their branch (a
     `season` row says the staff member is in it, even with no hours: then they are off; `seasonal` rows are their
-    hours in it). Raw SQL on purpose: compiling this UNION with the ORM costs more CPU than running it."""
+    own hours in it, `seasonal_all` the season's general ones, given to each staff member it covers). Raw SQL on
+    purpose: compiling this UNION with the ORM costs more CPU than running it."""
     hours, exceptions, closures = WorkingHours._meta.db_table, ScheduleException._meta.db_table, Closure._meta.db_table
     staff, seasons, seasonal = Staff._meta.db_table, Season._meta.db_table, SeasonalHours._meta.db_table
     # Only constants and the models' table names go into the text; every value is a query parameter.
@@ -416,6 +417,13 @@ def _schedule_sql() -> str:
           FROM "{seasonal}" h
           JOIN "{seasons}" s ON s.id = h.season_id
          WHERE h.staff_id = ANY(%(staff_ids)s) AND s.start_date <= %(last)s AND s.end_date >= %(first)s
+        UNION ALL
+        SELECT '{_SEASONAL_ALL}', st.id, h.weekday, h.start_time, h.end_time, NULL, NULL, s.start_date, s.end_date
+          FROM "{seasonal}" h
+          JOIN "{seasons}" s ON s.id = h.season_id
+          JOIN "{staff}" st ON st.business_id = s.business_id AND (s.branch_id IS NULL OR s.branch_id = st.branch_id)
+         WHERE h.staff_id IS NULL AND st.id = ANY(%(staff_ids)s)
+           AND s.start_date <= %(last)s AND s.end_date >= %(first)s
     """  # noqa: S608
 
 
@@ -477,9 +485,11 @@ def _build_schedules(
     extra: dict[int, list[Interval]] = defaultdict(list)
     time_off: dict[int, list[Interval]] = defaultdict(list)
     closures: dict[int, list[Interval]] = defaultdict(list)
-    # staff id -> (first, last) of each of their seasons -> its weekly hours (rows come in any order)
+    # staff id -> (first, last) of each of their seasons -> its weekly hours (rows come in any order): their own
+    # when they have some in it, else the season's general ones
     seasons: dict[int, dict[tuple[date, date], list[WeeklyHours]]] = defaultdict(dict)
     seasonal: list[tuple[int, date, date, WeeklyHours]] = []
+    general: list[tuple[int, date, date, WeeklyHours]] = []
     for kind, staff_id, weekday, from_time, to_time, from_, to, first, last in rows:
         if kind == _WEEKLY:
             weekly[staff_id].append(WeeklyHours(weekday, from_time, to_time))
@@ -487,6 +497,8 @@ def _build_schedules(
             seasons[staff_id][(first, last)] = []
         elif kind == _SEASONAL:
             seasonal.append((staff_id, first, last, WeeklyHours(weekday, from_time, to_time)))
+        elif kind == _SEASONAL_ALL:
+            general.append((staff_id, first, last, WeeklyHours(weekday, from_time, to_time)))
         elif kind == ScheduleException.Kind.TIME_OFF:
             time_off[staff_id].append(Interval(from_, to))
         elif kind == ScheduleException.Kind.EXTRA_HOURS:
@@ -495,9 +507,15 @@ def _build_schedules(
             closures[staff_id].append(
                 Interval(_day_start(max(first, first_day), tz), _day_start(min(last, last_day) + _DAY, tz))
             )
+    own: set[tuple[int, date, date]] = set()
     for staff_id, first, last, hours in seasonal:
         in_season = seasons[staff_id].get((first, last))
         if in_season is not None:  # None: a season of a branch the staff member has left
+            in_season.append(hours)
+            own.add((staff_id, first, last))
+    for staff_id, first, last, hours in general:
+        in_season = seasons[staff_id].get((first, last))
+        if in_season is not None and (staff_id, first, last) not in own:
             in_season.append(hours)
     return {
         staff_id: StaffSchedule(

@@ -152,19 +152,31 @@ def test_booking_checks_follow_the_season(business, staff, service):
 # --- writes and their validation ----------------------------------------------------------------------------
 
 
-def test_a_span_without_staff_is_everyones_and_a_staff_span_only_theirs(business, staff, other_staff):
-    day = TODAY + timedelta(days=8)
+def test_general_spans_are_everyones_and_own_spans_replace_them(business, staff, other_staff, service):
+    day = TODAY + timedelta(days=8)  # a Tuesday
     season = _season(
         business,
         day,
         day,
         spans=[
-            seasons.SeasonSpan(6, time(20), time(23)),
-            seasons.SeasonSpan(0, time(13), time(16), staff_id=other_staff.pk),
+            seasons.SeasonSpan(day.weekday(), time(20), time(23)),
+            seasons.SeasonSpan(day.weekday(), time(13), time(16), staff_id=other_staff.pk),
         ],
     )
-    rows = sorted(SeasonalHours.objects.filter(season=season).values_list("staff_id", "weekday"))
-    assert rows == sorted([(staff.pk, 6), (other_staff.pk, 6), (other_staff.pk, 0)])
+    rows = sorted(SeasonalHours.objects.filter(season=season).values_list("staff_id", "start_time"), key=str)
+    assert rows == sorted([(None, time(20)), (other_staff.pk, time(13))], key=str)  # one general row, one own
+    schedules = staff_schedules(staff_ids=[staff.pk, other_staff.pk], date_from=day, date_to=day, business=business)
+    assert schedules[staff.pk].seasons[0].weekly == (WeeklyHours(day.weekday(), time(20), time(23)),)
+    assert schedules[other_staff.pk].seasons[0].weekly == (WeeklyHours(day.weekday(), time(13), time(16)),)
+
+
+def test_staff_added_during_a_season_work_its_general_hours(business, branch, service):
+    day = TODAY + timedelta(days=8)
+    _season(business, day, day + timedelta(days=3))
+    newcomer = StaffFactory.create(services=[service], hours=[(time(9), time(17))])  # added after the season
+    listed = starts(slot_list_available(staff=newcomer, service=service, date_from=day, date_to=day).slots)
+    assert listed[0] == "20:00"
+    assert "09:00" not in listed
 
 
 @pytest.mark.parametrize(
@@ -236,7 +248,7 @@ def test_create_list_change_and_delete_a_season(api, business, staff):
     created = api.post(_url(business), body, format="json")
     assert created.status_code == 201, created.json()
     season = created.json()
-    assert season["hours"] == [{"staff": staff.pk, "weekday": 6, "start_time": "16:00:00", "end_time": "23:00:00"}]
+    assert season["hours"] == [{"staff": None, "weekday": 6, "start_time": "16:00:00", "end_time": "23:00:00"}]
     assert [s["id"] for s in api.get(_url(business)).json()["results"]] == [season["id"]]
 
     overlapping = api.post(_url(business), {**body, "start_date": str(first + timedelta(days=30))}, format="json")
@@ -317,10 +329,9 @@ def test_accepting_ramadan_in_one_tap(owner, auth_client, business, staff, other
         season = Season.objects.get()
         assert (season.name_en, season.name_ar) == ("Ramadan 1448", "رمضان 1448")
         assert (season.start_date, season.end_date) == (date(2027, 2, 8), date(2027, 3, 8))
-        per_staff = defaultdict(set)
-        for staff_id, weekday in SeasonalHours.objects.values_list("staff_id", "weekday"):
-            per_staff[staff_id].add(weekday)
-        assert per_staff == {staff.pk: {0, 1, 2, 3, 5, 6}, other_staff.pk: {0, 1, 2, 3, 5, 6}}
+        rows = list(SeasonalHours.objects.values_list("staff_id", "weekday"))
+        assert {staff_id for staff_id, _ in rows} == {None}  # general spans: everyone's, staff added later too
+        assert {weekday for _, weekday in rows} == {0, 1, 2, 3, 5, 6}
 
         assert api.get(_url(business, "/ramadan-proposal")).json()["season"] == season.pk
         again = api.post(_url(business, "/ramadan"), {}, format="json")
