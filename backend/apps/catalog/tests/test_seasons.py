@@ -20,7 +20,12 @@ from apps.catalog.availability import (
     working_intervals,
 )
 from apps.catalog.models import Closure, Membership, ScheduleException, Season, SeasonalHours, WorkingHours
-from apps.catalog.selectors import slot_is_bookable, slot_list_available, staff_schedules
+from apps.catalog.selectors import (
+    slot_is_bookable,
+    slot_list_any_staff_range,
+    slot_list_available,
+    staff_schedules,
+)
 from apps.catalog.services import working_hours_default
 from apps.catalog.tests.conftest import NOW, RIYADH, at, starts
 from apps.catalog.tests.factories import BranchFactory, BusinessFactory, MembershipFactory, StaffFactory
@@ -98,6 +103,22 @@ def test_slots_across_the_start_and_the_end_of_a_season(business, staff, service
     assert days[last] == days[first]  # the last day is in the season
     assert days[last + timedelta(days=1)][:3] == ["09:00", "09:15", "09:30"]  # Thursday after: usual again
     assert "20:00" not in days[last + timedelta(days=1)]
+
+
+def test_any_staff_free_times_follow_the_season(business, staff, other_staff, service):
+    """The website's date strip and free times (`slot_list_any_staff_range`) read through the same loader."""
+    first = TODAY + timedelta(days=8)
+    _season(business, first, first)
+    rows = slot_list_any_staff_range(service=service, date_from=first - timedelta(days=1), date_to=first)
+    by_day: dict[date, list[str]] = defaultdict(list)
+    for row in rows:
+        local = row.slot.start.astimezone(RIYADH)
+        by_day[local.date()].append(local.strftime("%H:%M"))
+        if local.date() == first:
+            assert row.staff_ids == sorted([staff.pk, other_staff.pk])
+    assert by_day[first - timedelta(days=1)][0] == "09:00"
+    assert by_day[first][0] == "20:00"
+    assert by_day[first][-1] == "22:30"
 
 
 def test_time_off_closures_and_busy_time_still_apply_inside_a_season(business, staff, service, busy):
