@@ -142,16 +142,20 @@ def season_save(
     season_check(season, old=old, today=today)
     _validated(season)
     staff = season_lock_staff(business, {season.branch_id, old_branch} if season.pk else {season.branch_id})
+    covered = {s.pk for s in staff if _covers(season, s)}
+    planned = _planned(covered, hours) if hours is not None else None  # checked before anything is written
     season.save()
-    if hours is not None or season.branch_id != old_branch:
-        covered = [s for s in staff if _covers(season, s)]
-        if hours is None:  # moved to another branch: drop the own spans of the staff it no longer covers
-            kept = {s.pk for s in covered}
-            SeasonalHours.objects.filter(season=season, staff__isnull=False).exclude(staff_id__in=kept).delete()
-        else:
-            rows = _expand(business, season, covered, hours)
-            SeasonalHours.objects.filter(season=season).delete()
-            SeasonalHours.objects.bulk_create(rows)
+    if planned is not None:
+        SeasonalHours.objects.filter(season=season).delete()
+        SeasonalHours.objects.bulk_create(
+            SeasonalHours(
+                business_id=business.pk, season=season, staff_id=staff_id, weekday=day, start_time=s, end_time=e
+            )
+            for (staff_id, day), day_spans in planned
+            for s, e in day_spans
+        )
+    elif season.branch_id != old_branch:  # moved to another branch: drop the own spans of those it no longer covers
+        SeasonalHours.objects.filter(season=season, staff__isnull=False).exclude(staff_id__in=covered).delete()
     return season
 
 
@@ -250,19 +254,20 @@ def _covers(season: Season, staff: Staff) -> bool:
     return season.branch_id is None or staff.branch_id == season.branch_id
 
 
-def _expand(
-    business: Business, season: Season, covered: list[Staff], spans: Sequence[SeasonSpan]
-) -> list[SeasonalHours]:
-    """The season's rows: a span without staff is one general row (everyone covered without spans of their own,
-    staff added later too); a staff member's own spans replace the general ones for them."""
+_Planned = list[tuple[tuple[int | None, int], list[tuple[time, time]]]]
+
+
+def _planned(covered: set[int], spans: Sequence[SeasonSpan]) -> _Planned:
+    """The season's spans by (staff id or None, weekday), checked: a span without staff is one general row
+    (everyone covered without spans of their own, staff added later too); a staff member's own spans replace the
+    general ones for them. `ValidationFailed` naming the bad spans."""
     errors: dict[str, list[str]] = {}
-    covered_ids = {s.pk for s in covered}
     per_day: dict[tuple[int | None, int], list[tuple[time, time]]] = {}
     for i, span in enumerate(spans):
         if not span.start_time < span.end_time:
             errors[f"hours[{i}]"] = [str(_("Must end after it starts."))]
             continue
-        if span.staff_id is not None and span.staff_id not in covered_ids:
+        if span.staff_id is not None and span.staff_id not in covered:
             errors[f"hours[{i}]"] = [str(_("Not a staff member this season covers."))]
             continue
         per_day.setdefault((span.staff_id, span.weekday), []).append((span.start_time, span.end_time))
@@ -273,8 +278,4 @@ def _expand(
             break
     if errors:
         raise ValidationFailed(fields=errors)
-    return [
-        SeasonalHours(business_id=business.pk, season=season, staff_id=staff_id, weekday=day, start_time=s, end_time=e)
-        for (staff_id, day), day_spans in sorted(per_day.items(), key=lambda item: (item[0][0] or 0, item[0][1]))
-        for s, e in day_spans
-    ]
+    return sorted(per_day.items(), key=lambda item: (item[0][0] or 0, item[0][1]))

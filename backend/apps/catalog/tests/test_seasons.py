@@ -484,3 +484,19 @@ def test_the_admin_makes_seasons_with_the_services_checks(business, staff, clien
     past = client.post("/admin/catalog/season/add/", _admin_form(business, TODAY - timedelta(days=1), TODAY))
     assert past.status_code == 200
     assert Season.objects.count() == 1
+
+
+def test_bad_hours_in_a_change_leave_the_season_as_it_was(api, business, staff):
+    day = TODAY + timedelta(days=8)
+    season = _season(business, day, day + timedelta(days=2))
+    before = list(SeasonalHours.objects.filter(season=season).values_list("weekday", "start_time", "end_time"))
+    response = api.patch(
+        _url(business, f"/{season.pk}"),
+        {"name_en": "Renamed", "hours": [{"weekday": 0, "start_time": "22:00", "end_time": "21:00"}]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "hours[0]" in response.json()["error"]["fields"]
+    season.refresh_from_db()
+    assert season.name_en == "Season"
+    assert list(SeasonalHours.objects.filter(season=season).values_list("weekday", "start_time", "end_time")) == before
