@@ -122,6 +122,11 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("MAWID_TIME_ZONE", "Asia/Riyadh")  # the business's own is in the admin (Business)
 USE_I18N = True
 USE_TZ = True
+# The Saudi week starts on Sunday: the admin's date pickers (Django's calendar reads the locale's
+# FIRST_DAY_OF_WEEK) in both languages. Django's Arabic formats leave it unset and fall back to this setting; our
+# own formats (config/formats/<lang>/formats.py) say it explicitly, whatever a Django upgrade changes.
+FIRST_DAY_OF_WEEK = 0
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 
