@@ -375,6 +375,14 @@ NOTIFICATIONS_MAX_ATTEMPTS = env_int("MAWID_NOTIFY_MAX_ATTEMPTS", 10)
 NOTIFICATIONS_UNCERTAIN_RETRIES = env_int("MAWID_NOTIFY_UNCERTAIN_RETRIES", 1)
 # A row left `sending` longer than this belongs to an attempt that died (longer than any provider call can last).
 NOTIFICATIONS_SENDING_STALE_SECONDS = env_int("MAWID_NOTIFY_SENDING_STALE_SECONDS", 120)
+# Staff (docs/notifications.md, "What staff get"): one agenda a day at this local time (business time zone, HH:MM;
+# the agenda job runs every 15 minutes), caught up until CATCH_UP_HOURS later if the worker was down; it lists at
+# most MAX_ITEMS bookings ("and N more"). A booking made, moved or cancelled is told at once only when it starts
+# within URGENT_HOURS, or later today once today's agenda time has passed; the rest is in the next agenda.
+NOTIFICATIONS_STAFF_AGENDA_TIME = env_str("MAWID_NOTIFY_STAFF_AGENDA_TIME", "07:00")
+NOTIFICATIONS_STAFF_AGENDA_CATCH_UP_HOURS = env_int("MAWID_NOTIFY_STAFF_AGENDA_CATCH_UP_HOURS", 5)
+NOTIFICATIONS_STAFF_AGENDA_MAX_ITEMS = env_int("MAWID_NOTIFY_STAFF_AGENDA_MAX_ITEMS", 10)
+NOTIFICATIONS_STAFF_URGENT_HOURS = env_int("MAWID_NOTIFY_STAFF_URGENT_HOURS", 3)
 # Email: any SMTP service when MAWID_EMAIL_HOST is set; otherwise every email is written to a file in
 # MAWID_EMAIL_CATCHER_DIR (read them with `python manage.py mailbox`). Nothing leaves the machine by default.
 EMAIL_HOST = env_str("MAWID_EMAIL_HOST", "")

@@ -3,9 +3,16 @@
 planning.py  events -> notification rows -> deferred send jobs, in the publisher's transaction; withdrawing them
 delivery.py  send one (the `notification_send` job): claim under lock, call the channel outside any
              transaction, record the outcome
+agenda.py    staff: the morning agenda (the `staff_agendas` job) and which booking changes are told at once
 repair.py    the periodic sweep (missing reminders, rows whose job is gone) and the operator's retry
 """
 
+from apps.notifications.services.agenda import (
+    STAFF_AGENDA,
+    agenda_for,
+    staff_agendas_create,
+    staff_change_is_urgent,
+)
 from apps.notifications.services.delivery import DeliveryGaveUp, DeliveryInFlight, notification_deliver
 from apps.notifications.services.planning import (
     Plan,
@@ -18,9 +25,11 @@ from apps.notifications.services.repair import RETRYABLE_BY_HAND, notification_r
 
 __all__ = [
     "RETRYABLE_BY_HAND",
+    "STAFF_AGENDA",
     "DeliveryGaveUp",
     "DeliveryInFlight",
     "Plan",
+    "agenda_for",
     "notification_deliver",
     "notification_retry",
     "notifications_cancel",
@@ -28,4 +37,6 @@ __all__ = [
     "notifications_sweep",
     "reminder_key",
     "reminder_plans",
+    "staff_agendas_create",
+    "staff_change_is_urgent",
 ]
