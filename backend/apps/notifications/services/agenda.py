@@ -76,8 +76,13 @@ def staff_change_is_urgent(*, business: Business, starts: Iterable[datetime | No
 
 def staff_agendas_create(*, now: datetime) -> int:
     """Plan today's agenda for every staff member whose business's agenda time has come (and not more than
-    NOTIFICATIONS_STAFF_AGENDA_CATCH_UP_HOURS ago) and who has a confirmed booking today not over yet, unless it
-    exists already. Returns how many rows were made (one per channel)."""
+    NOTIFICATIONS_STAFF_AGENDA_CATCH_UP_HOURS ago) and who has a confirmed booking today, not over yet, that was
+    made (or last changed) before the agenda time, unless it exists already. Returns how many rows were made
+    (one per channel).
+
+    A booking made or moved after the agenda time was told at once (`staff_change_is_urgent`), so a staff member
+    who had nothing at 07:00 and is booked at 10:00 gets that message, not an agenda besides; one whose agenda
+    was not made at 07:00 (the worker was down) gets it at the next run, until the catch-up window closes."""
     due_at = agenda_time()
     catch_up = timedelta(hours=settings.NOTIFICATIONS_STAFF_AGENDA_CATCH_UP_HOURS)
     created = 0
@@ -95,6 +100,7 @@ def staff_agendas_create(*, now: datetime) -> int:
                 start__gte=day_start,
                 start__lt=day_end,
                 end__gt=now,
+                updated_at__lt=due,  # made or last changed after the agenda time: told at once already
                 staff__is_active=True,
                 staff__user__is_active=True,
             )
