@@ -74,7 +74,7 @@ def arabic_staff(service) -> Staff:
 
 
 def guest(n: int) -> User:
-    return UserFactory(name=f"Guest{n:02d} Alharbi", language="ar", phone=f"+9665012{n:05d}")
+    return UserFactory.create(name=f"Guest{n:02d} Alharbi", language="ar", phone=f"+9665012{n:05d}")
 
 
 _guests = itertools.count(500)
@@ -93,7 +93,7 @@ def texts(sms, user: User) -> list[str]:
     return [m["text"] for m in reversed(sms.messages(str(user.phone)))]
 
 
-def run_agenda_job() -> None:
+def run_agenda_job():
     staff_agendas.defer(timestamp=0)
     run_jobs(queues=Q, timeout=20)
 
