@@ -143,7 +143,10 @@ def agenda_for(n: Notification, *, now: datetime) -> tuple[dict[str, Any], str]:
     if staff is None or not staff.is_active or staff.user_id != n.recipient_id:
         return n.context, "no longer an active staff member"
     tz = staff.business.tz
-    day = date.fromisoformat(str(n.context.get("date")))
+    try:
+        day = date.fromisoformat(str(n.context.get("date")))
+    except ValueError:
+        return n.context, "no day in the agenda's context"
     day_start, day_end = _day_bounds(day, tz)
     if now >= day_end:
         return n.context, "the day is over"

@@ -15,6 +15,8 @@ from datetime import date, datetime, time, timedelta
 import pytest
 import time_machine
 from django.conf import settings as django_settings
+from django.db import connection
+from procrastinate.contrib.django import app as procrastinate_app
 
 from apps.accounts.models import User
 from apps.accounts.tests.factories import UserFactory
@@ -23,7 +25,8 @@ from apps.bookings.services import booking_cancel, booking_create, booking_resch
 from apps.catalog.models import Staff
 from apps.catalog.tests.factories import StaffFactory
 from apps.core.testing import run_jobs
-from apps.notifications.jobs import staff_agendas
+from apps.notifications.checks import notification_settings
+from apps.notifications.jobs import notifications_sweep, staff_agendas
 from apps.notifications.models import Notification
 from apps.notifications.services import staff_agendas_create, staff_change_is_urgent
 
@@ -284,3 +287,29 @@ def test_after_downtime_the_agenda_is_caught_up_the_same_morning_and_never_sent_
         ("skipped", "the day is over")
     }
     assert len(texts(sms, staff.user)) == 1
+
+
+def test_an_agenda_whose_job_was_lost_is_sent_by_the_sweep_the_same_day(salon, clock, staff, service, sms):
+    clock(on(DAY - timedelta(days=1), "12:00"))
+    book(staff, service, on(DAY, "10:00"))
+    clock(on(DAY, "07:00"))
+    assert staff_agendas_create(now=on(DAY, "07:00")) == 2
+    sms_row = Notification.objects.get(template="staff_agenda", channel="sms")
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_jobs WHERE id = %s", [sms_row.job_id])
+
+    notifications_sweep.defer(timestamp=0)
+    run_jobs(queues=Q, timeout=20)
+
+    sms_row.refresh_from_db()
+    assert sms_row.status == "sent"
+    assert [t[:41] for t in texts(sms, staff.user)] == ["Your bookings today, Mon 7 Dec 2026 (27 J"]
+
+
+def test_the_agenda_job_is_periodic_every_quarter_hour_and_a_bad_agenda_time_is_a_check_error(settings):
+    periodic = {t.periodic_id: t for t in procrastinate_app.periodic_registry.periodic_tasks.values()}
+    assert periodic["staff_agendas"].cron == "*/15 * * * *"
+    assert periodic["staff_agendas"].task.queueing_lock == "staff_agendas"
+    assert [p.id for p in notification_settings()] == []
+    settings.NOTIFICATIONS_STAFF_AGENDA_TIME = "7 am"
+    assert [p.id for p in notification_settings()] == ["notifications.E003"]
