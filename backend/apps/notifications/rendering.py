@@ -52,6 +52,17 @@ _AT_BRANCH = {"en": "{business} – {branch}: {address}.", "ar": "{business} –
 _MAP = {"en": " Map: {url}", "ar": " الخريطة: {url}"}
 _ITEM_SEPARATOR = {"en": "; ", "ar": "؛ "}
 _MORE = {"en": " and {n} more", "ar": " و{n} غيرها"}
+_CHANGE = {
+    "new": {"en": "new #{ref} {service} ({customer}) {when}", "ar": "جديد #{ref} {service} ({customer}) {when}"},
+    "moved": {
+        "en": "#{ref} {service} ({customer}) moved {old_when} → {when}",
+        "ar": "#{ref} {service} ({customer}) نُقل من {old_when} إلى {when}",
+    },
+    "cancelled": {
+        "en": "#{ref} {service} ({customer}) {when} cancelled",
+        "ar": "#{ref} {service} ({customer}) {when} أُلغي",
+    },
+}
 
 
 def language_of(user: Any) -> str:
@@ -103,6 +114,33 @@ def agenda_values(context: dict[str, Any], *, language: str, tz: ZoneInfo) -> di
         "more": _MORE[language].format(n=more) if more > 0 else "",
         "link": str(context.get("link") or ""),
     }
+
+
+def changes_values(context: dict[str, Any], *, language: str, tz: ZoneInfo) -> dict[str, str]:
+    """{count} and {changes} of a summary of booking changes (`services.coalesce`), each with its weekday and time."""
+
+    def when(value: Any) -> str:
+        moment = _parse(value)
+        if moment is None:
+            return ""
+        return f"{_WEEKDAYS[language][moment.astimezone(tz).weekday()]} {format_time(moment, language=language, tz=tz)}"
+
+    changes = []
+    for change in context.get("changes") or []:
+        spec = _CHANGE.get(str(change.get("kind")), _CHANGE["new"])[language]
+        changes.append(
+            spec.format(
+                ref=change.get("ref", ""),
+                service=_service_name(
+                    SimpleNamespace(name_en=change.get("service_en", ""), name_ar=change.get("service_ar", "")),
+                    language,
+                ),
+                customer=(change.get("customer") or "").strip() or _A_CUSTOMER[language],
+                when=when(change.get("start")),
+                old_when=when(change.get("old_start")),
+            )
+        )
+    return {"changed": str(len(changes)), "changes": _ITEM_SEPARATOR[language].join(changes)}
 
 
 def format_hijri(value: datetime, *, language: str, tz: ZoneInfo) -> str:
@@ -204,7 +242,11 @@ def render(
         "items": "",
         "more": "",
         "link": "",
+        "changed": "",
+        "changes": "",
     }
+    if "changes" in context:
+        values.update(changes_values(context, language=language, tz=tz))
     if "agenda" in context and context.get("date"):
         values.update(agenda_values(context, language=language, tz=tz))
     if booking is not None:

@@ -16,7 +16,9 @@ booking that rolls back notifies nobody and one that commits always does.
   it. BookingCreated says nothing by itself: an unpaid hold is not a booking yet (BookingConfirmed follows).
 ** "if soon" (`services.agenda.staff_change_is_urgent`): the booking starts (or, moved, started) within
   NOTIFICATIONS_STAFF_URGENT_HOURS (3), or later today once today's agenda time has passed. Anything else is in
-  the agenda of its day and the calendar: a busy day no longer sends the staff member one SMS per booking.
+  the agenda of its day and the calendar: a busy day no longer sends the staff member one SMS per booking. A
+  change within NOTIFICATIONS_STAFF_COALESCE_MINUTES (5) of the staff member's last notice joins one
+  `staff_changes` summary sent at the end of that window.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from apps.notifications.services import (
     notifications_create,
     reminder_plans,
     staff_change_is_urgent,
+    staff_notice_plans,
 )
 from apps.notifications.templates import REMINDERS
 
@@ -48,14 +51,18 @@ NEWS_OF_A_LIVE_BOOKING = ("booking_confirmed", "staff_booking_new", "booking_res
 
 
 def _booking(booking_id: int) -> Booking | None:
-    return Booking.objects.select_related("customer", "staff__user", "business").filter(pk=booking_id).first()
+    return (
+        Booking.objects.select_related("customer", "staff__user", "business", "service").filter(pk=booking_id).first()
+    )
 
 
 def _staff_plan(booking: Booking, template: str, key: str, context: dict[str, Any], *starts: Any) -> list[Plan]:
-    """The staff member's notice of a change, when it is soon enough to be told now (else: the agenda)."""
-    if not staff_change_is_urgent(business=booking.business, starts=starts, now=timezone.now()):
+    """The staff member's notice of a change, when it is soon enough to be told now (else: the agenda); within a
+    few minutes of their last one, it joins a summary (`services.coalesce`)."""
+    now = timezone.now()
+    if not staff_change_is_urgent(business=booking.business, starts=starts, now=now):
         return []
-    return [Plan(template, booking.staff.user, key, booking.pk, context)]
+    return staff_notice_plans(booking=booking, template=template, key=key, context=context, now=now)
 
 
 def _stamp(booking: Booking) -> int:

@@ -383,6 +383,9 @@ NOTIFICATIONS_STAFF_AGENDA_TIME = env_str("MAWID_NOTIFY_STAFF_AGENDA_TIME", "07:
 NOTIFICATIONS_STAFF_AGENDA_CATCH_UP_HOURS = env_int("MAWID_NOTIFY_STAFF_AGENDA_CATCH_UP_HOURS", 5)
 NOTIFICATIONS_STAFF_AGENDA_MAX_ITEMS = env_int("MAWID_NOTIFY_STAFF_AGENDA_MAX_ITEMS", 10)
 NOTIFICATIONS_STAFF_URGENT_HOURS = env_int("MAWID_NOTIFY_STAFF_URGENT_HOURS", 3)
+# At most one message about booking changes per staff member in this many minutes: changes after a message within
+# the window go out together at its end (`staff_changes`); 0 = every change on its own.
+NOTIFICATIONS_STAFF_COALESCE_MINUTES = env_int("MAWID_NOTIFY_STAFF_COALESCE_MINUTES", 5)
 # Email: any SMTP service when MAWID_EMAIL_HOST is set; otherwise every email is written to a file in
 # MAWID_EMAIL_CATCHER_DIR (read them with `python manage.py mailbox`). Nothing leaves the machine by default.
 EMAIL_HOST = env_str("MAWID_EMAIL_HOST", "")

@@ -4,6 +4,7 @@ planning.py  events -> notification rows -> deferred send jobs, in the publisher
 delivery.py  send one (the `notification_send` job): claim under lock, call the channel outside any
              transaction, record the outcome
 agenda.py    staff: the morning agenda (the `staff_agendas` job) and which booking changes are told at once
+coalesce.py  staff: changes within minutes of the last notice go out together (`staff_changes`)
 repair.py    the periodic sweep (missing reminders, rows whose job is gone) and the operator's retry
 """
 
@@ -13,6 +14,7 @@ from apps.notifications.services.agenda import (
     staff_agendas_create,
     staff_change_is_urgent,
 )
+from apps.notifications.services.coalesce import STAFF_CHANGES, staff_notice_plans
 from apps.notifications.services.delivery import DeliveryGaveUp, DeliveryInFlight, notification_deliver
 from apps.notifications.services.planning import (
     Plan,
@@ -25,6 +27,7 @@ from apps.notifications.services.repair import RETRYABLE_BY_HAND, notification_r
 
 __all__ = [
     "RETRYABLE_BY_HAND",
+    "STAFF_CHANGES",
     "STAFF_AGENDA",
     "DeliveryGaveUp",
     "DeliveryInFlight",
@@ -39,4 +42,5 @@ __all__ = [
     "reminder_plans",
     "staff_agendas_create",
     "staff_change_is_urgent",
+    "staff_notice_plans",
 ]

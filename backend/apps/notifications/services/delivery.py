@@ -40,6 +40,7 @@ from apps.notifications.channels import Channel, ChannelError, ChannelRejected, 
 from apps.notifications.models import Notification, NotificationAttempt
 from apps.notifications.rendering import language_of, render
 from apps.notifications.services.agenda import STAFF_AGENDA, agenda_for
+from apps.notifications.services.coalesce import STAFF_CHANGES
 from apps.notifications.templates import REMINDERS
 
 logger = logging.getLogger("mawid.notifications")
@@ -179,6 +180,8 @@ def _check(n: Notification, *, now: datetime, log: dict[str, Any]) -> _Ready | s
         if reason:
             return _close(n, S.SKIPPED, reason, log)
         return _prepare(n, channel, None, log, context=context)
+    if n.template == STAFF_CHANGES:  # a summary of changes as they happened (each one a fact, none withdrawn)
+        return _prepare(n, channel, None, log)
     booking, reason = _recheck(n, now=now)
     if reason:
         return _close(n, S.SKIPPED, reason, log)

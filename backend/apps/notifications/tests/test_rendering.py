@@ -76,6 +76,18 @@ def test_every_template_renders_completely_in_both_languages(template, language)
             {"start": "2026-12-01T06:00:00Z", "service_en": "Haircut", "service_ar": "قص شعر", "customer": "Sara"}
         ],
         "count": 42,
+        # a summary of changes' (services.coalesce)
+        "changes": [
+            {
+                "kind": "moved",
+                "ref": 42,
+                "service_en": "Haircut",
+                "service_ar": "قص شعر",
+                "customer": "Sara",
+                "start": "2026-12-01T06:00:00Z",
+                "old_start": "2026-11-30T07:00:00Z",
+            },
+        ],
         "link": "https://mawid.example/calendar/salon/day?date=2026-12-01",
     }
     message = render(

@@ -9,6 +9,7 @@ The salon: Noura (English, SMS and email) and a second staff member (Arabic, SMS
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 
@@ -24,11 +25,12 @@ from apps.bookings.models import Booking
 from apps.bookings.services import booking_cancel, booking_create, booking_reschedule
 from apps.catalog.models import Staff
 from apps.catalog.tests.factories import StaffFactory
+from apps.core.scoping import platform
 from apps.core.testing import run_jobs
 from apps.notifications.checks import notification_settings
 from apps.notifications.jobs import notifications_sweep, staff_agendas
 from apps.notifications.models import Notification
-from apps.notifications.services import staff_agendas_create, staff_change_is_urgent
+from apps.notifications.services import notification_deliver, staff_agendas_create, staff_change_is_urgent
 
 from .conftest import RIYADH
 
@@ -39,8 +41,7 @@ STAFF_TEMPLATES = ("staff_booking_new", "staff_booking_changed", "staff_booking_
 
 
 def on(day: date, hhmm: str) -> datetime:
-    hours, minutes = map(int, hhmm.split(":"))
-    return datetime.combine(day, time(hours, minutes), tzinfo=RIYADH)
+    return datetime.combine(day, time.fromisoformat(hhmm), tzinfo=RIYADH)
 
 
 @pytest.fixture
@@ -313,3 +314,97 @@ def test_the_agenda_job_is_periodic_every_quarter_hour_and_a_bad_agenda_time_is_
     assert [p.id for p in notification_settings()] == []
     settings.NOTIFICATIONS_STAFF_AGENDA_TIME = "7 am"
     assert [p.id for p in notification_settings()] == ["notifications.E003"]
+
+
+def test_changes_within_five_minutes_of_a_notice_go_out_together_at_the_end_of_the_window(
+    salon, clock, staff, service, sms
+):
+    clock(on(DAY, "10:00"))
+    first = book(staff, service, on(DAY, "11:00"))  # told at once, on its own
+    run_jobs(queues=Q, timeout=20)
+    clock(on(DAY, "10:01"))
+    second = book(staff, service, on(DAY, "11:30"))
+    clock(on(DAY, "10:02"))
+    booking_reschedule(booking_id=first.pk, start=on(DAY, "12:30"), actor=None)
+
+    assert sorted(n.template for n in staff_rows(staff, *STAFF_TEMPLATES, "staff_changes")) == [
+        "staff_booking_new",
+        "staff_booking_new",
+        "staff_changes",
+        "staff_changes",
+    ]  # the first booking's notice (sms, email), and one summary (sms, email) of the two changes since
+    summary = Notification.objects.get(template="staff_changes", channel="sms")
+    assert on(DAY, "10:05") <= summary.scheduled_for < on(DAY, "10:05:01")  # five minutes after the last notice
+    assert [(c["kind"], c["ref"]) for c in summary.context["changes"]] == [("new", second.pk), ("moved", first.pk)]
+
+    assert notification_deliver(notification_id=summary.pk) == "pending"  # not before the end of the window
+    clock(on(DAY, "10:05"))
+    assert notification_deliver(notification_id=summary.pk) == "sent"
+    staff_texts = texts(sms, staff.user)
+    assert len(staff_texts) == 2
+    assert staff_texts[0].startswith(f"New booking #{first.pk}")
+    assert staff_texts[1] == (
+        f"Changes to your bookings (2): new #{second.pk} Haircut ({second.customer.name.split()[0]}) Mon 11:30 AM;"
+        f" #{first.pk} Haircut ({first.customer.name.split()[0]}) moved Mon 11:00 AM → Mon 12:30 PM."
+    )
+
+    clock(on(DAY, "10:06"))  # the summary has gone out: a change now opens the next one, five minutes after it
+    booking_cancel(booking_id=second.pk, actor=second.customer)
+    following = Notification.objects.filter(template="staff_changes", channel="sms").exclude(pk=summary.pk).get()
+    assert on(DAY, "10:10") <= following.scheduled_for < on(DAY, "10:10:01")
+    assert [(c["kind"], c["ref"]) for c in following.context["changes"]] == [("cancelled", second.pk)]
+    summary.refresh_from_db()
+    assert len(summary.context["changes"]) == 2  # the one sent is left as it was
+
+    clock(on(DAY, "10:10"))
+    assert notification_deliver(notification_id=following.pk) == "sent"
+    assert len(texts(sms, staff.user)) == 3
+    clock(on(DAY, "10:30"))  # long after: on its own again
+    booking_cancel(booking_id=first.pk, actor=first.customer)
+    assert Notification.objects.filter(template="staff_booking_cancelled", booking_id=first.pk).count() == 2
+
+
+def test_a_summary_renders_in_arabic(salon, clock, arabic_staff, service, sms):
+    clock(on(DAY, "10:00"))
+    first = book(arabic_staff, service, on(DAY, "11:00"))
+    run_jobs(queues=Q, timeout=20)  # (a notice still pending when its booking is cancelled is withdrawn instead)
+    clock(on(DAY, "10:01"))
+    booking_cancel(booking_id=first.pk, actor=first.customer)
+    summary = Notification.objects.get(template="staff_changes")
+    clock(on(DAY, "10:05"))
+    assert notification_deliver(notification_id=summary.pk) == "sent"
+    assert texts(sms, arabic_staff.user)[-1] == (
+        f"تغييرات على حجوزاتك (1): #{first.pk} قص شعر ({first.customer.name.split()[0]}) الاثنين 11:00 ص أُلغي."
+    )
+
+
+def test_changes_at_the_same_moment_make_one_summary_with_all_of_them(salon, clock, staff, service, sms):
+    """Cancellations lock only their booking: the summary is serialised per staff member (an advisory lock), or
+    two of them would open the same summary and one change would be lost to ON CONFLICT."""
+    clock(on(DAY - timedelta(days=1), "12:00"))
+    racing = [book(staff, service, on(DAY, f"{h}:00")) for h in (12, 13, 14, 15)]  # in the agenda, no notice
+    clock(on(DAY, "10:00"))
+    book(staff, service, on(DAY, "11:00"))  # told at once
+    run_jobs(queues=Q, timeout=20)
+    clock(on(DAY, "10:01"))
+    barrier = threading.Barrier(len(racing))
+
+    def cancel(booking: Booking) -> None:
+        try:
+            barrier.wait(timeout=30)
+            with platform():
+                booking_cancel(booking_id=booking.pk, actor=None)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=cancel, args=(b,)) for b in racing]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    summaries = Notification.objects.filter(template="staff_changes")
+    assert summaries.count() == 2  # one summary, over sms and email
+    for summary in summaries:
+        assert sorted(c["ref"] for c in summary.context["changes"]) == sorted(b.pk for b in racing)
+    assert not Notification.objects.filter(template="staff_booking_cancelled").exists()
