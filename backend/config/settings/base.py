@@ -401,6 +401,17 @@ NOTIFICATIONS_SENDING_STALE_SECONDS = env_int("MAWID_NOTIFY_SENDING_STALE_SECOND
 # Retention: a finished message's rendered context, error text and provider message id are blanked after this many
 # days; the row (template, channel, status, times) stays for delivery history and counts.
 RETENTION_MESSAGE_DAYS = env_int("MAWID_RETENTION_MESSAGE_DAYS", 90)
+# Staff (docs/notifications.md, "What staff get"): one agenda a day at this local time (business time zone, HH:MM;
+# the agenda job runs every 15 minutes), caught up until CATCH_UP_HOURS later if the worker was down; it lists at
+# most MAX_ITEMS bookings ("and N more"). A booking made, moved or cancelled is told at once only when it starts
+# within URGENT_HOURS, or later today once today's agenda time has passed; the rest is in the next agenda.
+NOTIFICATIONS_STAFF_AGENDA_TIME = env_str("MAWID_NOTIFY_STAFF_AGENDA_TIME", "07:00")
+NOTIFICATIONS_STAFF_AGENDA_CATCH_UP_HOURS = env_int("MAWID_NOTIFY_STAFF_AGENDA_CATCH_UP_HOURS", 5)
+NOTIFICATIONS_STAFF_AGENDA_MAX_ITEMS = env_int("MAWID_NOTIFY_STAFF_AGENDA_MAX_ITEMS", 10)
+NOTIFICATIONS_STAFF_URGENT_HOURS = env_int("MAWID_NOTIFY_STAFF_URGENT_HOURS", 3)
+# At most one message about booking changes per staff member in this many minutes: changes after a message within
+# the window go out together at its end (`staff_changes`); 0 = every change on its own.
+NOTIFICATIONS_STAFF_COALESCE_MINUTES = env_int("MAWID_NOTIFY_STAFF_COALESCE_MINUTES", 5)
 # Email: any SMTP service when MAWID_EMAIL_HOST is set; otherwise every email is written to a file in
 # MAWID_EMAIL_CATCHER_DIR (read them with `python manage.py mailbox`). Nothing leaves the machine by default.
 EMAIL_HOST = env_str("MAWID_EMAIL_HOST", "")
