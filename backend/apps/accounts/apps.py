@@ -6,3 +6,8 @@ class AccountsConfig(AppConfig):
     name = "apps.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from apps.accounts import personal_data
+
+        personal_data.declare()

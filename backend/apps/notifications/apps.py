@@ -12,3 +12,8 @@ class NotificationsConfig(AppConfig):
 
         # Nobody imports notifications: it listens to the events bookings and payments publish.
         subscribers.connect()
+
+        from apps.notifications import personal_data
+
+        personal_data.declare()
+

@@ -18,3 +18,7 @@ class PaymentsConfig(AppConfig):
         payment_summary_source.register(payment_summaries)
         # Booking JSON shows `"balance": {...}`: paid online, at the venue, due, what a cancellation would keep.
         booking_balance_source.register(booking_balances)
+
+        from apps.payments import personal_data
+
+        personal_data.declare()
