@@ -307,5 +307,3 @@ class MeDeleteCodeApi(APIView):
             "resend_in": settings.OTP_RESEND_COOLDOWN_SECONDS,
         }
         return Response(OtpRequestApi.OutputSerializer(data).data, status=202)
-
-

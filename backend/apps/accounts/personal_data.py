@@ -126,9 +126,7 @@ def declare() -> None:
         OutstandingToken,
         rows=lambda user: OutstandingToken.objects.filter(user_id=user.pk),
         eraser=_revoke_tokens,
-        fields={
-            "user token": keep("blacklisted: the refusal must know each refresh token until it expires (30 days)")
-        },
+        fields={"user token": keep("blacklisted: the refusal must know each refresh token until it expires (30 days)")},
         not_personal={"jti": "a random id"},
     )
     no_personal_data(BlacklistedToken, reason="points at an outstanding token")

@@ -66,9 +66,11 @@ def declare() -> None:
     register(
         Booking,
         section="bookings",
-        rows=lambda user: Booking.objects.filter(customer_id=user.pk)
-        .select_related("business", "branch", "service", "staff")
-        .order_by("start", "pk"),
+        rows=lambda user: (
+            Booking.objects.filter(customer_id=user.pk)
+            .select_related("business", "branch", "service", "staff")
+            .order_by("start", "pk")
+        ),
         export=_export,
         fields={
             "customer": keep(LINKED),

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from apps.catalog.errors import HoldsBusinessRole
 from apps.catalog.models import (
     Branch,

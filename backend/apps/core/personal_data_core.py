@@ -20,9 +20,7 @@ def declare() -> None:
         IdempotencyRecord,
         rows=lambda user: IdempotencyRecord.objects.filter(user_id=user.pk),
         delete_rows=True,
-        fields={
-            "user key response_body": delete_row("replays of the person's requests; nobody sends them any more")
-        },
+        fields={"user key response_body": delete_row("replays of the person's requests; nobody sends them any more")},
         not_personal={"scope request_hash": "a route and a hash"},
     )
     register(

@@ -58,4 +58,3 @@ def declare() -> None:
             "request_id compliance_request_id egs_serial": "the business's credential"
         },
     )
-

@@ -68,9 +68,11 @@ def declare() -> None:
     register(
         Notification,
         section="messages",
-        rows=lambda user: Notification.objects.filter(recipient_id=user.pk)
-        .select_related("business", "booking__business", "booking__service", "booking__staff", "booking__branch")
-        .order_by("created_at", "pk"),
+        rows=lambda user: (
+            Notification.objects.filter(recipient_id=user.pk)
+            .select_related("business", "booking__business", "booking__service", "booking__staff", "booking__branch")
+            .order_by("created_at", "pk")
+        ),
         export=_export,
         eraser=_erase,
         fields={

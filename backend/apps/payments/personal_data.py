@@ -80,9 +80,9 @@ def declare() -> None:
     register(
         Refund,
         section="refunds",
-        rows=lambda user: Refund.objects.filter(payment__booking__customer_id=user.pk)
-        .select_related("payment")
-        .order_by("pk"),
+        rows=lambda user: (
+            Refund.objects.filter(payment__booking__customer_id=user.pk).select_related("payment").order_by("pk")
+        ),
         export=_refund,
         fields={"reason": erase(""), "requested_by": keep("who asked: the anonymous customer or the business")},
         not_personal={"failure_message": "the provider's answer"},

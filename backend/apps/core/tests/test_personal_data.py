@@ -35,9 +35,7 @@ def suspect_fields(model: type[models.Model]) -> list[str]:
             out.append(field.name)
         elif field.is_relation:
             continue
-        elif isinstance(field, ALWAYS_SUSPECT) or type(field).__name__ in ("PhoneNumberField", "ArrayField"):
-            out.append(field.name)
-        elif isinstance(field, models.CharField) and SUSPECT_NAME.search(field.name):
+        elif isinstance(field, ALWAYS_SUSPECT) or type(field).__name__ in ("PhoneNumberField", "ArrayField") or isinstance(field, models.CharField) and SUSPECT_NAME.search(field.name):
             out.append(field.name)
     return out
 

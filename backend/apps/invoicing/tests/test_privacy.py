@@ -163,7 +163,8 @@ def test_the_export_holds_every_kind_of_row_the_customer_has_and_nothing_of_anyo
     doc = resp.json()
     assert (doc["format"], doc["version"], doc["user_id"]) == ("mawid.personal-data", 1, customer.pk)
     assert doc["generated_at"]
-    assert doc["profile"][0]["phone"] == PHONE and doc["profile"][0]["email"] == EMAIL
+    assert doc["profile"][0]["phone"] == PHONE
+    assert doc["profile"][0]["email"] == EMAIL
     assert doc["profile"][0]["consents"] == {"notify_sms": True, "notify_whatsapp": True, "notify_email": True}
     assert doc["profile"][0]["language"] == "ar"
     assert {b["business"]["slug"] for b in doc["bookings"]} == {"salon", "clinic-b"}
@@ -173,8 +174,10 @@ def test_the_export_holds_every_kind_of_row_the_customer_has_and_nothing_of_anyo
     assert [r["amount"] for r in doc["refunds"]] == [11500]
     assert sorted(i["kind"] for i in doc["invoices"]) == ["credit", "invoice"]
     assert all(i["html"].startswith(f"/api/v1/bookings/{booking['id']}/invoices/") for i in doc["invoices"])
-    assert doc["messages"] and all(m["text"] for m in doc["messages"])
-    assert doc["login_codes"] == [] and doc["business_roles"] == []
+    assert doc["messages"]
+    assert all(m["text"] for m in doc["messages"])
+    assert doc["login_codes"] == []
+    assert doc["business_roles"] == []
     # nothing of anyone else's, no card data, no provider internals
     text = json.dumps(doc, ensure_ascii=False)
     for foreign in ("Otherperson", "509998877", "other@example.com", "other's private note", other_customer.name):
@@ -234,7 +237,8 @@ def test_deleting_the_account_erases_the_identity_keeps_the_money_trail_and_retu
     held.refresh_from_db()
     assert (captured.status, captured.refunded_amount) == ("refunded", 11500)
     assert fake_payment(fake, captured)["refunded"] == 11500
-    assert held.status == "voided" and fake_payment(fake, held)["status"] == "voided"
+    assert held.status == "voided"
+    assert fake_payment(fake, held)["status"] == "voided"
     assert Refund.objects.get(payment=captured).amount == 11500
     # the money trail is unchanged and still reconciles; the invoice is as issued, a credit note added
     invoice.refresh_from_db()
@@ -247,8 +251,10 @@ def test_deleting_the_account_erases_the_identity_keeps_the_money_trail_and_retu
     # the person's identity is gone from every table; the rows stay with an anonymous customer
     assert _rows_holding([NAME, "Zubaida", "Qaswarah", EMAIL, PHONE, PHONE[4:], "0" + PHONE[4:]]) == []
     anonymous = User.objects.get(pk=customer.pk)
-    assert not anonymous.is_active and not anonymous.has_usable_password()
-    assert str(anonymous.phone).startswith("deleted:") and anonymous.email is None
+    assert not anonymous.is_active
+    assert not anonymous.has_usable_password()
+    assert str(anonymous.phone).startswith("deleted:")
+    assert anonymous.email is None
     assert Booking.objects.filter(customer=anonymous).count() == 3
     # old tokens and the session are refused
     assert client_for_access(access).get("/api/v1/me").status_code == 401
@@ -258,11 +264,14 @@ def test_deleting_the_account_erases_the_identity_keeps_the_money_trail_and_retu
     assert web.get("/my/bookings").status_code == 302  # to the login page
     # the other customer is untouched
     other_customer.refresh_from_db()
-    assert other_customer.is_active and other_customer.name == "Other customer"
+    assert other_customer.is_active
+    assert other_customer.name == "Other customer"
     # the phone signs up afresh, as a new person
     challenge = accounts.otp_request(phone=PHONE)
     login = accounts.otp_verify(phone=PHONE, code=accounts.otp_code_for(challenge))
-    assert login.created and login.user.pk != customer.pk and str(login.user.phone) == PHONE
+    assert login.created
+    assert login.user.pk != customer.pk
+    assert str(login.user.phone) == PHONE
     assert Booking.objects.filter(customer=login.user).count() == 0
 
 

@@ -422,4 +422,3 @@ def without_cardholder_name(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [without_cardholder_name(item) for item in value]
     return value
-

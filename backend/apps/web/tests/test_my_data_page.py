@@ -1,4 +1,4 @@
-""""My data" on the website: the link on my bookings (Arabic first) and the download, the same document as
+"""The website's "My data": the link on my bookings (Arabic first) and the download, the same document as
 `GET /api/v1/me/export` (docs/privacy.md): the person's own rows only, as a file, a few times an hour."""
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ def test_my_bookings_links_to_my_data_in_arabic(me):
     assert page.status_code == 200
     html = page.content.decode()
     assert 'href="/my/data" download' in html
-    assert "بياناتي" in html and "تنزيل بياناتي" in html
+    assert "بياناتي" in html
+    assert "تنزيل بياناتي" in html
 
 
 def test_my_data_is_a_file_with_my_rows_only(me, make_user, service, staff):
@@ -53,16 +54,20 @@ def test_my_data_is_a_file_with_my_rows_only(me, make_user, service, staff):
     assert resp["Content-Disposition"] == 'attachment; filename="mawid-my-data-2027-01-12.json"'
     assert resp["Cache-Control"] == "no-store"
     doc = json.loads(resp.content)
-    assert doc["format"] == "mawid.personal-data" and doc["generated_at"].startswith("2027-01-12T06:30:00")
+    assert doc["format"] == "mawid.personal-data"
+    assert doc["generated_at"].startswith("2027-01-12T06:30:00")
     assert doc["profile"][0]["phone"] == "+966501234000"
     assert [(b["id"], b["notes"]) for b in doc["bookings"]] == [(mine.pk, "my own note")]
     text = resp.content.decode()
-    assert "Somebody Else" not in text and "501234999" not in text and "a stranger's note" not in text
+    assert "Somebody Else" not in text
+    assert "501234999" not in text
+    assert "a stranger's note" not in text
 
 
 def test_my_data_needs_a_login():
     resp = Client().get("/my/data")
-    assert resp.status_code == 302 and "/login" in resp["Location"]
+    assert resp.status_code == 302
+    assert "/login" in resp["Location"]
 
 
 def test_my_data_is_limited_per_hour(me, settings):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from apps.accounts.services import personal_data_document
-
 from apps.bookings.models import Booking
 from apps.bookings.selectors import booking_list_for_user
 from apps.core.throttling import count_hit, parse_rate
@@ -66,7 +65,7 @@ EXPORT_SCOPE = "personal_data_export"  # the API's throttle scope: the page and 
 @login_required
 def my_data(request: HttpRequest) -> HttpResponse:
     """Everything Mawid holds about the signed-in person, as a JSON file (a few downloads an hour)."""
-    rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][EXPORT_SCOPE]
+    rate = cast(dict[str, Any], settings.REST_FRAMEWORK)["DEFAULT_THROTTLE_RATES"][EXPORT_SCOPE]
     allowed, duration = parse_rate(rate)
     hits, wait = count_hit(f"throttle_{EXPORT_SCOPE}_{request.user.pk}", duration)
     if hits > allowed:
