@@ -79,11 +79,7 @@ def _side(business: Business, n: int) -> Side:
     booking = BookingFactory(staff=staff, service=service, customer=customer, status=Booking.Status.PENDING_PAYMENT)
     BookingStatusChange.objects.create(booking=booking, from_status="", to_status=booking.status)
     payment = Payment.objects.create(
-        booking=booking,
-        flow="token",
-        status="authorized",
-        amount=15000,
-        authorized_amount=15000,
+        booking=booking, flow="token", status="authorized", amount=15000, authorized_amount=15000,
         needs_attention=True,
     )
     Refund.objects.create(payment=payment, kind=Refund.Kind.MANUAL, amount=100)
@@ -91,61 +87,33 @@ def _side(business: Business, n: int) -> Side:
     PaymentEvent.objects.create(payment=payment, kind="created", source=PaymentEvent.Source.ADMIN)
     WebhookEvent.objects.create(event_id=f"evt-{n}", type="payment_paid", live=False, payload={}, payment=payment)
     notification = Notification.objects.create(
-        event_key=f"booking_confirmed:{booking.pk}",
-        template="booking_confirmed",
-        recipient=customer,
-        channel="sms",
-        language="ar",
-        booking=booking,
-        status=Notification.Status.FAILED,
+        event_key=f"booking_confirmed:{booking.pk}", template="booking_confirmed", recipient=customer,
+        channel="sms", language="ar", booking=booking, status=Notification.Status.FAILED,
     )
     NotificationAttempt.objects.create(notification=notification, number=1)
     ScheduleException.objects.create(
         staff=staff, start=timezone.now() + timedelta(days=20), end=timezone.now() + timedelta(days=20, hours=1)
     )
-    Closure.objects.create(
-        business=business, branch=branch, name=f"Closed {n}", start_date="2027-01-01", end_date="2027-01-02"
-    )
+    Closure.objects.create(business=business, branch=branch, name=f"Closed {n}", start_date="2027-01-01",
+                           end_date="2027-01-02")
     member = MembershipFactory(business=business, role=Membership.Role.MANAGER, user__name=f"Manager {n}")
     Business.objects.filter(pk=business.pk).update(vat_number=f"3{n:013d}3")
-    TaxProfile.objects.create(
-        business=business,
-        legal_name_ar=f"نشاط {n}",
-        street="S",
-        building_number="1234",
-        district="D",
-        city="C",
-        postal_code="12345",
-    )
+    TaxProfile.objects.create(business=business, legal_name_ar=f"نشاط {n}", street="S", building_number="1234",
+                              district="D", city="C", postal_code="12345")
     invoice_issue(booking_id=booking.pk, gross=15000, means="card")
-    ZatcaCredential.objects.create(
-        business=business, environment="sandbox", egs_serial=f"egs-{n}", private_key_pem="-", csr_pem="-"
-    )
+    ZatcaCredential.objects.create(business=business, environment="sandbox", egs_serial=f"egs-{n}",
+                                   private_key_pem="-", csr_pem="-")
     people = [staff.user, customer, member.user]
     for person in people:
         OtpChallenge.objects.create(phone=str(person.phone), nonce="n", expires_at=timezone.now())
         OtpVerifyAttempt.objects.create(phone=str(person.phone), client_key="k", pool="untrusted")
-        attempt = AccessAttempt.objects.create(
-            username=str(person.phone),
-            ip_address="198.51.100.1",
-            user_agent="t",
-            http_accept="*",
-            path_info="/admin/",
-            get_data="",
-            post_data="",
-            failures_since_start=1,
-        )
-        AccessLog.objects.create(
-            username=str(person.phone), ip_address="198.51.100.1", user_agent="t", http_accept="*", path_info="/admin/"
-        )
-        AccessFailureLog.objects.create(
-            username=str(person.phone),
-            ip_address="198.51.100.1",
-            user_agent="t",
-            http_accept="*",
-            path_info="/admin/",
-            locked_out=False,
-        )
+        attempt = AccessAttempt.objects.create(username=str(person.phone), ip_address="198.51.100.1", user_agent="t",
+                                               http_accept="*", path_info="/admin/", get_data="", post_data="",
+                                               failures_since_start=1)
+        AccessLog.objects.create(username=str(person.phone), ip_address="198.51.100.1", user_agent="t",
+                                 http_accept="*", path_info="/admin/")
+        AccessFailureLog.objects.create(username=str(person.phone), ip_address="198.51.100.1", user_agent="t",
+                                        http_accept="*", path_info="/admin/", locked_out=False)
         assert attempt.pk
     return Side(business, branch, service, staff, customer, booking, payment, notification, member, people)
 
@@ -201,36 +169,15 @@ def _url(model: type[models.Model], suffix: str = "") -> str:
 
 
 def _service_form(w: World, **extra: Any) -> dict[str, Any]:
-    return {
-        "business": w.a.business.pk,
-        "name_en": "New",
-        "name_ar": "جديد",
-        "duration_minutes": 30,
-        "price_amount": 100,
-        "currency": "SAR",
-        "buffer_before_minutes": 0,
-        "buffer_after_minutes": 0,
-        "is_active": "on",
-        "display_order": 0,
-        **extra,
-    }
+    return {"business": w.a.business.pk, "name_en": "New", "name_ar": "جديد", "duration_minutes": 30,
+            "price_amount": 100, "currency": "SAR", "buffer_before_minutes": 0, "buffer_after_minutes": 0,
+            "is_active": "on", "display_order": 0, **extra}
 
 
 def _staff_form(w: World, **extra: Any) -> dict[str, Any]:
-    return {
-        "user": w.a.customer.pk,
-        "branch": w.a.branch.pk,
-        "display_name": "New",
-        "bio": "",
-        "photo_url": "",
-        "is_active": "on",
-        "display_order": 0,
-        "working_hours-TOTAL_FORMS": 0,
-        "working_hours-INITIAL_FORMS": 0,
-        "exceptions-TOTAL_FORMS": 0,
-        "exceptions-INITIAL_FORMS": 0,
-        **extra,
-    }
+    return {"user": w.a.customer.pk, "branch": w.a.branch.pk, "display_name": "New", "bio": "", "photo_url": "",
+            "is_active": "on", "display_order": 0, "working_hours-TOTAL_FORMS": 0, "working_hours-INITIAL_FORMS": 0,
+            "exceptions-TOTAL_FORMS": 0, "exceptions-INITIAL_FORMS": 0, **extra}
 
 
 ROUTES: dict[str, Route] = {
@@ -245,17 +192,16 @@ ROUTES: dict[str, Route] = {
     "catalog.branch": Route(
         owned(Branch),
         (
-            lambda w: (
-                _url(Branch, "add/"),
-                {"business": w.b.business.pk, "name_en": "Mine now", "is_active": "on", "display_order": 0},
-            ),
+            lambda w: (_url(Branch, "add/"), {"business": w.b.business.pk, "name_en": "Mine now",
+                                              "is_active": "on", "display_order": 0}),
             lambda w: (_url(Branch, f"{w.b.branch.pk}/change/"), {"name_en": "Taken", "display_order": 0}),
         ),
     ),
     "catalog.membership": Route(
         owned(Membership),
         (
-            lambda w: (_url(Membership, "add/"), {"business": w.b.business.pk, "phone": "0509999999", "role": "owner"}),
+            lambda w: (_url(Membership, "add/"), {"business": w.b.business.pk, "phone": "0509999999",
+                                                  "role": "owner"}),
             lambda w: (_url(Membership, f"{w.b.membership.pk}/change/"), {"role": "staff"}),
             lambda w: (_url(Membership, f"{w.b.membership.pk}/delete/"), {"post": "yes"}),
         ),
@@ -267,16 +213,8 @@ ROUTES: dict[str, Route] = {
             lambda w: (_url(Service, "add/"), _service_form(w, branches=[w.b.branch.pk])),
             lambda w: (_url(Service, f"{w.a.service.pk}/change/"), _service_form(w, branches=[w.b.branch.pk])),
             lambda w: (_url(Service, f"{w.b.service.pk}/change/"), _service_form(w, name_en="Taken")),
-            lambda w: (
-                _url(Service),
-                {
-                    "form-TOTAL_FORMS": 1,
-                    "form-INITIAL_FORMS": 1,
-                    "form-0-id": w.b.service.pk,
-                    "form-0-display_order": 7,
-                    "_save": "Save",
-                },
-            ),
+            lambda w: (_url(Service), {"form-TOTAL_FORMS": 1, "form-INITIAL_FORMS": 1, "form-0-id": w.b.service.pk,
+                                       "form-0-display_order": 7, "_save": "Save"}),
         ),
     ),
     "catalog.staff": Route(
@@ -285,53 +223,35 @@ ROUTES: dict[str, Route] = {
             lambda w: (_url(Staff, "add/"), _staff_form(w, branch=w.b.branch.pk)),
             lambda w: (_url(Staff, "add/"), _staff_form(w, services=[w.b.service.pk])),
             lambda w: (_url(Staff, "add/"), _staff_form(w, user=w.b.customer.pk)),
-            lambda w: (
-                _url(Staff, f"{w.a.staff.pk}/change/"),
-                _staff_form(w, user=w.a.staff.user_id, services=[w.b.service.pk]),
-            ),
-            lambda w: (
-                _url(Staff, f"{w.a.staff.pk}/change/"),
-                _staff_form(w, user=w.a.staff.user_id, branch=w.b.branch.pk),
-            ),
+            lambda w: (_url(Staff, f"{w.a.staff.pk}/change/"),
+                       _staff_form(w, user=w.a.staff.user_id, services=[w.b.service.pk])),
+            lambda w: (_url(Staff, f"{w.a.staff.pk}/change/"),
+                       _staff_form(w, user=w.a.staff.user_id, branch=w.b.branch.pk)),
             lambda w: (_url(Staff, f"{w.b.staff.pk}/change/"), _staff_form(w, user=w.b.staff.user_id)),
         ),
     ),
     "catalog.workinghours": Route(
         owned(WorkingHours),
         (
-            lambda w: (
-                _url(WorkingHours, "add/"),
-                {"staff": w.b.staff.pk, "weekday": 0, "start_time": "01:00", "end_time": "02:00"},
-            ),
+            lambda w: (_url(WorkingHours, "add/"), {"staff": w.b.staff.pk, "weekday": 0, "start_time": "01:00",
+                                                    "end_time": "02:00"}),
         ),
     ),
     "catalog.scheduleexception": Route(
         owned(ScheduleException),
         (
-            lambda w: (
-                _url(ScheduleException, "add/"),
-                {
-                    "staff": w.b.staff.pk,
-                    "kind": "time_off",
-                    "start_0": "2027-02-01",
-                    "start_1": "10:00",
-                    "end_0": "2027-02-01",
-                    "end_1": "11:00",
-                },
-            ),
+            lambda w: (_url(ScheduleException, "add/"), {"staff": w.b.staff.pk, "kind": "time_off",
+                                                         "start_0": "2027-02-01", "start_1": "10:00",
+                                                         "end_0": "2027-02-01", "end_1": "11:00"}),
         ),
     ),
     "catalog.closure": Route(
         owned(Closure),
         (
-            lambda w: (
-                _url(Closure, "add/"),
-                {"business": w.b.business.pk, "name": "Eid", "start_date": "2027-03-01", "end_date": "2027-03-02"},
-            ),
-            lambda w: (
-                _url(Closure, "add/"),
-                {"branch": w.b.branch.pk, "name": "Eid", "start_date": "2027-03-01", "end_date": "2027-03-02"},
-            ),
+            lambda w: (_url(Closure, "add/"), {"business": w.b.business.pk, "name": "Eid", "start_date": "2027-03-01",
+                                               "end_date": "2027-03-02"}),
+            lambda w: (_url(Closure, "add/"), {"branch": w.b.branch.pk, "name": "Eid", "start_date": "2027-03-01",
+                                               "end_date": "2027-03-02"}),
         ),
     ),
     "bookings.booking": Route(
@@ -353,28 +273,17 @@ ROUTES: dict[str, Route] = {
     "invoicing.taxprofile": Route(
         owned(TaxProfile),
         (
-            lambda w: (
-                _url(TaxProfile, "add/"),
-                {
-                    "business": w.b.business.pk,
-                    "legal_name_ar": "مملوك",
-                    "street": "S",
-                    "building_number": "1234",
-                    "district": "D",
-                    "city": "C",
-                    "postal_code": "12345",
-                },
-            ),
+            lambda w: (_url(TaxProfile, "add/"), {"business": w.b.business.pk, "legal_name_ar": "مملوك",
+                                                  "street": "S", "building_number": "1234", "district": "D",
+                                                  "city": "C", "postal_code": "12345"}),
         ),
     ),
     "notifications.notification": Route(owned(Notification)),
     "accounts.user": Route(
         lambda side: User.objects.filter(pk__in=[p.pk for p in side.people]),
         (
-            lambda w: (
-                _url(User, "add/"),
-                {"phone": "0508888888", "password1": "x-Long-pass-1", "password2": "x-Long-pass-1"},
-            ),
+            lambda w: (_url(User, "add/"), {"phone": "0508888888", "password1": "x-Long-pass-1",
+                                            "password2": "x-Long-pass-1"}),
             lambda w: (_url(User, f"{w.b.customer.pk}/change/"), {"phone": "0508888887", "is_superuser": "on"}),
             lambda w: (_url(User, f"{w.a.customer.pk}/change/"), {"phone": "0508888886", "is_superuser": "on"}),
         ),
@@ -431,9 +340,7 @@ def snapshot(w: World) -> dict[str, Any]:
 
 def cross_business_links() -> list[str]:
     """Rows that point at a row of another business (none may exist)."""
-    bad = [
-        f"staff {s.pk}: branch" for s in Staff.objects.select_related("branch") if s.branch.business_id != s.business_id
-    ]
+    bad = [f"staff {s.pk}: branch" for s in Staff.objects.select_related("branch") if s.branch.business_id != s.business_id]
     bad += [
         f"service {link.service_id}: branch {link.branch_id}"
         for link in Service.branches.through.objects.select_related("service", "branch")
@@ -445,9 +352,7 @@ def cross_business_links() -> list[str]:
         if link.staff.business_id != link.service.business_id
     ]
     bad += [
-        f"closure {c.pk}"
-        for c in Closure.objects.select_related("branch")
-        if c.branch and c.branch.business_id != c.business_id
+        f"closure {c.pk}" for c in Closure.objects.select_related("branch") if c.branch and c.branch.business_id != c.business_id
     ]
     bad += [
         f"{m.__name__} {row.pk}"
@@ -553,12 +458,8 @@ def test_autocomplete_returns_no_b_row(world, label):
             continue
         response = client.get(
             "/admin/autocomplete/",
-            {
-                "app_label": model._meta.app_label,
-                "model_name": model._meta.model_name,
-                "field_name": db_field.name,
-                "term": "",
-            },
+            {"app_label": model._meta.app_label, "model_name": model._meta.model_name, "field_name": db_field.name,
+             "term": ""},
         )
         if response.status_code != 200:
             assert response.status_code in (403, 404)
@@ -584,15 +485,8 @@ def test_actions_on_bs_ids_do_nothing(world, label):
     for name in names:
         response = client.post(
             _url(model),
-            {
-                "action": name,
-                ACTION_CHECKBOX_NAME: ids,
-                "index": 0,
-                "post": "yes",
-                "apply": "1",
-                "confirm": "1",
-                "reason": "taken",
-            },
+            {"action": name, ACTION_CHECKBOX_NAME: ids, "index": 0, "post": "yes", "apply": "1", "confirm": "1",
+             "reason": "taken"},
         )
         assert response.status_code in (200, 302), (label, name)
 
@@ -613,10 +507,9 @@ def test_a_superuser_sees_both_businesses(world, label):
     assert response.status_code == 200
     shown = {obj.pk for obj in response.context["cl"].queryset}
     assert route.rows is not None
-    assert (
-        set(route.rows(world.a).values_list("pk", flat=True)) | set(route.rows(world.b).values_list("pk", flat=True))
-        <= shown
-    )
+    assert set(route.rows(world.a).values_list("pk", flat=True)) | set(
+        route.rows(world.b).values_list("pk", flat=True)
+    ) <= shown
 
 
 def test_a_staff_member_of_a_sees_only_their_own_bookings(world):
@@ -655,17 +548,8 @@ def test_a_manager_of_a_who_is_staff_at_b_runs_a_and_sees_their_own_bookings_at_
     client.post(_url(Booking), {"action": "confirm_bookings", ACTION_CHECKBOX_NAME: [world.b.booking.pk]})
     client.post(_url(Booking, f"{world.b.booking.pk}/change/"), {"notes": "edited"})
     services = client.get(_url(Service))
-    client.post(
-        _url(Service),
-        {
-            "form-TOTAL_FORMS": 1,
-            "form-INITIAL_FORMS": 1,
-            "form-0-id": world.b.service.pk,
-            "form-0-display_order": 9,
-            "form-0-is_active": "",
-            "_save": "Save",
-        },
-    )
+    client.post(_url(Service), {"form-TOTAL_FORMS": 1, "form-INITIAL_FORMS": 1, "form-0-id": world.b.service.pk,
+                                "form-0-display_order": 9, "form-0-is_active": "", "_save": "Save"})
     add_staff = client.get(_url(Staff, "add/"))
 
     assert {b.pk for b in listing.context["cl"].queryset} == {world.a.booking.pk, world.b.booking.pk}
@@ -683,7 +567,8 @@ def test_a_manager_of_two_businesses_picks_one_and_cannot_mix_them(world):
     client = login(world.manager)
 
     page = client.get(_url(Service, "add/"))
-    mixed = client.post(_url(Service, "add/"), _service_form(world, business=third.pk, branches=[world.a.branch.pk]))
+    mixed = client.post(_url(Service, "add/"), _service_form(world, business=third.pk,
+                                                              branches=[world.a.branch.pk]))
     other = client.post(_url(Service, "add/"), _service_form(world, business=world.b.business.pk))
 
     assert set(page.context["adminform"].form.fields["business"].queryset) == {world.a.business, third}
