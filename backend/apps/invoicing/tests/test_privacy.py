@@ -4,14 +4,18 @@ fake over HTTP, the real worker), a VAT-registered salon that issues invoices, a
 from the real events. The export holds every kind of row the customer has and nothing of anyone else's; after
 deletion no table holds the person's name, phone or email, the money trail is unchanged and reconciles, future
 bookings are cancelled with the money returned, old tokens and sessions are dead, and the phone signs up afresh.
-Dates are built from the test clock's today (as the payments tests do: the fake runs in real time)."""
+Time is pinned to a Tuesday morning in Riyadh and ticks from there (the fake and the worker run in real threads),
+as the website's payment tests do; dates are built from that day."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.contrib.sessions.models import Session
 from django.db import models
@@ -51,9 +55,16 @@ from apps.payments.tests.fakes import moyasar_fake  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls("apps.payments.tests.urls")]
 
+PINNED = datetime(2027, 1, 12, 9, 30, tzinfo=ZoneInfo("Asia/Riyadh"))
 NAME = "Zubaida Qaswarah"
 EMAIL = "zubaida.qaswarah@example.com"
 PHONE = "+966501112233"
+
+
+@pytest.fixture(autouse=True)
+def pinned():
+    with time_machine.travel(PINNED, tick=True):
+        yield PINNED
 
 
 @pytest.fixture
@@ -162,7 +173,7 @@ def test_the_export_holds_every_kind_of_row_the_customer_has_and_nothing_of_anyo
     assert resp["Content-Disposition"].startswith('attachment; filename="mawid-my-data-')
     doc = resp.json()
     assert (doc["format"], doc["version"], doc["user_id"]) == ("mawid.personal-data", 1, customer.pk)
-    assert doc["generated_at"]
+    assert doc["generated_at"].startswith("2027-01-12T")
     assert doc["profile"][0]["phone"] == PHONE
     assert doc["profile"][0]["email"] == EMAIL
     assert doc["profile"][0]["consents"] == {"notify_sms": True, "notify_whatsapp": True, "notify_email": True}
