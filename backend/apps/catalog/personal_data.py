@@ -1,7 +1,8 @@
 """What catalog holds about a person (docs/privacy.md): their roles at businesses and, for staff, their profile,
-time off and requests. A person who holds a role cannot delete their account (`holds_business_role`): the
-business removes them first. Businesses' and branches' own details are not a person's data. Imported from
-`CatalogConfig.ready()`."""
+time off and requests. A person who holds a role (a membership, or an active staff profile) cannot delete their
+account (`holds_business_role`): the business removes them first. A former staff member's profile stays for the
+bookings it served, under a placeholder name. Businesses' and branches' own details are not a person's data.
+Imported from `CatalogConfig.ready()`."""
 
 from __future__ import annotations
 
@@ -20,16 +21,17 @@ from apps.catalog.models import (
     WorkingHours,
 )
 from apps.core.errors import DomainError
-from apps.core.personal_data import deletion_refusals, keep, no_personal_data, register
+from apps.core.personal_data import deletion_refusals, erase, keep, no_personal_data, pseudonymise, register
 
 HELD = "refused while the person holds a role: the business removes them first"
+FORMER_STAFF = "موظف سابق / Former staff member"
 
 
 def role_refusal(user: Any) -> DomainError | None:
-    """A role at any business (or a staff profile linked to the account) refuses the deletion: 409 naming them."""
+    """A role at any business (a membership, or an active staff profile) refuses the deletion: 409 naming them."""
     slugs = sorted(
         set(Membership.objects.filter(user_id=user.pk).values_list("business__slug", flat=True))
-        | set(Staff.objects.filter(user_id=user.pk).values_list("business__slug", flat=True))
+        | set(Staff.objects.filter(user_id=user.pk, is_active=True).values_list("business__slug", flat=True))
     )
     if not slugs:
         return None
@@ -70,18 +72,22 @@ def declare() -> None:
         section="staff_profiles",
         rows=lambda user: Staff.objects.filter(user_id=user.pk).select_related("business"),
         export=lambda s: {"business": s.business.slug, "display_name": s.display_name, "bio": s.bio},
-        fields={"user display_name bio photo_url": keep(HELD)},
+        fields={
+            "user": keep("the profile stays, inactive, for the bookings it served"),
+            "display_name": pseudonymise(FORMER_STAFF),
+            "bio photo_url": erase(""),
+        },
     )
     register(
         ScheduleException,
         rows=lambda user: ScheduleException.objects.filter(staff__user_id=user.pk),
-        fields={"reason": keep(HELD)},
+        fields={"reason": erase("")},
     )
     register(
         TimeOffRequest,
         section="time_off_requests",
         rows=lambda user: TimeOffRequest.objects.filter(staff__user_id=user.pk),
         export=lambda r: {"start": r.start, "end": r.end, "reason": r.reason, "status": r.status},
-        fields={"reason decision_note decided_by": keep(HELD)},
+        fields={"reason decision_note": erase(""), "decided_by": keep("who decided: a manager of the business")},
     )
     deletion_refusals.register(role_refusal)

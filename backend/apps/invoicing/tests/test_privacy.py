@@ -32,7 +32,7 @@ from apps.accounts.tests.factories import UserFactory
 from apps.bookings.models import Booking
 from apps.bookings.tests.factories import BookingFactory
 from apps.bookings.tests.fixtures import manager, other_customer  # noqa: F401
-from apps.catalog.models import Business, Service
+from apps.catalog.models import Business, Membership, Service, Staff
 from apps.catalog.tests.factories import BusinessFactory, ServiceFactory, StaffFactory
 from apps.core.testing import run_jobs
 from apps.invoicing.models import Invoice, TaxProfile
@@ -321,3 +321,14 @@ def test_staff_and_managers_cannot_delete_themselves_while_they_hold_a_role(mana
         person.refresh_from_db()
         assert person.is_active
     assert not OtpChallenge.objects.exists()  # refused before a text was sent
+
+
+def test_a_former_staff_member_may_delete_their_account_and_their_profile_stays_nameless(staff):
+    person = staff.user
+    Membership.objects.filter(user=person).delete()
+    Staff.objects.filter(pk=staff.pk).update(is_active=False, bio="Ten years of experience.")
+    code = _delete_code(person)
+    assert client_for(person).delete("/api/v1/me", {"code": code}, format="json").status_code == 204
+    staff.refresh_from_db()
+    assert (staff.display_name, staff.bio, staff.user_id) == ("موظف سابق / Former staff member", "", person.pk)
+    assert not User.objects.get(pk=person.pk).is_active
