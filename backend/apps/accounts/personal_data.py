@@ -16,11 +16,10 @@ from django.contrib.sessions.models import Session
 from django.db.models import Q
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from apps.accounts.models import OtpChallenge, OtpVerifyAttempt, User
+from apps.accounts.models import DELETED_PHONE_PREFIX, OtpChallenge, OtpVerifyAttempt, User
 from apps.core.personal_data import delete_row, erase, keep, no_personal_data, pseudonymise, register
 
 DELETED_NAME = "عميل محذوف / Deleted customer"
-DELETED_PHONE_PREFIX = "deleted:"
 
 
 def _phone(user: Any) -> str:

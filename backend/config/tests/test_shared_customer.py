@@ -109,3 +109,15 @@ def test_a_platform_operator_sees_everything(world):
     assert "Last login" in page
     html = client.get("/admin/bookings/booking/", {"q": str(world["shared"].phone)}).content.decode()
     assert f"/admin/bookings/booking/{world['at_b'].pk}/change/" in html
+
+
+def test_a_customer_who_deleted_their_account_shows_no_phone_to_the_business(world):
+    shared = world["shared"]
+    User.objects.filter(pk=shared.pk).update(phone="deleted:0123abcd", name="عميل محذوف / Deleted customer")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(world['manager']).access_token}")
+    row = api.get(f"/api/v1/manage/businesses/{world['a'].slug}/bookings/{world['at_a'].pk}").json()
+    assert (row["customer_name"], row["customer_phone"]) == ("عميل محذوف / Deleted customer", "")
+    page = _admin(world["manager"]).get(f"/calendar/{world['a'].slug}/bookings/{world['at_a'].pk}")
+    assert page.status_code == 200
+    assert "deleted:" not in page.content.decode()

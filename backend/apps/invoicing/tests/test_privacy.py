@@ -267,6 +267,7 @@ def test_deleting_the_account_erases_the_identity_keeps_the_money_trail_and_retu
     assert str(anonymous.phone).startswith("deleted:")
     assert anonymous.email is None
     assert Booking.objects.filter(customer=anonymous).count() == 3
+    assert anonymous.is_deleted
     # old tokens and the session are refused
     assert client_for_access(access).get("/api/v1/me").status_code == 401
     refreshed = APIClient().post("/api/v1/auth/token/refresh", {"refresh": str(refresh)}, format="json")
