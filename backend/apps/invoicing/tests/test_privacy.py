@@ -333,3 +333,9 @@ def test_a_former_staff_member_may_delete_their_account_and_their_profile_stays_
     staff.refresh_from_db()
     assert (staff.display_name, staff.bio, staff.user_id) == ("موظف سابق / Former staff member", "", person.pk)
     assert not User.objects.get(pk=person.pk).is_active
+
+
+def test_the_export_of_a_manager_lists_their_roles(manager):
+    doc = client_for(manager).get("/api/v1/me/export").json()
+    assert [(r["business"], r["role"]) for r in doc["business_roles"]] == [("salon", "manager")]
+    assert doc["bookings"] == []
