@@ -13,3 +13,6 @@ class AccountsConfig(AppConfig):
 
         for rule in (OTP_CHALLENGES, OTP_CHECKS, ADMIN_SIGN_IN_RECORDS, EXPIRED_TOKENS):
             rules.register(rule)  # the daily retention purge (apps/accounts/retention.py, docs/privacy.md)
+        from apps.accounts import personal_data
+
+        personal_data.declare()

@@ -10,3 +10,6 @@ class CoreConfig(AppConfig):
         from apps.core.retention_rules import IDEMPOTENCY_KEYS
 
         rules.register(IDEMPOTENCY_KEYS)  # each app registers its own retention rules (apps.core.retention)
+        from apps.core import personal_data_core
+
+        personal_data_core.declare()

@@ -17,3 +17,8 @@ class NotificationsConfig(AppConfig):
         from apps.notifications.retention import MESSAGE_BODIES
 
         rules.register(MESSAGE_BODIES)
+
+        from apps.notifications import personal_data
+
+        personal_data.declare()
+

@@ -23,3 +23,7 @@ class PaymentsConfig(AppConfig):
         from apps.payments.retention import WEBHOOK_PAYLOADS
 
         rules.register(WEBHOOK_PAYLOADS)
+
+        from apps.payments import personal_data
+
+        personal_data.declare()

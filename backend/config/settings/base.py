@@ -177,6 +177,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("MAWID_THROTTLE_ANON", "120/min"),
         "user": env_str("MAWID_THROTTLE_USER", "600/min"),
+        "personal_data_export": env_str("MAWID_THROTTLE_EXPORT", "5/hour"),  # GET /me/export (docs/privacy.md)
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "NUM_PROXIES": MAWID_TRUSTED_PROXY_COUNT,

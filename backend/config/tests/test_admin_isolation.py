@@ -157,7 +157,10 @@ def owned(model: type[models.Model]) -> Rows:
 
 
 def by_phone(model: type[models.Model], name: str) -> Rows:
-    return lambda side: model.objects.filter(**{f"{name}__in": [str(p.phone) for p in side.people]})
+    """Sign-in records of a business's members (not of its customers: docs/privacy.md)."""
+    return lambda side: model.objects.filter(
+        **{f"{name}__in": [str(p.phone) for p in side.people if p.pk != side.customer.pk]}
+    )
 
 
 @dataclass(frozen=True)
