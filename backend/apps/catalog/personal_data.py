@@ -15,6 +15,8 @@ from apps.catalog.models import (
     Closure,
     Membership,
     ScheduleException,
+    Season,
+    SeasonalHours,
     Service,
     Staff,
     TimeOffRequest,
@@ -60,6 +62,8 @@ def declare() -> None:
     )
     no_personal_data(WorkingHours, reason="staff hours")
     no_personal_data(Closure, reason="a business's closed days", not_personal={"name": "a holiday's name"})
+    no_personal_data(Season, reason="a business's seasonal hours", not_personal={"name_en name_ar": "a season's name"})
+    no_personal_data(SeasonalHours, reason="staff hours in a season")
     register(
         Membership,
         section="business_roles",
