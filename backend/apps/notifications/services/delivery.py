@@ -39,6 +39,8 @@ from apps.notifications import channels
 from apps.notifications.channels import Channel, ChannelError, ChannelRejected, Delivery, Message
 from apps.notifications.models import Notification, NotificationAttempt
 from apps.notifications.rendering import language_of, render
+from apps.notifications.routing import WHATSAPP, wants_whatsapp
+from apps.notifications.services.whatsapp import whatsapp_sms_fallback
 from apps.notifications.templates import REMINDERS
 
 logger = logging.getLogger("mawid.notifications")
@@ -255,7 +257,12 @@ def _parse(value: Any) -> datetime | None:
 def _prepare(n: Notification, channel: Channel, booking: Booking | None, log: dict[str, Any]) -> _Ready | str:
     """Re-check the recipient (active, opted in, has an address) and render the message in their language."""
     user = n.recipient
-    if not user.is_active or not channel.opted_in(user):
+    if n.channel == WHATSAPP:
+        business_channel = booking.business.default_notify_channel if booking else ""
+        chosen = wants_whatsapp(user, template=n.template, business_channel=business_channel)
+    else:
+        chosen = channel.opted_in(user)
+    if not user.is_active or not chosen:
         return _close(n, S.SKIPPED, f"the recipient turned {n.channel} notifications off", log)
     address = channel.address(user)
     if not address:
@@ -270,6 +277,7 @@ def _prepare(n: Notification, channel: Channel, booking: Booking | None, log: di
             booking=booking,
             business=n.business if n.business_id else booking.business if booking else business_default(),
             reference=n.reference,
+            channel=n.channel,
         )
     except Exception as exc:  # a template bug must not leave the row pending forever
         logger.exception("notification_render_failed", extra=log)
@@ -359,6 +367,8 @@ def _record_failure(
         logger.warning("notification_attempt_failed", extra=extra)
         raise exc
     logger.error("notification_gave_up", extra=extra)
+    if status == S.FAILED and channel.name == WHATSAPP:
+        whatsapp_sms_fallback(notification_id=notification_id, reason=str(exc))
     raise DeliveryGaveUp(f"notification {notification_id} ended {status}: {exc}") from exc
 
 
