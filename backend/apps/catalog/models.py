@@ -76,6 +76,7 @@ class Business(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True, help_text=_("Off: nobody can book it."))
     is_listed = models.BooleanField(_("listed"), default=True, help_text=_("Shown in search results."))
+
     class NotifyChannel(models.TextChoices):
         SMS = "sms", _("SMS")
         WHATSAPP = "whatsapp", _("WhatsApp")

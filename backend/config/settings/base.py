@@ -188,6 +188,7 @@ SPECTACULAR_SETTINGS = {
         "InvoiceKindEnum": "apps.invoicing.models.Invoice.Kind",
         "PaymentMethodEnum": "apps.payments.models.Payment.Method",
         "VenuePaymentMethodEnum": "apps.payments.models.VenuePayment.Method",
+        "NotifyChannelEnum": "apps.catalog.models.Business.NotifyChannel",
     },
 }
 

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bookings', '0007_calendar_feed_token'),
+        ("bookings", "0007_calendar_feed_token"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='booking',
-            name='customer_confirmed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='customer confirmed at'),
+            model_name="booking",
+            name="customer_confirmed_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="customer confirmed at"),
         ),
     ]

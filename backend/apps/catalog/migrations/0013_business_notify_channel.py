@@ -4,15 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0012_payment_policy'),
+        ("catalog", "0012_payment_policy"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='business',
-            name='default_notify_channel',
-            field=models.CharField(choices=[('sms', 'SMS'), ('whatsapp', 'WhatsApp')], default='sms', help_text='WhatsApp: booking confirmations, reminders, changes and cancellations go to customers by WhatsApp (SMS if it fails), unless they stopped WhatsApp messages. A customer who chose WhatsApp gets it either way.', max_length=16, verbose_name='default channel for customer messages'),
+            model_name="business",
+            name="default_notify_channel",
+            field=models.CharField(
+                choices=[("sms", "SMS"), ("whatsapp", "WhatsApp")],
+                default="sms",
+                help_text="WhatsApp: booking confirmations, reminders, changes and cancellations go to customers by WhatsApp (SMS if it fails), unless they stopped WhatsApp messages. A customer who chose WhatsApp gets it either way.",
+                max_length=16,
+                verbose_name="default channel for customer messages",
+            ),
         ),
     ]

@@ -7,67 +7,89 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bookings', '0008_whatsapp_customer_confirmed'),
-        ('catalog', '0013_business_notify_channel'),
-        ('notifications', '0002_marketplace'),
+        ("bookings", "0008_whatsapp_customer_confirmed"),
+        ("catalog", "0013_business_notify_channel"),
+        ("notifications", "0002_marketplace"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WhatsAppContact',
+            name="WhatsAppContact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('wa_id', models.CharField(max_length=20, unique=True, verbose_name='WhatsApp id')),
-                ('last_inbound_at', models.DateTimeField(blank=True, null=True, verbose_name='last message from them')),
-                ('opted_out_at', models.DateTimeField(blank=True, null=True, verbose_name='stopped WhatsApp messages at')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("wa_id", models.CharField(max_length=20, unique=True, verbose_name="WhatsApp id")),
+                ("last_inbound_at", models.DateTimeField(blank=True, null=True, verbose_name="last message from them")),
+                (
+                    "opted_out_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="stopped WhatsApp messages at"),
+                ),
             ],
             options={
-                'verbose_name': 'WhatsApp contact',
-                'verbose_name_plural': 'WhatsApp contacts',
+                "verbose_name": "WhatsApp contact",
+                "verbose_name_plural": "WhatsApp contacts",
             },
         ),
         migrations.CreateModel(
-            name='WhatsAppEvent',
+            name="WhatsAppEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=300, unique=True, verbose_name='key')),
-                ('kind', models.CharField(choices=[('status', 'Status'), ('message', 'Inbound message')], max_length=16, verbose_name='kind')),
-                ('payload', models.JSONField(default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder, verbose_name='payload')),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='received at')),
-                ('processed_at', models.DateTimeField(blank=True, null=True, verbose_name='processed at')),
-                ('outcome', models.CharField(blank=True, max_length=300, verbose_name='outcome')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(max_length=300, unique=True, verbose_name="key")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("status", "Status"), ("message", "Inbound message")],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "payload",
+                    models.JSONField(
+                        default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder, verbose_name="payload"
+                    ),
+                ),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="received at")),
+                ("processed_at", models.DateTimeField(blank=True, null=True, verbose_name="processed at")),
+                ("outcome", models.CharField(blank=True, max_length=300, verbose_name="outcome")),
             ],
             options={
-                'verbose_name': 'WhatsApp event',
-                'verbose_name_plural': 'WhatsApp events',
-                'ordering': ['-received_at', '-id'],
+                "verbose_name": "WhatsApp event",
+                "verbose_name_plural": "WhatsApp events",
+                "ordering": ["-received_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='notification',
-            name='delivered_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='delivered at'),
+            model_name="notification",
+            name="delivered_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="delivered at"),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='delivery_error',
-            field=models.CharField(blank=True, db_default='', default='', max_length=300, verbose_name='delivery error'),
+            model_name="notification",
+            name="delivery_error",
+            field=models.CharField(
+                blank=True, db_default="", default="", max_length=300, verbose_name="delivery error"
+            ),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='delivery_status',
-            field=models.CharField(blank=True, db_default='', default='', max_length=16, verbose_name='delivery status'),
+            model_name="notification",
+            name="delivery_status",
+            field=models.CharField(
+                blank=True, db_default="", default="", max_length=16, verbose_name="delivery status"
+            ),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='read_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='read at'),
+            model_name="notification",
+            name="read_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="read at"),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('channel', 'whatsapp')), fields=['provider_message_id'], name='notification_wamid_idx'),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("channel", "whatsapp")),
+                fields=["provider_message_id"],
+                name="notification_wamid_idx",
+            ),
         ),
     ]

@@ -46,7 +46,9 @@ def wa(settings, sms) -> Iterator[WhatsAppFake]:
 def post(fake: WhatsAppFake, payload: dict[str, Any], *, secret: str | None = None, body: bytes | None = None) -> Any:
     raw, signature = fake.signed(payload, secret=secret)
     return Client().post(
-        HOOK, data=body if body is not None else raw, content_type="application/json",
+        HOOK,
+        data=body if body is not None else raw,
+        content_type="application/json",
         headers={"X-Hub-Signature-256": signature},
     )
 
@@ -324,7 +326,7 @@ def test_the_business_default_sends_whatsapp_to_customers_who_did_not_stop_it(wa
     assert [m for m in wa.messages(str(stopped.phone)) if m["type"] == "template"] == []
     assert len(sms.messages(str(stopped.phone))) == 1
     assert Notification.objects.filter(booking=first, channel="whatsapp").count() == 3  # confirmation, 2 reminders
-    assert Notification.objects.filter(booking=first, channel="sms").count() == 0
+    assert Notification.objects.filter(booking=first, channel="sms", recipient=customer_ar).count() == 0
     assert Notification.objects.filter(booking=second, channel="whatsapp").count() == 0
 
 
@@ -340,9 +342,7 @@ def test_with_the_sms_default_only_customers_who_chose_whatsapp_get_it(wa, sms, 
     assert sms.messages(str(customer_en.phone)) == []
 
 
-def test_customers_choose_whatsapp_in_me_and_managers_the_default_in_policies(
-    wa, auth_client, customer_en, business
-):
+def test_customers_choose_whatsapp_in_me_and_managers_the_default_in_policies(wa, auth_client, customer_en, business):
     customer_en.set_unusable_password()  # as an account made by a sign-in code is
     customer_en.save()
     me = auth_client(customer_en)
@@ -358,3 +358,147 @@ def test_customers_choose_whatsapp_in_me_and_managers_the_default_in_policies(
     assert mc.patch(url, {"default_notify_channel": "pigeon"}, format="json").status_code == 400
     business.refresh_from_db()
     assert business.default_notify_channel == "whatsapp"
+
+
+# --- the templates, the client and the fake -------------------------------------------------------------------
+
+
+def test_every_template_is_submittable_and_listed_by_the_command():
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from apps.notifications.whatsapp_templates import BUTTON_TITLES, PLACEHOLDER, TEMPLATES
+
+    for spec in TEMPLATES.values():
+        for language, body in spec.body.items():
+            assert spec.placeholders(language) == len(spec.params), (spec.name, language)
+            assert not PLACEHOLDER.match(body), (spec.name, language)
+            assert not body.rstrip().endswith("}}"), (spec.name, language)
+    assert all(len(title) <= 20 for titles in BUTTON_TITLES.values() for title in titles.values())
+    out = StringIO()
+    call_command("whatsapp_templates", stdout=out)
+    bodies = json.loads(out.getvalue())
+    assert sorted((b["name"], b["language"]) for b in bodies) == sorted(
+        (name, language) for name in TEMPLATES for language in ("ar", "en_US")
+    )
+    assert {b["category"] for b in bodies} == {"UTILITY"}
+
+
+def test_the_reminder_and_the_move_render_their_templates_in_both_languages(book, customer_ar, customer_en, at):
+    from apps.notifications.rendering import render
+
+    booking = book(customer_en, "10:00")
+    moved = {"old_start": at("09:00"), "new_start": at("10:00")}
+    for language, who, expected in (("en", customer_en, "Haircut"), ("ar", customer_ar, "قص شعر")):
+        reminder = render(
+            template="reminder_2h",
+            language=language,
+            context={},
+            recipient=who,
+            booking=booking,
+            business=booking.business,
+            reference="notification.1",
+            channel="whatsapp",
+        )
+        assert reminder.template_name == "booking_reminder"
+        assert reminder.template_params[0] == expected
+        assert reminder.template_params[4] == str(booking.pk)
+        assert [read_payload(p)[0] for p in reminder.button_payloads] == ["confirm", "cancel", "reschedule"]
+        move = render(
+            template="booking_rescheduled",
+            language=language,
+            context=moved,
+            recipient=who,
+            booking=booking,
+            business=booking.business,
+            reference="notification.2",
+            channel="whatsapp",
+        )
+        assert (move.template_name, len(move.template_params), len(move.button_payloads)) == (
+            "booking_rescheduled",
+            5,
+            3,
+        )
+    sms = render(
+        template="reminder_2h",
+        language="en",
+        context={},
+        recipient=customer_en,
+        booking=booking,
+        business=booking.business,
+        reference="notification.3",
+    )
+    assert (sms.template_name, sms.template_params, sms.button_payloads) == ("", (), ())  # SMS and email unchanged
+
+
+def test_the_fake_refuses_like_meta_and_the_client_maps_the_codes(settings):
+    from apps.notifications.whatsapp_client import (
+        WhatsAppClient,
+        WhatsAppRateLimited,
+        WhatsAppRejected,
+        WhatsAppUnavailable,
+    )
+
+    with WhatsAppFake(token="t") as fake:
+
+        def client(token: str = "t", number: str = fake.phone_number_id) -> WhatsAppClient:  # noqa: S107
+            return WhatsAppClient(base_url=fake.base_url, token=token, phone_number_id=number, read_timeout=1.0)
+
+        def send(c: WhatsAppClient, **kw: Any) -> Any:
+            args = {"to": "966501234567", "name": "booking_cancelled", "language": "ar", "params": ["1", "a", "b", "c"]}
+            return c.send_template(**{**args, **kw})
+
+        assert send(client()).wamid.startswith("wamid.FAKE")
+        cases = [
+            (client(token="wrong"), {}, WhatsAppRejected, 190),
+            (client(number="999"), {}, WhatsAppRejected, 100),
+            (client(), {"language": "fr"}, WhatsAppRejected, 132001),
+            (client(), {"params": ["1", "a", "b"]}, WhatsAppRejected, 132000),
+            (client(), {"params": ["1", "a\nb", "b", "c"]}, WhatsAppRejected, 132018),
+            (client(), {"to": "966501230003"}, WhatsAppRejected, 131026),
+        ]
+        for c, kwargs, error, code in cases:
+            with pytest.raises(error) as caught:
+                send(c, **kwargs)
+            assert caught.value.code == code
+        fake.set_faults("http_429", retry_after=7)
+        with pytest.raises(WhatsAppRateLimited) as limited:
+            send(client())
+        assert limited.value.retry_after == 7
+        fake.set_faults("pair_rate")
+        with pytest.raises(WhatsAppRateLimited) as pair:
+            send(client())
+        assert (pair.value.code, pair.value.retry_after) == (131056, 6)
+        fake.set_faults("error_500")
+        with pytest.raises(WhatsAppUnavailable) as down:
+            send(client())
+        assert down.value.maybe_sent
+        fake.csw_mode = "sync"
+        with pytest.raises(WhatsAppRejected) as closed:  # free-form text outside the 24-hour window
+            client().send_text(to="966501234567", text="hi")
+        assert closed.value.code == 131047
+        assert len(fake.messages("966501234567")) == 1  # only the first, accepted one
+
+
+def test_statuses_travel_from_the_fake_to_the_app_over_http(settings, sms, live_server, book, business):
+    from apps.accounts.tests.factories import UserFactory
+
+    customer = UserFactory(name="Lina", language="en", phone="+966501110017", notify_whatsapp=True)
+    fake = WhatsAppFake(token="t", app_secret="s", callback_url=live_server.url + HOOK, status_delay=0.01)
+    with fake:
+        settings.WHATSAPP_BASE_URL = fake.base_url
+        settings.WHATSAPP_ACCESS_TOKEN = "t"
+        settings.WHATSAPP_APP_SECRET = "s"
+        settings.WHATSAPP_PHONE_NUMBER_ID = fake.phone_number_id
+        settings.NOTIFICATIONS_CHANNELS = ["sms", "whatsapp"]
+        booking = book(customer, "10:00")
+        run_jobs(queues=Q)
+        assert fake.wait_idle(10)
+        run_jobs(queues=Q)
+        settings.WHATSAPP_VERIFY_TOKEN = fake.verify_token
+        assert fake.verify()["ok"] is True  # Meta's GET handshake against the app
+    n = whatsapp_row(booking)
+    assert n.delivery_status == "read"
+    assert [a["status"] for a in fake.webhook_attempts] == [200, 200, 200]
