@@ -7,8 +7,8 @@ requirements.txt changes). With no DATABASE_URL both use the embedded PostgreSQL
 DATABASE_URL from it (tests read no other setting from that file; config/settings/test.py).
 
     python3 dev.py run        migrate, load demo data once, start the app server (gunicorn as in production,
-                              reloading on code changes), the job worker and the local Authentica and
-                              Moyasar fakes; print every URL; Ctrl-C stops them all
+                              reloading on code changes), the job worker and the local Authentica,
+                              Moyasar, Fatoora and WhatsApp fakes; print every URL; Ctrl-C stops them all
     python3 dev.py test [...] run the whole test suite (extra arguments go to pytest)
     python3 dev.py install    only install
     python3 dev.py stop-db    stop the embedded PostgreSQL
