@@ -263,7 +263,11 @@ def _prepare(n: Notification, channel: Channel, booking: Booking | None, log: di
     else:
         chosen = channel.opted_in(user)
     if not user.is_active or not chosen:
-        return _close(n, S.SKIPPED, f"the recipient turned {n.channel} notifications off", log)
+        closed = _close(n, S.SKIPPED, f"the recipient turned {n.channel} notifications off", log)
+        if n.channel == WHATSAPP and user.is_active:
+            # Planned as WhatsApp instead of SMS, then WhatsApp was turned off (or STOP): the SMS goes instead.
+            whatsapp_sms_fallback(notification_id=n.pk, reason="WhatsApp turned off")
+        return closed
     address = channel.address(user)
     if not address:
         return _close(n, S.SKIPPED, f"the recipient has no {n.channel} address", log)

@@ -93,19 +93,21 @@ def _items(payload: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     items: list[tuple[str, str, dict[str, Any]]] = []
     entries = payload.get("entry") if isinstance(payload, dict) else None
     for entry in entries if isinstance(entries, list) else []:
-        for change in (entry or {}).get("changes") or []:
-            value = (change or {}).get("value") or {}
-            if change.get("field") != "messages" or not isinstance(value, dict):
-                continue
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else []:
+            value = change.get("value") if isinstance(change, dict) else None
+            if not isinstance(value, dict) or change.get("field") != "messages":
+                continue  # template status updates and other fields: not used (yet)
             number = str((value.get("metadata") or {}).get("phone_number_id", ""))
             if number != settings.WHATSAPP_PHONE_NUMBER_ID:
                 logger.warning("whatsapp_webhook_other_number", extra={"phone_number_id": number})
                 continue
-            for status in value.get("statuses") or []:
+            statuses, messages = value.get("statuses"), value.get("messages")
+            for status in statuses if isinstance(statuses, list) else []:
                 if isinstance(status, dict) and status.get("id") and status.get("status"):
                     items.append(("status", f"status:{status['id']}:{status['status']}", status))
             contacts = value.get("contacts") or []
-            for message in value.get("messages") or []:
+            for message in messages if isinstance(messages, list) else []:
                 if isinstance(message, dict) and message.get("id"):
                     items.append(("message", f"message:{message['id']}", {"message": message, "contacts": contacts}))
     return items
@@ -314,6 +316,6 @@ def whatsapp_sms_fallback(*, notification_id: int, reason: str) -> int | None:
             defer_sends([(row.pk, None)])
     logger.info(
         "whatsapp_fallback_sms",
-        extra={"notification_id": n.pk, "sms_notification_id": row.pk, "created": created, "reason": reason[:100]},
+        extra={"notification_id": n.pk, "sms_notification_id": row.pk, "new_row": created, "reason": reason[:100]},
     )
     return row.pk if created else None

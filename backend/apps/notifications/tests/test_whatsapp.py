@@ -14,7 +14,7 @@ from django.test import Client
 
 from apps.bookings.models import Booking
 from apps.catalog.tests.factories import MembershipFactory
-from apps.core.testing import run_jobs
+from apps.core.testing import job_rows, run_jobs
 from apps.notifications.models import Notification, NotificationAttempt, WhatsAppContact, WhatsAppEvent
 from apps.notifications.rendering import format_datetime, format_hijri
 from apps.notifications.whatsapp_buttons import button_payload, read_payload
@@ -25,6 +25,8 @@ from .conftest import RIYADH
 pytestmark = pytest.mark.django_db(transaction=True)
 Q = ["notifications"]
 HOOK = "/api/v1/webhooks/whatsapp"
+PROCESS = "apps.notifications.jobs.whatsapp_event_process"
+SEND = "apps.notifications.jobs.notification_send"
 
 
 @pytest.fixture
@@ -182,6 +184,7 @@ def test_a_failed_status_falls_back_to_sms_exactly_once(wa, sms, book, business)
     (fallback,) = Notification.objects.filter(booking=booking, template="booking_confirmed", channel="sms")
     assert fallback.status == "sent"
     assert fallback.context["fallback_of"] == n.pk
+    assert {job["status"] for job in job_rows(PROCESS)} == {"succeeded"}
     (text,) = [m["text"] for m in sms.messages(str(customer.phone))]
     assert f"تم تأكيد حجزك رقم {booking.pk}" in text
 
@@ -199,6 +202,7 @@ def test_a_synchronous_rejection_fails_the_whatsapp_and_sends_the_sms_once(wa, s
     assert "131026" in n.last_error
     assert wa.messages(str(customer.phone)) == []
     assert len(sms.messages(str(customer.phone))) == 1
+    assert Notification.objects.get(booking=booking, template="booking_confirmed", channel="sms").status == "sent"
 
 
 def test_a_rate_limit_is_retried_after_retry_after_without_a_duplicate(wa, book, customer_en):
@@ -502,3 +506,36 @@ def test_statuses_travel_from_the_fake_to_the_app_over_http(settings, sms, live_
     n = whatsapp_row(booking)
     assert n.delivery_status == "read"
     assert [a["status"] for a in fake.webhook_attempts] == [200, 200, 200]
+
+
+def test_a_customer_who_turns_whatsapp_off_after_booking_gets_the_sms_instead(wa, sms, book, customer_en):
+    customer_en.notify_whatsapp = True
+    customer_en.save()
+    booking = book(customer_en, "10:00")  # rows planned for WhatsApp, jobs not run yet
+    customer_en.notify_whatsapp = False
+    customer_en.save()
+    run_jobs(queues=Q)
+
+    assert whatsapp_row(booking).status == "skipped"
+    assert "failed" not in {job["status"] for job in job_rows(SEND)}
+    assert wa.messages(str(customer_en.phone)) == []
+    (text,) = [m["text"] for m in sms.messages(str(customer_en.phone))]
+    assert text.startswith("Hello John, your booking")
+
+
+def test_only_the_customer_confirms_and_only_an_upcoming_booking(book, customer_ar, customer_en, at):
+    from apps.bookings.errors import InvalidTransition
+    from apps.bookings.services import booking_customer_confirm
+    from apps.core.errors import PermissionDenied
+
+    booking = book(customer_ar, "10:00")
+    stamp = booking.updated_at  # the booking's change stamp (notifications key on it) must not move
+    with pytest.raises(PermissionDenied):
+        booking_customer_confirm(booking_id=booking.pk, actor=customer_en)
+    first = booking_customer_confirm(booking_id=booking.pk, actor=customer_ar, now=at("10:00") - timedelta(days=1))
+    again = booking_customer_confirm(booking_id=booking.pk, actor=customer_ar, now=at("10:00") - timedelta(hours=1))
+    assert again.customer_confirmed_at == first.customer_confirmed_at == at("10:00") - timedelta(days=1)
+    with pytest.raises(InvalidTransition):
+        booking_customer_confirm(booking_id=booking.pk, actor=customer_ar, now=at("10:00"))
+    booking.refresh_from_db()
+    assert (booking.status, booking.updated_at) == ("confirmed", stamp)

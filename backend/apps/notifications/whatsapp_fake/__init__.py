@@ -173,7 +173,14 @@ class WhatsAppFake(LoopbackFake):
         }
 
     def status_payload(
-        self, wamid: str, status: str, *, to: str, callback_data: str = "", error_code: int | None = None
+        self,
+        wamid: str,
+        status: str,
+        *,
+        to: str,
+        callback_data: str = "",
+        error_code: int | None = None,
+        pricing_type: str = "regular",
     ) -> dict[str, Any]:
         item: dict[str, Any] = {
             "id": wamid,
@@ -193,7 +200,13 @@ class WhatsAppFake(LoopbackFake):
                 }
             ]
         elif status in ("sent", "delivered"):
-            item["pricing"] = {"billable": True, "pricing_model": "PMP", "type": "regular", "category": "utility"}
+            free = pricing_type != "regular"
+            item["pricing"] = {
+                "billable": not free,
+                "pricing_model": "PMP",
+                "type": pricing_type,
+                "category": "utility",
+            }
         return self.envelope({"statuses": [item]})
 
     def emit_status(
@@ -444,7 +457,15 @@ class WhatsAppFake(LoopbackFake):
             plan = [("sent", None), ("delivered", None)]
         else:
             plan = [("sent", None), ("delivered", None), ("read", None)]
-        payloads = [self.status_payload(wamid, s, to=to, callback_data=data, error_code=c) for s, c in plan]
+        # Utility templates and free-form messages inside the customer's 24-hour window are free.
+        with self._lock:
+            last = self._last_inbound.get(to)
+        inside = last is not None and time.time() - last <= WINDOW_SECONDS
+        pricing = "free_customer_service" if inside else "regular"
+        payloads = [
+            self.status_payload(wamid, s, to=to, callback_data=data, error_code=c, pricing_type=pricing)
+            for s, c in plan
+        ]
         if self.webhook_mode == "out_of_order" and len(payloads) == 3:
             payloads = [payloads[2], payloads[0], payloads[1]]
         elif self.webhook_mode == "duplicates":
