@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from apps.notifications.whatsapp_templates import FOR_MESSAGE, TEMPLATES
+from apps.notifications.whatsapp_templates import BUTTON_TITLES, FOR_MESSAGE, TEMPLATES
 
 
 class Command(BaseCommand):
@@ -25,8 +25,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"{spec.name} ({spec.category}; for {used_for})")
                 for language, body in spec.body.items():
                     self.stdout.write(f"  [{language}] {body}")
-                    for component in spec.components(language)[1:]:
-                        titles = " | ".join(b["text"] for b in component["buttons"])  # type: ignore[index]
+                    if spec.buttons:
+                        titles = " | ".join(BUTTON_TITLES[b][language] for b in spec.buttons)
                         self.stdout.write(f"        buttons: {titles}")
             return
         bodies = [
