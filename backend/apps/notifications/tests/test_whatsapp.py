@@ -4,6 +4,7 @@ default)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -539,3 +540,66 @@ def test_only_the_customer_confirms_and_only_an_upcoming_booking(book, customer_
         booking_customer_confirm(booking_id=booking.pk, actor=customer_ar, now=at("10:00"))
     booking.refresh_from_db()
     assert (booking.status, booking.updated_at) == ("confirmed", stamp)
+
+
+def test_a_reminder_goes_as_the_reminder_template_with_its_three_buttons(wa, soon_booking, customer_en):
+    from django.utils import timezone
+
+    from .conftest import plan_one
+
+    customer_en.notify_whatsapp = True
+    customer_en.save()
+    booking = soon_booking(customer_en, start=timezone.now() + timedelta(hours=3))
+    (n,) = plan_one(booking, template="reminder_2h", key=f"reminder_2h:{booking.pk}", context={"start": booking.start})
+
+    run_jobs(queues=Q)
+
+    n.refresh_from_db()
+    assert (n.channel, n.status) == ("whatsapp", "sent")
+    (message,) = wa.messages(str(customer_en.phone))
+    assert (message["template"], message["language"]) == ("booking_reminder", "en_US")
+    assert message["text"].startswith("Reminder: Haircut with Noura on ")
+    assert message["text"].endswith(f"(booking #{booking.pk}). Will you come?")
+    assert [(b["title"], read_payload(b["payload"])) for b in message["buttons"]] == [
+        ("I'll be there", ("confirm", booking.pk)),
+        ("Cancel", ("cancel", booking.pk)),
+        ("Reschedule", ("reschedule", booking.pk)),
+    ]
+
+
+def test_the_fake_s_limits_pair_rate_throughput_and_messaging_limit():
+    from apps.notifications.whatsapp_client import WhatsAppClient, WhatsAppRateLimited
+
+    with WhatsAppFake(token="t") as fake, WhatsAppClient(base_url=fake.base_url, token="t") as client:
+        client.phone_number_id = fake.phone_number_id
+
+        def send(to: str) -> Any:
+            return client.send_template(to=to, name="booking_cancelled", language="ar", params=["1", "a", "b", "c"])
+
+        fake.pair_rate_seconds = 60
+        send("966501230010")
+        with pytest.raises(WhatsAppRateLimited) as pair:
+            send("966501230010")  # the same user again at once
+        assert pair.value.code == 131056
+        send("966501230011")  # others are unaffected
+        fake.pair_rate_seconds = None
+
+        time.sleep(1.05)  # the earlier sends out of the one-second throughput window
+        fake.throughput_per_second = 3
+        for n in range(3):
+            send(f"96650123002{n}")
+        with pytest.raises(WhatsAppRateLimited) as throughput:  # the fourth within the same second
+            send("966501230029")
+        assert throughput.value.code == 130429
+        fake.throughput_per_second = None
+
+        fake.messaging_limit = 2
+        for to in ("966501230030", "966501230031", "966501230032"):
+            send(to)
+        fake.inbound(sender="966501230033", text="hi")  # inside its window: not counted
+        send("966501230033")
+        plans = {m["to"]: fake.status_plan(m) for m in fake.messages() if m["to"].startswith("96650123003")}
+        assert plans["966501230030"][-1] == ("read", None)
+        assert plans["966501230031"][-1] == ("read", None)
+        assert plans["966501230032"] == [("failed", 131049)]
+        assert plans["966501230033"][-1] == ("read", None)

@@ -13,7 +13,7 @@ tests (`WhatsAppFake(...).start()` in-process). Standard library only.
 - `webhook_mode`: "normal", "duplicates", "out_of_order" (read before delivered), "batched", "bad_signature".
   A non-200 answer is retried a few times on a compressed schedule; attempts are in `webhook_attempts`.
 - Limits: `pair_rate_seconds` (131056 for a second message to the same user sooner), `throughput_per_second`
-  (130429).
+  (130429), `messaging_limit` (unique users reached outside their window in 24 h; past it a failed status).
 - Faults (`POST /_fake/faults` or `set_faults`): timeout, error_500 (131000), error_429 (400 + code 130429, with
   `Retry-After` when `retry_after` is given), http_429 (HTTP 429 + code 130429), pair_rate (131056),
   accepted_then_timeout, ok (clear).
@@ -53,6 +53,7 @@ from apps.notifications.whatsapp_templates import PLACEHOLDER, TEMPLATES
 FAULT_MODES = ("timeout", "error_500", "error_429", "http_429", "pair_rate", "accepted_then_timeout")
 WEBHOOK_MODES = ("normal", "duplicates", "out_of_order", "batched", "bad_signature")
 WINDOW_SECONDS = 24 * 3600
+MESSAGING_LIMIT_CODE = 131049  # the real code for "messaging limit reached" is UNCERTAIN (spec); a stand-in
 _MESSAGES = re.compile(r"^/(v\d+\.\d+)/([^/]+)/messages$")
 _TEMPLATES_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)/message_templates$")
 _SET_TEMPLATE = re.compile(r"^/_fake/templates/([a-z0-9_]+)/([A-Za-z_]+)$")
@@ -117,6 +118,10 @@ class WhatsAppFake(LoopbackFake):
         self.webhook_retries = 3
         self.pair_rate_seconds: float | None = None
         self.throughput_per_second: int | None = None
+        # Unique recipients reached outside their 24-hour window in a moving 24 h (Meta's messaging limit: 250 for
+        # a new portfolio). Past it a template is accepted, then fails by webhook; the real code is UNCERTAIN.
+        self.messaging_limit: int | None = None
+        self._reached: dict[str, float] = {}
         self.faults = FaultQueue(modes=FAULT_MODES, endpoints=("messages",))
         self.calls = CallLog()
         self.webhook_attempts: list[dict[str, Any]] = []
@@ -318,6 +323,8 @@ class WhatsAppFake(LoopbackFake):
             **outcome,
             "callback_data": body.get("biz_opaque_callback_data", ""),
         }
+        if kind == "template" and self._over_messaging_limit(to, time.time()):
+            record["over_messaging_limit"] = True
         with self._lock:
             self.outbox.append(record)
             self._last_sent[to] = time.time()
@@ -445,18 +452,9 @@ class WhatsAppFake(LoopbackFake):
         if not self.auto_statuses or not self.callback_url:
             return
         to, wamid, data = record["to"], record["id"], record.get("callback_data", "")
-        if to.endswith("0005"):
+        plan = self.status_plan(record, window_closed=window_closed)
+        if not plan:
             return
-        if window_closed:
-            plan: list[tuple[str, int | None]] = [("failed", 131047)]
-        elif to.endswith("0002"):
-            plan = [("failed", 131026)]
-        elif to.endswith("0004"):
-            plan = [("failed", 132015)]
-        elif to.endswith("0001"):
-            plan = [("sent", None), ("delivered", None)]
-        else:
-            plan = [("sent", None), ("delivered", None), ("read", None)]
         # Utility templates and free-form messages inside the customer's 24-hour window are free.
         with self._lock:
             last = self._last_inbound.get(to)
@@ -481,6 +479,37 @@ class WhatsAppFake(LoopbackFake):
                 self._deliver(payload)
 
         self._start(run)
+
+    def status_plan(self, record: dict[str, Any], *, window_closed: bool = False) -> list[tuple[str, int | None]]:
+        """The statuses a message accepted by the fake gets, in order, as (status, error code)."""
+        to = record["to"]
+        if to.endswith("0005"):
+            return []
+        if window_closed:
+            return [("failed", 131047)]
+        if to.endswith("0002"):
+            return [("failed", 131026)]
+        if to.endswith("0004"):
+            return [("failed", 132015)]
+        if record.get("over_messaging_limit"):
+            return [("failed", MESSAGING_LIMIT_CODE)]
+        if to.endswith("0001"):
+            return [("sent", None), ("delivered", None)]
+        return [("sent", None), ("delivered", None), ("read", None)]
+
+    def _over_messaging_limit(self, to: str, now: float) -> bool:
+        """Count a business-initiated template to `to` outside its window against the messaging limit."""
+        with self._lock:
+            last = self._last_inbound.get(to)
+            if self.messaging_limit is None or (last is not None and now - last <= WINDOW_SECONDS):
+                return False
+            self._reached = {k: t for k, t in self._reached.items() if now - t <= WINDOW_SECONDS}
+            if to in self._reached:
+                return False
+            if len(self._reached) >= self.messaging_limit:
+                return True
+            self._reached[to] = now
+            return False
 
     def _post_async(self, payload: dict[str, Any]) -> None:
         self._start(lambda: self._deliver(payload))
@@ -557,6 +586,7 @@ class WhatsAppFake(LoopbackFake):
             "status_delay",
             "pair_rate_seconds",
             "throughput_per_second",
+            "messaging_limit",
         ):
             if name in body:
                 setattr(self, name, body[name])
