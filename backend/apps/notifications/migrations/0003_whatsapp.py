@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("bookings", "0008_whatsapp_customer_confirmed"),
-        ("catalog", "0013_business_notify_channel"),
+        ("catalog", "0014_business_notify_channel"),
         ("notifications", "0002_marketplace"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

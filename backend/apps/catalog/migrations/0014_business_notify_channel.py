@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalog", "0012_payment_policy"),
+        ("catalog", "0013_seasonal_hours"),
     ]
 
     operations = [
