@@ -87,7 +87,7 @@ def test_the_confirmation_goes_as_an_approved_template_in_arabic_with_signed_but
     assert (n.status, n.provider_message_id) == ("sent", message["id"])
     assert message["callback_data"] == f"notification.{n.pk}"
     assert sms.messages(str(customer_ar.phone)) == []  # WhatsApp instead of SMS, not both
-    assert len(sms.messages(str(staff.user.phone))) == 1  # staff messages stay on SMS
+    assert wa.messages(str(staff.user.phone)) == []  # staff messages never go by WhatsApp
 
 
 def test_the_english_template_is_en_us_with_english_buttons(wa, book, customer_en, at):
