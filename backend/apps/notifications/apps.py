@@ -14,6 +14,7 @@ class NotificationsConfig(AppConfig):
         subscribers.connect()
         # The daily retention job blanks old messages' contents (apps/notifications/retention.py).
         from apps.core.retention import rules
-        from apps.notifications.retention import MESSAGE_BODIES
+        from apps.notifications.retention import MESSAGE_BODIES, WHATSAPP_EVENTS
 
         rules.register(MESSAGE_BODIES)
+        rules.register(WHATSAPP_EVENTS)
