@@ -7,8 +7,8 @@ requirements.txt changes). With no DATABASE_URL both use the embedded PostgreSQL
 DATABASE_URL from it (tests read no other setting from that file; config/settings/test.py).
 
     python3 dev.py run        migrate, load demo data once, start the app server (gunicorn as in production,
-                              reloading on code changes), the job worker and the local Authentica and
-                              Moyasar fakes; print every URL; Ctrl-C stops them all
+                              reloading on code changes), the job worker and the local Authentica,
+                              Moyasar, Fatoora and WhatsApp fakes; print every URL; Ctrl-C stops them all
     python3 dev.py test [...] run the whole test suite (extra arguments go to pytest)
     python3 dev.py backup     dump the database (embedded unless DATABASE_URL) into MAWID_BACKUP_DIR, with a manifest
     python3 dev.py restore FILE [--drop | --replace]
@@ -163,6 +163,7 @@ def run() -> int:
     authentica_port = env.get("MAWID_AUTHENTICA_FAKE_PORT", "8101")
     moyasar_port = env.get("MAWID_MOYASAR_FAKE_PORT", "8102")
     zatca_port = env.get("MAWID_ZATCA_FAKE_PORT", "8103")
+    whatsapp_port = env.get("MAWID_WHATSAPP_FAKE_PORT", "8104")
     env.setdefault("MAWID_PUBLIC_BASE_URL", f"http://{host}:{port}")
     env.setdefault("AUTHENTICA_BASE_URL", f"http://127.0.0.1:{authentica_port}")
     env.setdefault("AUTHENTICA_API_KEY", "fake-authentica-key")
@@ -172,6 +173,12 @@ def run() -> int:
     env.setdefault("MOYASAR_WEBHOOK_SECRET", "fake-webhook-secret")
     env.setdefault("ZATCA_BASE_URL", f"http://127.0.0.1:{zatca_port}/e-invoicing/developer-portal")
     env.setdefault("ZATCA_ENVIRONMENT", "sandbox")
+    env.setdefault("WHATSAPP_BASE_URL", f"http://127.0.0.1:{whatsapp_port}")
+    env.setdefault("WHATSAPP_ACCESS_TOKEN", "fake-whatsapp-token")
+    env.setdefault("WHATSAPP_PHONE_NUMBER_ID", "100000000000001")
+    env.setdefault("WHATSAPP_APP_SECRET", "fake-whatsapp-app-secret")
+    env.setdefault("WHATSAPP_VERIFY_TOKEN", "fake-whatsapp-verify-token")
+    env.setdefault("MAWID_NOTIFY_CHANNELS", "sms,email,whatsapp")  # WhatsApp to the fake for who chose it
     env.setdefault("MAWID_EMAIL_CATCHER_DIR", str(ROOT / ".data" / "mail"))
     # The app server is gunicorn, as in production (app_server_command): print each request as runserver did, and let
     # /metrics add up its worker processes and the job worker (created before the job worker starts writing to it).
@@ -201,6 +208,12 @@ def run() -> int:
                            "--webhook-url", f"http://{host}:{port}/api/v1/webhooks/moyasar",
                            "--webhook-secret", env["MOYASAR_WEBHOOK_SECRET"]])
     start("zatca-fake", [str(PY), "-m", "apps.invoicing.zatca.fake", "--host", "127.0.0.1", "--port", zatca_port])
+    start("whatsapp-fake", [str(PY), "-m", "apps.notifications.whatsapp_fake", "--host", "127.0.0.1",
+                            "--port", whatsapp_port, "--token", env["WHATSAPP_ACCESS_TOKEN"],
+                            "--phone-number-id", env["WHATSAPP_PHONE_NUMBER_ID"],
+                            "--app-secret", env["WHATSAPP_APP_SECRET"],
+                            "--verify-token", env["WHATSAPP_VERIFY_TOKEN"],
+                            "--webhook-url", f"http://{host}:{port}/api/v1/webhooks/whatsapp"])
     start("worker", [str(PY), "manage.py", "procrastinate", "worker"])
     start("app", app_server_command(host, port))
 
@@ -239,6 +252,8 @@ def run() -> int:
     say(f"Moyasar fake:    http://127.0.0.1:{moyasar_port}/_fake/payments")
     say(f"Fatoora fake:    http://127.0.0.1:{zatca_port}/_fake/documents   (ZATCA; onboard: manage.py zatca_onboard "
         "--business SLUG --otp 123345)")
+    say(f"WhatsApp fake:   http://127.0.0.1:{whatsapp_port}/_fake/messages   (tap a button: POST /_fake/inbound "
+        '{"from": "9665...", "button_payload": "..."})')
     say(f"database:        {env['DATABASE_URL']}")
     say("Ctrl-C stops everything.")
     open_in_browser(f"{base}/")

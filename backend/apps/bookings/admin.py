@@ -168,6 +168,7 @@ class BookingAdmin(SafeDateHierarchyMixin, BusinessAdminMixin, BusinessTimeZoneM
         "currency",
         "hold_expires_at",
         "cancel_reason",
+        "customer_confirmed_at",
         "notes",
         "created_at",
         "updated_at",

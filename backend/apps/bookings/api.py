@@ -150,6 +150,9 @@ class BookingSerializer(serializers.Serializer):
     amount_due_online = MoneySerializer(help_text="What is paid online to confirm it (`POST /bookings/ID/pay`).")
     balance = BalanceField()
     cancel_reason = serializers.CharField()
+    customer_confirmed_at = OffsetDateTimeField(
+        allow_null=True, help_text="When the customer said they will come (the WhatsApp button); null: not said."
+    )
     created_at = OffsetDateTimeField()
     updated_at = OffsetDateTimeField()
 
@@ -183,6 +186,7 @@ class BookingSerializer(serializers.Serializer):
             "amount_due_online": instance.amount_due_online.as_dict(),
             "balance": self.context.get("balances", {}).get(instance.pk),
             "cancel_reason": instance.cancel_reason,
+            "customer_confirmed_at": _when(instance.customer_confirmed_at, tz),
             "created_at": _when(instance.created_at, tz),
             "updated_at": _when(instance.updated_at, tz),
         }

@@ -86,6 +86,8 @@ class Booking(BusinessOwned):
     )
     hold_expires_at = models.DateTimeField(_("hold expires at"), null=True, blank=True)
     cancel_reason = models.CharField(_("cancellation reason"), max_length=500, blank=True)
+    # The customer said they will come (a WhatsApp "I'll be there" tap, `booking_customer_confirm`); None: not said.
+    customer_confirmed_at = models.DateTimeField(_("customer confirmed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

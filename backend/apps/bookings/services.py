@@ -575,6 +575,25 @@ def booking_cancel(*, booking_id: int, actor: User | None, reason: str = "", now
     return booking
 
 
+@transaction.atomic
+def booking_customer_confirm(*, booking_id: int, actor: User, now: datetime | None = None) -> Booking:
+    """The customer says they will come (a reminder's "I'll be there"): `customer_confirmed_at` is set once; the
+    status does not change. Only the booking's customer, only for a confirmed booking that has not started
+    (`InvalidTransition` otherwise). Idempotent: a second tap keeps the first time."""
+    now = now or timezone.now()
+    booking = _lock_booking(booking_id)
+    if actor.pk != booking.customer_id:
+        raise PermissionDenied()
+    if booking.status != S.CONFIRMED or now >= booking.start:
+        raise InvalidTransition(current_status=booking.status, action="customer_confirm")
+    if booking.customer_confirmed_at is None:
+        # A queryset update: `updated_at` (the stamp of the booking's changes, see notifications) stays.
+        Booking.objects.filter(pk=booking.pk).update(customer_confirmed_at=now)
+        booking.customer_confirmed_at = now
+        logger.info("booking_customer_confirmed", extra={"booking_id": booking.pk})
+    return booking
+
+
 def _finish(booking_id: int, to_status: str, *, action: str, actor: User | None, now: datetime | None) -> Booking:
     now = now or timezone.now()
     booking = _lock_booking(booking_id)

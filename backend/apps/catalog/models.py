@@ -76,6 +76,21 @@ class Business(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True, help_text=_("Off: nobody can book it."))
     is_listed = models.BooleanField(_("listed"), default=True, help_text=_("Shown in search results."))
+
+    class NotifyChannel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        WHATSAPP = "whatsapp", _("WhatsApp")
+
+    default_notify_channel = models.CharField(
+        _("default channel for customer messages"),
+        max_length=16,
+        choices=NotifyChannel.choices,
+        default=NotifyChannel.SMS,
+        help_text=_(
+            "WhatsApp: booking confirmations, reminders, changes and cancellations go to customers by WhatsApp "
+            "(SMS if it fails), unless they stopped WhatsApp messages. A customer who chose WhatsApp gets it either way."
+        ),
+    )
     sender_name = models.CharField(
         _("message sender name"),
         max_length=11,

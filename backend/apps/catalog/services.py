@@ -380,6 +380,7 @@ POLICY_FIELDS = (
     "vat_number",
     "is_listed",
     "sender_name",
+    "default_notify_channel",
     "serves_at_home",
     "service_area",
     "timezone",

@@ -91,13 +91,14 @@ class NotificationAdmin(SafeDateHierarchyMixin, BusinessAdminMixin, admin.ModelA
         "recipient",
         "language",
         "status",
+        "delivery_status",
         "attempts",
         "booking_id",
         "scheduled_for",
         "sent_at",
         "created_at",
     ]
-    list_filter = ["status", "channel", "template", "language"]
+    list_filter = ["status", "channel", "delivery_status", "template", "language"]
     search_fields = ["event_key", "booking__id", "recipient__phone", "recipient__name"]
     list_select_related = ["recipient"]
     date_hierarchy = "created_at"

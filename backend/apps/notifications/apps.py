@@ -14,11 +14,11 @@ class NotificationsConfig(AppConfig):
         subscribers.connect()
         # The daily retention job blanks old messages' contents (apps/notifications/retention.py).
         from apps.core.retention import rules
-        from apps.notifications.retention import MESSAGE_BODIES
+        from apps.notifications.retention import MESSAGE_BODIES, WHATSAPP_EVENTS
 
         rules.register(MESSAGE_BODIES)
+        rules.register(WHATSAPP_EVENTS)
 
         from apps.notifications import personal_data
 
         personal_data.declare()
-

@@ -72,3 +72,18 @@ def staff_agendas(timestamp: int) -> dict[str, int]:
         return {"agendas_created": services.staff_agendas_create(now=timezone.now())}
     finally:
         close_old_connections()
+
+
+whatsapp_retry = Backoff(max_attempts=5, retry_exceptions=(Exception,), cap_seconds=600)
+
+
+@app.task(queue="notifications", retry=whatsapp_retry)
+def whatsapp_event_process(*, event_id: int) -> str:
+    """Apply one stored WhatsApp webhook item (a status, an inbound message or button tap). Safe to run twice."""
+    from apps.notifications.services.whatsapp import whatsapp_event_process as process
+
+    close_old_connections()
+    try:
+        return process(event_id=event_id)
+    finally:
+        close_old_connections()

@@ -7,6 +7,8 @@ job run twice, finds the same row. `event_key` names the message and the fact it
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -61,6 +63,13 @@ class Notification(BusinessOwned):
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
     sending_started_at = models.DateTimeField(_("sending since"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # What the carrier reported after accepting it (WhatsApp status webhooks): sent < delivered < read, or failed
+    # (terminal). Never moves backwards: statuses arrive late, twice and out of order.
+    # db_default: the planner writes rows with raw SQL that does not name these columns.
+    delivery_status = models.CharField(_("delivery status"), max_length=16, blank=True, default="", db_default="")
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    delivery_error = models.CharField(_("delivery error"), max_length=300, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -79,6 +88,9 @@ class Notification(BusinessOwned):
             ),
             models.Index(fields=["booking", "template"], name="notification_booking_idx"),
             models.Index(fields=["status", "-created_at"], name="notification_status_idx"),
+            models.Index(
+                fields=["provider_message_id"], name="notification_wamid_idx", condition=Q(channel="whatsapp")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -121,3 +133,47 @@ class NotificationAttempt(BusinessOwned):
 
     def __str__(self) -> str:
         return f"attempt {self.number}: {self.outcome}"
+
+
+class WhatsAppEvent(models.Model):
+    """One item of a WhatsApp webhook (a status of one of our messages, or one inbound message), stored once:
+    `key` is `status:<wamid>:<status>` or `message:<id>`, so Meta's retries and duplicates are no-ops. Processed by
+    the `whatsapp_event_process` job (`processed_at`, `outcome`)."""
+
+    class Kind(models.TextChoices):
+        STATUS = "status", _("Status")
+        MESSAGE = "message", _("Inbound message")
+
+    key = models.CharField(_("key"), max_length=300, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    payload = models.JSONField(_("payload"), default=dict, encoder=DjangoJSONEncoder)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("WhatsApp event")
+        verbose_name_plural = _("WhatsApp events")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class WhatsAppContact(models.Model):
+    """A WhatsApp user we talk to (`wa_id`: digits): when they last wrote to us (the 24-hour window for free-form
+    replies) and whether they asked to stop WhatsApp messages ("STOP" / "إيقاف")."""
+
+    wa_id = models.CharField(_("WhatsApp id"), max_length=20, unique=True)
+    last_inbound_at = models.DateTimeField(_("last message from them"), null=True, blank=True)
+    opted_out_at = models.DateTimeField(_("stopped WhatsApp messages at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("WhatsApp contact")
+        verbose_name_plural = _("WhatsApp contacts")
+
+    def __str__(self) -> str:
+        return self.wa_id
+
+    def window_open(self, now: datetime) -> bool:
+        return self.last_inbound_at is not None and now < self.last_inbound_at + timedelta(hours=24)

@@ -9,6 +9,7 @@ the business's SMS sender name when it has one (`Message.sender`).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time
 from types import SimpleNamespace
 from typing import Any
@@ -18,6 +19,9 @@ from apps.core.hijri import hijri_of
 from apps.core.money import Money
 from apps.notifications.channels import Message
 from apps.notifications.templates import LANGUAGES, TEMPLATES
+from apps.notifications.whatsapp_buttons import button_payload
+from apps.notifications.whatsapp_templates import FOR_MESSAGE, sanitize
+from apps.notifications.whatsapp_templates import TEMPLATES as WA_TEMPLATES
 
 _WEEKDAYS = {
     "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
@@ -216,6 +220,7 @@ def render(
     booking: Any,
     business: Any,
     reference: str,
+    channel: str = "",
 ) -> Message:
     """The subject and text of `template` for `recipient` in `language`. `booking` may be None for messages that
     do not need one; `business` is the Business row (name, time zone, SMS sender name)."""
@@ -276,10 +281,31 @@ def render(
     reason = (context.get("reason") or "").strip().rstrip(".")
     if reason:
         values["reason"] = _REASON[language].format(reason=reason)
-    return Message(
+    message = Message(
         subject=spec.subject[language].format(**values),
         text=spec.text[language].format(**values),
         language=language,
         reference=reference,
         sender=getattr(business, "sender_name", "") or "",
+    )
+    if channel == "whatsapp":
+        return _whatsapp(message, template=template, values=values, booking=booking)
+    return message
+
+
+def _whatsapp(message: Message, *, template: str, values: dict[str, Any], booking: Any) -> Message:
+    """The WhatsApp template of `template` (`whatsapp_templates.FOR_MESSAGE`) with its parameters and signed button
+    payloads; the message unchanged when there is none (the channel then refuses it)."""
+    name = FOR_MESSAGE.get(template)
+    if name is None:
+        return message
+    spec = WA_TEMPLATES[name]
+    params = {**values, "when": f"{values['when']}{values['hijri']}"}
+    booking_id = getattr(booking, "pk", None)
+    return replace(
+        message,
+        template_name=name,
+        template_params=tuple(sanitize(str(params[p])) for p in spec.params),
+        button_payloads=tuple(button_payload(b, booking_id) for b in spec.buttons) if booking_id else (),
+        callback_data=message.reference,
     )

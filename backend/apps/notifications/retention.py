@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from apps.core.retention import Rule, locked_ids
-from apps.notifications.models import Notification, NotificationAttempt
+from apps.notifications.models import Notification, NotificationAttempt, WhatsAppEvent
 
 FINISHED = (
     Notification.Status.SENT,
@@ -46,4 +46,27 @@ MESSAGE_BODIES = Rule(
     purge=_purge,
     due=lambda now: _messages_due(now).count(),
     description="Messages' rendered context, error texts and provider ids, blanked after RETENTION_MESSAGE_DAYS.",
+)
+
+
+def _whatsapp_events_due(now: datetime) -> QuerySet[WhatsAppEvent]:
+    return WhatsAppEvent.objects.filter(
+        received_at__lt=now - timedelta(days=settings.RETENTION_MESSAGE_DAYS), processed_at__isnull=False
+    ).exclude(payload={})
+
+
+def _purge_whatsapp_events(now: datetime, limit: int) -> int:
+    ids = locked_ids(_whatsapp_events_due(now), limit=limit)
+    if ids:
+        WhatsAppEvent.objects.filter(pk__in=ids).update(payload={})
+    return len(ids)
+
+
+WHATSAPP_EVENTS = Rule(
+    name="whatsapp_events",
+    setting="RETENTION_MESSAGE_DAYS",
+    purge=_purge_whatsapp_events,
+    due=lambda now: _whatsapp_events_due(now).count(),
+    description="Processed WhatsApp webhook items' payloads (phone numbers, texts), blanked after "
+    "RETENTION_MESSAGE_DAYS; the key (the dedup of Meta's retries), kind, outcome and times stay.",
 )

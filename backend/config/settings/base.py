@@ -202,6 +202,7 @@ SPECTACULAR_SETTINGS = {
         "InvoiceKindEnum": "apps.invoicing.models.Invoice.Kind",
         "PaymentMethodEnum": "apps.payments.models.Payment.Method",
         "VenuePaymentMethodEnum": "apps.payments.models.VenuePayment.Method",
+        "NotifyChannelEnum": "apps.catalog.models.Business.NotifyChannel",
     },
 }
 
@@ -387,10 +388,24 @@ INVOICING_ISSUE_MAX_ATTEMPTS = env_int("MAWID_INVOICING_ISSUE_MAX_ATTEMPTS", 10)
 # ======================================================================================================================
 # Notifications: SMS and email from domain events (apps.notifications; docs/notifications.md)
 # ======================================================================================================================
-# Channels that carry notifications, by name (see apps/notifications/channels/). Authentica has no WhatsApp
-# messaging API (OTP only), so there is no "whatsapp" channel until a WhatsApp provider is added. SMS goes through
-# the accounts app's provider (the AUTHENTICA_* settings above).
+# Channels that carry notifications, by name (see apps/notifications/channels/): sms, email, whatsapp (the
+# WhatsApp Cloud API, WHATSAPP_* below; `dev.py run` switches it on). SMS goes through the accounts app's provider
+# (the AUTHENTICA_* settings above).
 NOTIFICATIONS_CHANNELS = env_list("MAWID_NOTIFY_CHANNELS", ["sms", "email"])
+# WhatsApp Business Cloud API (Meta): the `whatsapp` channel (apps/notifications/channels/whatsapp.py; see
+# docs/notifications.md "WhatsApp"). The defaults point at the loopback fake (python -m apps.notifications.whatsapp_fake,
+# started by `dev.py run` on :8104) and its public test credentials; a deploy sets real ones. The token and the app
+# secret are never logged.
+WHATSAPP_BASE_URL = env_str("WHATSAPP_BASE_URL", "http://127.0.0.1:8104").rstrip("/")
+WHATSAPP_GRAPH_VERSION = env_str("WHATSAPP_GRAPH_VERSION", "v25.0")
+WHATSAPP_PHONE_NUMBER_ID = env_str("WHATSAPP_PHONE_NUMBER_ID", "100000000000001")
+WHATSAPP_ACCESS_TOKEN = env_str("WHATSAPP_ACCESS_TOKEN", "fake-whatsapp-token")
+WHATSAPP_APP_SECRET = env_str("WHATSAPP_APP_SECRET", "fake-whatsapp-app-secret")
+WHATSAPP_VERIFY_TOKEN = env_str("WHATSAPP_VERIFY_TOKEN", "fake-whatsapp-verify-token")
+WHATSAPP_CONNECT_TIMEOUT = env_float("WHATSAPP_CONNECT_TIMEOUT", 5.0)
+WHATSAPP_READ_TIMEOUT = env_float("WHATSAPP_READ_TIMEOUT", 20.0)
+# Seconds to wait before retrying after a rate limit (130429, 131056, 4, 80007) when Meta gives no Retry-After.
+WHATSAPP_RATE_LIMIT_WAIT_SECONDS = env_int("WHATSAPP_RATE_LIMIT_WAIT_SECONDS", 60)
 # Provider calls per message before it ends `failed` (also the job's retry budget; backoff from
 # MAWID_JOB_RETRY_BASE_SECONDS, doubling, capped at 30 minutes).
 NOTIFICATIONS_MAX_ATTEMPTS = env_int("MAWID_NOTIFY_MAX_ATTEMPTS", 10)

@@ -92,6 +92,19 @@ def _refuse_development_providers() -> None:
 
 _refuse_development_providers()
 
+# --- WhatsApp (only when the channel is on): real credentials and Meta's address, never the fake's ---
+_WHATSAPP_FAKES = {
+    "WHATSAPP_ACCESS_TOKEN": "fake-whatsapp-token",
+    "WHATSAPP_APP_SECRET": "fake-whatsapp-app-secret",
+    "WHATSAPP_VERIFY_TOKEN": "fake-whatsapp-verify-token",
+}
+if "whatsapp" in NOTIFICATIONS_CHANNELS and not env_bool("MAWID_ALLOW_FAKE_PROVIDERS", False):  # noqa: F405
+    for _name, _fake in _WHATSAPP_FAKES.items():
+        if os.environ.get(_name, "").strip() in ("", _fake):
+            raise ImproperlyConfigured(f"{_name} is required in production when WhatsApp is on (not the fake's value)")
+    if _is_loopback(urlsplit(WHATSAPP_BASE_URL).hostname or "localhost"):  # noqa: F405
+        raise ImproperlyConfigured("WHATSAPP_BASE_URL points at this machine; set https://graph.facebook.com")
+
 # --- ZATCA (Fatoora): unset, production reports to ZATCA's production gateway, never base.py's loopback fake ---
 # A deploy onboarding in the simulation sets ZATCA_BASE_URL (and ZATCA_ENVIRONMENT=simulation) itself. An address on
 # this machine is refused like the providers' above (MAWID_ALLOW_FAKE_PROVIDERS=1 keeps base.py's fake: benchmarks).

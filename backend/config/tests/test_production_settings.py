@@ -29,7 +29,7 @@ PRINT_SETTINGS = (
 )
 
 
-OURS = ("DJANGO_", "MAWID_", "AUTHENTICA_", "MOYASAR_", "ZATCA_")  # the developer's own values never leak in
+OURS = ("DJANGO_", "MAWID_", "AUTHENTICA_", "MOYASAR_", "ZATCA_", "WHATSAPP_")  # the developer's own values never leak in
 
 
 def load_production(**overrides: str | None) -> subprocess.CompletedProcess:
@@ -190,3 +190,21 @@ def test_the_benchmark_opt_in_keeps_the_zatca_fake_when_unset():
     result = load_production(MAWID_ALLOW_FAKE_PROVIDERS="1")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1])["ZATCA_BASE_URL"].startswith("http://127.0.0.1:")
+
+
+WHATSAPP_REAL = {
+    "MAWID_NOTIFY_CHANNELS": "sms,email,whatsapp",
+    "WHATSAPP_BASE_URL": "https://graph.facebook.com",
+    "WHATSAPP_ACCESS_TOKEN": "EAAG-real-looking",
+    "WHATSAPP_APP_SECRET": "0123456789abcdef",
+    "WHATSAPP_VERIFY_TOKEN": "our-own-verify-secret",
+}
+
+
+def test_whatsapp_in_production_needs_real_credentials_and_meta_s_address():
+    assert load_production(**WHATSAPP_REAL).returncode == 0
+    refused(load_production(**{**WHATSAPP_REAL, "WHATSAPP_APP_SECRET": None}), "WHATSAPP_APP_SECRET")
+    fake_token = {**WHATSAPP_REAL, "WHATSAPP_ACCESS_TOKEN": "fake-whatsapp-token"}
+    refused(load_production(**fake_token), "WHATSAPP_ACCESS_TOKEN")
+    refused(load_production(**{**WHATSAPP_REAL, "WHATSAPP_BASE_URL": "http://127.0.0.1:8104"}), "WHATSAPP_BASE_URL")
+    assert load_production(WHATSAPP_APP_SECRET=None).returncode == 0  # WhatsApp off: nothing asked

@@ -3,11 +3,10 @@
 Built in: `sms` (Authentica send-sms, through `apps.accounts.messaging`) and `email` (Django's email framework,
 any SMTP service). Which ones are on is the setting `NOTIFICATIONS_CHANNELS` (env `MAWID_NOTIFY_CHANNELS`).
 
-There is no `whatsapp` channel: Authentica only sends one-time codes over WhatsApp (send-otp), not free text,
-so the product has no WhatsApp carrier for notifications yet. Adding one touches no other app: write a class
-with `name = "whatsapp"`, `duplicate_safe`, `opted_in(user)` (e.g. `user.notify_whatsapp`), `address(user)` and
-`send(to=, message=)` raising `ChannelUnavailable` / `ChannelRejected`, register it below (or call
-`register("whatsapp", factory)` from an AppConfig) and add `whatsapp` to `MAWID_NOTIFY_CHANNELS`.
+`whatsapp` (the WhatsApp Business Cloud API: approved templates with quick-reply buttons; the message carries
+`template_name`, `template_params`, `button_payloads`) is on when listed in `MAWID_NOTIFY_CHANNELS` (`dev.py run`
+lists it). Another carrier: a class with `name`, `duplicate_safe`, `opted_in(user)`, `address(user)` and
+`send(to=, message=)` raising `ChannelUnavailable` / `ChannelRejected`, registered below or with `register()`.
 """
 
 from __future__ import annotations
@@ -43,6 +42,7 @@ __all__ = [
 _factories: dict[str, Callable[[], Channel]] = {
     "sms": lambda: import_string("apps.notifications.channels.sms.SmsChannel")(),
     "email": lambda: import_string("apps.notifications.channels.email.EmailChannel")(),
+    "whatsapp": lambda: import_string("apps.notifications.channels.whatsapp.WhatsAppChannel")(),
 }
 
 

@@ -18,6 +18,13 @@ class Message:
     language: str  # "ar" | "en" (Arabic is shown right to left)
     reference: str  # stable per notification (`notification.42`): the same message on every attempt
     sender: str = ""  # the SMS sender name the business chose (`Business.sender_name`); "" = the platform's
+    # For carriers that send pre-approved templates (WhatsApp): the template's name, its parameters in order, one
+    # payload per quick-reply button (in index order) and our own id echoed in status callbacks. Empty for SMS
+    # and email, which send `text`.
+    template_name: str = ""
+    template_params: tuple[str, ...] = ()
+    button_payloads: tuple[str, ...] = ()
+    callback_data: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,8 +39,10 @@ from apps.notifications import channels
 from apps.notifications.channels import Channel, ChannelError, ChannelRejected, Delivery, Message
 from apps.notifications.models import Notification, NotificationAttempt
 from apps.notifications.rendering import language_of, render
+from apps.notifications.routing import WHATSAPP, wants_whatsapp
 from apps.notifications.services.agenda import STAFF_AGENDA, agenda_for
 from apps.notifications.services.coalesce import STAFF_CHANGES
+from apps.notifications.services.whatsapp import whatsapp_sms_fallback
 from apps.notifications.templates import REMINDERS
 
 logger = logging.getLogger("mawid.notifications")
@@ -272,8 +274,17 @@ def _prepare(
     """Re-check the recipient (active, opted in, has an address) and render the message in their language
     (from `context` when given, else the row's)."""
     user = n.recipient
-    if not user.is_active or not channel.opted_in(user):
-        return _close(n, S.SKIPPED, f"the recipient turned {n.channel} notifications off", log)
+    if n.channel == WHATSAPP:
+        business_channel = booking.business.default_notify_channel if booking else ""
+        chosen = wants_whatsapp(user, template=n.template, business_channel=business_channel)
+    else:
+        chosen = channel.opted_in(user)
+    if not user.is_active or not chosen:
+        closed = _close(n, S.SKIPPED, f"the recipient turned {n.channel} notifications off", log)
+        if n.channel == WHATSAPP and user.is_active:
+            # Planned as WhatsApp instead of SMS, then WhatsApp was turned off (or STOP): the SMS goes instead.
+            whatsapp_sms_fallback(notification_id=n.pk, reason="WhatsApp turned off")
+        return closed
     address = channel.address(user)
     if not address:
         return _close(n, S.SKIPPED, f"the recipient has no {n.channel} address", log)
@@ -287,6 +298,7 @@ def _prepare(
             booking=booking,
             business=n.business if n.business_id else booking.business if booking else business_default(),
             reference=n.reference,
+            channel=n.channel,
         )
     except Exception as exc:  # a template bug must not leave the row pending forever
         logger.exception("notification_render_failed", extra=log)
@@ -376,6 +388,8 @@ def _record_failure(
         logger.warning("notification_attempt_failed", extra=extra)
         raise exc
     logger.error("notification_gave_up", extra=extra)
+    if status == S.FAILED and channel.name == WHATSAPP:
+        whatsapp_sms_fallback(notification_id=notification_id, reason=str(exc))
     raise DeliveryGaveUp(f"notification {notification_id} ended {status}: {exc}") from exc
 
 

@@ -23,6 +23,7 @@ from apps.core.logging import request_id_var
 from apps.notifications import channels
 from apps.notifications.models import Notification
 from apps.notifications.rendering import language_of
+from apps.notifications.routing import WHATSAPP, business_channels, wants_whatsapp
 from apps.notifications.templates import REMINDERS
 
 logger = logging.getLogger("mawid.notifications")
@@ -58,6 +59,8 @@ def notifications_create(*, plans: Iterable[Plan]) -> list[int]:
     now = timezone.now()
     request_id = (request_id_var.get() or "")[:64]
     active = channels.enabled()
+    plans = list(plans)
+    defaults = business_channels(p.booking_id for p in plans)
     values: list[Any] = []
     count = 0
     for plan in plans:
@@ -65,8 +68,15 @@ def notifications_create(*, plans: Iterable[Plan]) -> list[int]:
         if not user.is_active:
             continue
         context = json.dumps(plan.context, cls=_ContextEncoder)
+        # WhatsApp replaces SMS for the customers and messages `routing` says (SMS is then its fallback).
+        whatsapp = bool(defaults) and wants_whatsapp(
+            user, template=plan.template, business_channel=defaults.get(plan.booking_id or 0, "")
+        )
         for channel in active:
-            if not channel.opted_in(user) or not channel.address(user):
+            if channel.name == WHATSAPP:
+                if not whatsapp or not channel.address(user):
+                    continue
+            elif channel.name == "sms" and whatsapp or not channel.opted_in(user) or not channel.address(user):
                 continue
             values += [
                 plan.event_key,

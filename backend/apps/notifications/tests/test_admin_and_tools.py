@@ -108,9 +108,9 @@ def test_the_mailbox_command_needs_the_file_catcher(settings):
 
 
 def test_an_enabled_channel_with_no_implementation_is_an_error(settings):
-    settings.NOTIFICATIONS_CHANNELS = ["sms", "whatsapp"]
+    settings.NOTIFICATIONS_CHANNELS = ["sms", "pigeon"]
     assert [p.id for p in notification_settings()] == ["notifications.E001"]
-    assert channels.get("whatsapp") is None
+    assert channels.get("pigeon") is None
     assert [c.name for c in channels.enabled()] == ["sms"]
 
 

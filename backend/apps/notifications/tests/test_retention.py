@@ -21,7 +21,7 @@ from apps.bookings.tests.factories import BookingFactory
 from apps.core.models import IdempotencyRecord
 from apps.core.retention import RetentionReport, retention_run, rules
 from apps.core.scoping import platform
-from apps.notifications.models import Notification, NotificationAttempt
+from apps.notifications.models import Notification, NotificationAttempt, WhatsAppEvent
 from apps.payments.models import Payment, WebhookEvent
 
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
@@ -201,6 +201,34 @@ def test_message_bodies_are_blanked_and_the_row_stays(settings):
     assert Notification.objects.count() == 3  # delivery history and counts remain
 
 
+@pytest.mark.django_db
+def test_whatsapp_webhook_items_are_blanked_once_processed_and_old(settings):
+    settings.RETENTION_MESSAGE_DAYS = 90
+    payload = {"message": {"from": "966501110001", "text": {"body": "STOP"}}}
+    old = WhatsAppEvent.objects.create(
+        key="message:old",
+        kind="message",
+        payload=payload,
+        received_at=NOW - timedelta(days=90) - SECOND,
+        processed_at=NOW - timedelta(days=90),
+        outcome="stopped WhatsApp messages",
+    )
+    young = WhatsAppEvent.objects.create(
+        key="message:young", kind="message", payload=payload, received_at=NOW - timedelta(days=89), processed_at=NOW
+    )
+    unprocessed = WhatsAppEvent.objects.create(
+        key="message:waiting", kind="message", payload=payload, received_at=NOW - timedelta(days=200)
+    )
+
+    assert retention_run(only={"whatsapp_events"}).counts == {"whatsapp_events": 1}
+
+    old.refresh_from_db()
+    assert (old.payload, old.key, old.outcome) == ({}, "message:old", "stopped WhatsApp messages")
+    for kept in (young, unprocessed):
+        kept.refresh_from_db()
+        assert kept.payload == payload
+
+
 def admin_sign_in(model, at: datetime, username: str = "+966500000001"):
     fields: dict[str, object] = {
         "user_agent": "ua",
@@ -286,6 +314,13 @@ def test_a_dry_run_counts_and_changes_nothing(make_user):
     message(NOW - timedelta(days=91))
     admin_sign_in(AccessLog, NOW - timedelta(days=31))
     token(make_user(), NOW - timedelta(days=2), "old")
+    WhatsAppEvent.objects.create(
+        key="status:wamid.1:read",
+        kind="status",
+        payload={"id": "wamid.1"},
+        received_at=NOW - timedelta(days=91),
+        processed_at=NOW - timedelta(days=91),
+    )
 
     out = StringIO()
     call_command("retention_run", "--dry-run", stdout=out)
@@ -293,13 +328,13 @@ def test_a_dry_run_counts_and_changes_nothing(make_user):
     lines = out.getvalue().splitlines()
     for rule in rules.all():
         assert f"{rule.name} ({rule.setting}): 1 due" in lines
-    assert "7 row(s) due" in out.getvalue()
+    assert "8 row(s) due" in out.getvalue()
     assert OtpChallenge.objects.count() == OtpVerifyAttempt.objects.count() == IdempotencyRecord.objects.count() == 1
     assert WebhookEvent.objects.get().payload != {}
     assert Notification.objects.get().context != {}
 
     call_command("retention_run", stdout=out)
-    assert "7 row(s) purged" in out.getvalue()
+    assert "8 row(s) purged" in out.getvalue()
     assert OtpChallenge.objects.count() == 0
 
 
@@ -313,6 +348,7 @@ def test_each_rule_is_registered_once_with_a_setting_that_exists(settings):
         "otp_challenges",
         "otp_checks",
         "webhook_payloads",
+        "whatsapp_events",
     ]
     for rule in rules.all():
         assert isinstance(getattr(settings, rule.setting), int), rule.setting
