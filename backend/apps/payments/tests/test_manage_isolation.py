@@ -503,6 +503,13 @@ ROUTES: dict[str, Entry] = {
     "manage/businesses/<slug:slug>/time-off-requests/<int:request_id>/decline": manage_probes(
         "time-off-requests/<id>/decline", get=False, ids={"id": "request"}, bodies={"post": lambda w: {}}
     ),
+    "manage/businesses/<slug:slug>/waitlist": manage_probes(
+        "waitlist",
+        at_a=lambda w: [
+            Probe("manager", "get", _a(w, "waitlist"), expect=frozenset({200})),
+            Probe("staff", "get", _a(w, "waitlist"), expect=frozenset({403})),
+        ],
+    ),
     "manage/businesses/<slug:slug>/bookings": manage_probes(
         "bookings",
         at_a=lambda w: [
