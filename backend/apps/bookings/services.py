@@ -387,11 +387,7 @@ def booking_create(
                 notes=notes,
                 customer_address=customer_address,
                 hold_expires_at=(
-                    now + hold_for
-                    if hold_for is not None
-                    else now + settings.hold_duration
-                    if needs_payment
-                    else None
+                    now + hold_for if hold_for is not None else now + settings.hold_duration if needs_payment else None
                 ),
             )
             # The price as its invoice states it, VAT at today's rate (a halala off an unreachable price: core.vat).

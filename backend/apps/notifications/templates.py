@@ -161,9 +161,9 @@ _ALL.append(
         subject={"en": "A time is free: {service} on {when}", "ar": "موعد متاح: {service} يوم {when}"},
         text={
             "en": "{hello}a time you waited for is free: {service} with {staff} on {when}{hijri}. It is held for you"
-            " until {expires}; confirm here: {link}{where}",
-            "ar": "{hello}توفر موعد كنت في انتظاره: {service} مع {staff} يوم {when}{hijri}. الموعد محجوز لك حتى"
-            " {expires}، للتأكيد: {link}{where}",
+            " (booking #{ref}) until {expires}; confirm here: {link}{where}",
+            "ar": "{hello}توفر موعد كنت في انتظاره: {service} مع {staff} يوم {when}{hijri}. الموعد محجوز لك (الحجز"
+            " رقم {ref}) حتى {expires}، للتأكيد: {link}{where}",
         },
     )
 )

@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from django.urls import reverse
 from django.utils.translation import get_language
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -25,6 +25,9 @@ from apps.waitlist import selectors, services
 from apps.waitlist.models import WaitlistEntry, WaitlistOffer
 
 TAGS = ["waitlist"]
+GONE = OpenApiResponse(
+    description="`offer_gone`: the claim window ended, or the offer was passed on, declined or withdrawn."
+)
 
 
 @extend_schema_serializer(component_name="WaitlistOffer")
@@ -133,7 +136,7 @@ class ClaimSerializer(serializers.Serializer):
 class WaitlistOfferClaimApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(operation_id="waitlist_offer_claim", tags=TAGS, request=None, responses={200: ClaimSerializer})
+    @extend_schema(operation_id="waitlist_offer_claim", tags=TAGS, request=None, responses={200: ClaimSerializer, 410: GONE})
     def post(self, request: Request, token: str) -> Response:
         offer, hold = services.waitlist_offer_claim(token=token, customer=_user(request))
         offer = selectors.offer_get_for_customer(token=token, customer_id=_user(request).pk)
@@ -145,7 +148,7 @@ class WaitlistOfferClaimApi(APIView):
 class WaitlistOfferDeclineApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(operation_id="waitlist_offer_decline", tags=TAGS, request=None, responses={200: OfferSerializer})
+    @extend_schema(operation_id="waitlist_offer_decline", tags=TAGS, request=None, responses={200: OfferSerializer, 410: GONE})
     def post(self, request: Request, token: str) -> Response:
         services.waitlist_offer_decline(token=token, customer=_user(request))
         offer = selectors.offer_get_for_customer(token=token, customer_id=_user(request).pk)

@@ -117,9 +117,7 @@ class WaitlistOffer(BusinessOwned):
         verbose_name_plural = _("waitlist offers")
         constraints = [
             # An entry has at most one live offer at a time.
-            models.UniqueConstraint(
-                "entry", name="waitlist_one_live_offer_per_entry", condition=Q(status="offered")
-            ),
+            models.UniqueConstraint("entry", name="waitlist_one_live_offer_per_entry", condition=Q(status="offered")),
         ]
         indexes = [models.Index(fields=["entry", "staff", "start"], name="waitlist_offer_slot_idx")]
 

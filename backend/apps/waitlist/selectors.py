@@ -12,7 +12,7 @@ from django.utils.crypto import salted_hmac
 from apps.core.errors import NotFound
 from apps.waitlist.models import WaitlistEntry, WaitlistOffer
 
-_TOKEN_SALT = "mawid.waitlist.offer"
+_TOKEN_SALT = "mawid.waitlist.offer"  # noqa: S105 - an HMAC key salt, not a secret
 
 
 def offer_token(*, hold_id: int) -> str:

@@ -142,7 +142,8 @@ def waitlist_leave(*, entry_id: int, customer: User, now: datetime | None = None
             .first()
         ) or (None, None)
         with transaction.atomic():
-            if hold_id is not None:
+            offer = None
+            if hold_id is not None and offer_id is not None:
                 Booking.objects.select_for_update().filter(pk=hold_id).first()  # the lock order: hold, offer, entry
                 offer = WaitlistOffer.objects.select_for_update().get(pk=offer_id)
             entry = WaitlistEntry.objects.select_for_update().filter(pk=entry_id, customer_id=customer.pk).first()
@@ -150,12 +151,12 @@ def waitlist_leave(*, entry_id: int, customer: User, now: datetime | None = None
                 raise NotFound()
             if entry.status in (E.LEFT, E.BOOKED, E.EXPIRED):
                 return entry
-            if entry.status == E.OFFERED and (hold_id is None or offer.status != O.OFFERED):
+            if entry.status == E.OFFERED and (offer is None or offer.status != O.OFFERED):
                 continue  # an offer was made (or closed) since we looked: look again
-            if hold_id is not None and offer.status == O.OFFERED:
+            if offer is not None and offer.status == O.OFFERED:
                 offer.status = O.WITHDRAWN
                 offer.save(update_fields=["status", "updated_at"])
-                booking_cancel(booking_id=hold_id, actor=customer, reason="left the waitlist", now=now)
+                booking_cancel(booking_id=offer.hold_id, actor=customer, reason="left the waitlist", now=now)
             entry.status = E.LEFT
             entry.save(update_fields=["status", "updated_at"])
             logger.info("waitlist_left", extra={"entry_id": entry.pk})
@@ -209,9 +210,9 @@ def waitlist_offer_free_slots(*, business_id: int, now: datetime | None = None) 
         business = Business.objects.get(pk=business_id)
         tz = business.tz
         today = now.astimezone(tz).date()
-        WaitlistEntry.objects.filter(
-            business_id=business_id, status__in=[E.WAITING], date_to__lt=today
-        ).update(status=E.EXPIRED, updated_at=now)
+        WaitlistEntry.objects.filter(business_id=business_id, status__in=[E.WAITING], date_to__lt=today).update(
+            status=E.EXPIRED, updated_at=now
+        )
         entries = list(
             WaitlistEntry.objects.select_for_update(of=("self",))
             .filter(business_id=business_id, status=E.WAITING)

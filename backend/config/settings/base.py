@@ -189,6 +189,8 @@ SPECTACULAR_SETTINGS = {
         "InvoiceKindEnum": "apps.invoicing.models.Invoice.Kind",
         "PaymentMethodEnum": "apps.payments.models.Payment.Method",
         "VenuePaymentMethodEnum": "apps.payments.models.VenuePayment.Method",
+        "WaitlistEntryStatusEnum": "apps.waitlist.models.WaitlistEntry.Status",
+        "WaitlistOfferStatusEnum": "apps.waitlist.models.WaitlistOffer.Status",
     },
 }
 

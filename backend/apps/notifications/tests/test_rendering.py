@@ -70,6 +70,8 @@ def test_every_template_renders_completely_in_both_languages(template, language)
         "old_start": "2026-11-30T07:00:00Z",
         "amount": {"amount": 15000, "currency": "SAR"},
         "reason": "Staff member ill",
+        "waitlist_offer": 7,
+        "expires_at": "2026-12-01T06:15:00Z",
     }
     message = render(
         template=template,
@@ -144,14 +146,26 @@ MAP = "https://maps.google.com/?q=24.713600,46.675300"
 
 
 def _salon(**extra):
-    return _Obj(**{"name_en": "Salon Noor", "name_ar": "صالون نور", "tz": RIYADH, "serves_at_home": False,
-                   "sender_name": "", **extra})
+    return _Obj(
+        **{
+            "name_en": "Salon Noor",
+            "name_ar": "صالون نور",
+            "tz": RIYADH,
+            "serves_at_home": False,
+            "sender_name": "",
+            **extra,
+        }
+    )
 
 
 def _at_branch(**extra):
     booking = _booking()
     booking.branch = _Obj(
-        name_en="Olaya branch", name_ar="فرع العليا", address="King Fahd Road", district="Al Olaya", city="Riyadh",
+        name_en="Olaya branch",
+        name_ar="فرع العليا",
+        address="King Fahd Road",
+        district="Al Olaya",
+        city="Riyadh",
         map_url=MAP,
     )
     booking.customer_address = ""
@@ -240,6 +254,7 @@ def test_customer_messages_about_the_booking_time_show_its_hijri_day_and_staff_m
         "booking_cancelled_by_business",
         "reminder_24h",
         "reminder_2h",
+        "waitlist_offer",
     }
     assert all(TEMPLATES[key].audience == "customer" for key in with_hijri)
 

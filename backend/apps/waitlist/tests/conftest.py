@@ -34,9 +34,8 @@ def line(service, staff, day) -> Callable[..., list[WaitlistEntry]]:
     """`line(n, at="10:00")`: n new customers waiting, in order, for `service` with `staff` at that time on `day`."""
 
     def make(n: int, *, at: str = "10:00", staff_id: int | None | str = "staff", until: str | None = None):
-        hh, mm = map(int, at.split(":"))
-        t_from = time(hh, mm)
-        t_to = time(*map(int, until.split(":"))) if until else t_from
+        t_from = time.fromisoformat(at.zfill(5))
+        t_to = time.fromisoformat(until.zfill(5)) if until else t_from
         entries = []
         for _ in range(n):
             entries.append(

@@ -21,7 +21,7 @@ from apps.waitlist.tests.conftest import free, later
 
 pytestmark = pytest.mark.django_db
 
-E, O = WaitlistEntry.Status, WaitlistOffer.Status
+E, O = WaitlistEntry.Status, WaitlistOffer.Status  # noqa: E741 - the offer statuses
 
 
 @pytest.fixture
@@ -64,19 +64,25 @@ def test_join_lists_and_refuses_bad_windows_with_codes(auth_client, customer, ot
         "created_at": "",
     }
     again = client.post("/api/v1/waitlist", body, format="json")
-    assert again.status_code == 409 and again.json()["error"]["code"] == "already_waiting"
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "already_waiting"
     anyone = client.post("/api/v1/waitlist", body | {"staff": None}, format="json")
-    assert anyone.status_code == 201 and anyone.json()["staff"] is None
+    assert anyone.status_code == 201
+    assert anyone.json()["staff"] is None
 
     past = client.post("/api/v1/waitlist", body | {"date_from": str(day - timedelta(days=5))}, format="json")
-    assert past.status_code == 400 and past.json()["error"]["code"] == "waitlist_window_invalid"
+    assert past.status_code == 400
+    assert past.json()["error"]["code"] == "waitlist_window_invalid"
     assert "date_from" in past.json()["error"]["fields"]
     too_far = client.post("/api/v1/waitlist", body | {"date_to": str(day + timedelta(days=90))}, format="json")
-    assert too_far.status_code == 400 and too_far.json()["error"]["code"] == "waitlist_window_invalid"
+    assert too_far.status_code == 400
+    assert too_far.json()["error"]["code"] == "waitlist_window_invalid"
     reversed_ = client.post("/api/v1/waitlist", body | {"time_from": "19:00"}, format="json")
-    assert reversed_.status_code == 400 and reversed_.json()["error"]["code"] == "validation_error"
+    assert reversed_.status_code == 400
+    assert reversed_.json()["error"]["code"] == "validation_error"
     missing = client.post("/api/v1/waitlist", {"service": service.pk}, format="json")
-    assert missing.status_code == 400 and set(missing.json()["error"]["fields"]) >= {"date_from", "time_to"}
+    assert missing.status_code == 400
+    assert set(missing.json()["error"]["fields"]) >= {"date_from", "time_to"}
     unknown = client.post("/api/v1/waitlist", body | {"service": 999999}, format="json")
     assert unknown.status_code == 404
     assert WaitlistEntry.objects.count() == 2
@@ -118,12 +124,15 @@ def test_matching_respects_the_staff_member_anyone_and_the_daily_window(
 
     free(theirs)  # other_staff's 10:00 frees: not for the one waiting for `staff`
     (offer,) = waitlist_offer_free_slots(business_id=business.pk)
-    assert offer.entry_id == anyone.pk and offer.staff_id == other_staff.pk and offer.start == at("10:00")
+    assert offer.entry_id == anyone.pk
+    assert offer.staff_id == other_staff.pk
+    assert offer.start == at("10:00")
     assert WaitlistEntry.objects.get(pk=with_staff.pk).status == E.WAITING
 
     free(mine)
     (offer,) = waitlist_offer_free_slots(business_id=business.pk)
-    assert offer.entry_id == with_staff.pk and offer.staff_id == staff.pk
+    assert offer.entry_id == with_staff.pk
+    assert offer.staff_id == staff.pk
 
 
 def test_a_window_of_hours_takes_the_earliest_free_start_in_it_and_nothing_outside(
@@ -132,7 +141,8 @@ def test_a_window_of_hours_takes_the_earliest_free_start_in_it_and_nothing_outsi
     # `staff` is free all day; the entry waits for a start between 14:00 and 14:30 only.
     (entry,) = line(1, at="14:00", until="14:30")
     (offer,) = waitlist_offer_free_slots(business_id=business.pk)
-    assert offer.entry_id == entry.pk and offer.start == at("14:00")
+    assert offer.entry_id == entry.pk
+    assert offer.start == at("14:00")
     assert Booking.objects.get(pk=offer.hold_id).start == at("14:00")
 
 
@@ -142,7 +152,8 @@ def test_a_rescheduled_booking_frees_its_old_time_for_the_line(business, service
     assert waitlist_offer_free_slots(business_id=business.pk) == []
     booking_reschedule(booking_id=moved.pk, start=at("15:00"), actor=moved.customer)
     (offer,) = waitlist_offer_free_slots(business_id=business.pk)
-    assert offer.entry_id == entry.pk and offer.start == at("10:00")
+    assert offer.entry_id == entry.pk
+    assert offer.start == at("10:00")
 
 
 def test_entries_whose_dates_passed_expire(business, service, staff, line, clock):
@@ -167,7 +178,8 @@ def test_a_claim_inside_the_window_confirms_and_after_it_is_410(
 
     shown = client.get(f"/api/v1/waitlist/offers/{token}")
     assert shown.status_code == 200
-    assert shown.json()["status"] == "offered" and shown.json()["payment_required"] is False
+    assert shown.json()["status"] == "offered"
+    assert shown.json()["payment_required"] is False
     assert shown.json()["expires_at"].startswith("2026-12-01T08:15:00")
     assert auth_client(second.customer).get(f"/api/v1/waitlist/offers/{token}").status_code == 404  # not theirs
     assert client.get("/api/v1/waitlist/offers/not-a-token").status_code == 404
@@ -175,7 +187,8 @@ def test_a_claim_inside_the_window_confirms_and_after_it_is_410(
     clock.shift(later(14))
     claimed = client.post(f"/api/v1/waitlist/offers/{token}/claim")
     assert claimed.status_code == 200, claimed.json()
-    assert claimed.json()["booking_status"] == "confirmed" and claimed.json()["pay_url"] is None
+    assert claimed.json()["booking_status"] == "confirmed"
+    assert claimed.json()["pay_url"] is None
     assert claimed.json()["offer"]["status"] == "claimed"
     assert Booking.objects.get(pk=offer.hold_id).status == Booking.Status.CONFIRMED
     assert WaitlistEntry.objects.get(pk=first.pk).status == E.BOOKED
@@ -187,7 +200,8 @@ def test_a_claim_inside_the_window_confirms_and_after_it_is_410(
     assert late.entry_id == second.pk
     clock.shift(later(15))
     gone = auth_client(second.customer).post(f"/api/v1/waitlist/offers/{offer_token(hold_id=late.hold_id)}/claim")
-    assert gone.status_code == 410 and gone.json()["error"]["code"] == "offer_gone"
+    assert gone.status_code == 410
+    assert gone.json()["error"]["code"] == "offer_gone"
     assert Booking.objects.get(pk=late.hold_id).status == Booking.Status.PENDING_PAYMENT  # until the expiry job
 
 
@@ -237,7 +251,8 @@ def test_declining_passes_the_slot_on_and_keeps_the_place_for_other_times(
     (offer,) = waitlist_offer_free_slots(business_id=business.pk)
     token = offer_token(hold_id=offer.hold_id)
     declined = auth_client(first.customer).post(f"/api/v1/waitlist/offers/{token}/decline")
-    assert declined.status_code == 200 and declined.json()["status"] == "declined"
+    assert declined.status_code == 200
+    assert declined.json()["status"] == "declined"
     assert Booking.objects.get(pk=offer.hold_id).status == Booking.Status.CANCELLED
     assert WaitlistEntry.objects.get(pk=first.pk).status == E.WAITING
     (next_offer,) = waitlist_offer_free_slots(business_id=business.pk)
@@ -254,14 +269,16 @@ def test_leaving_the_list_and_leaving_with_a_live_offer(business, auth_client, s
     client = auth_client(second.customer)
     assert auth_client(first.customer).delete(f"/api/v1/waitlist/{second.pk}").status_code == 404  # not theirs
     left = client.delete(f"/api/v1/waitlist/{second.pk}")
-    assert left.status_code == 200 and left.json()["status"] == "left"
+    assert left.status_code == 200
+    assert left.json()["status"] == "left"
     assert client.delete(f"/api/v1/waitlist/{second.pk}").status_code == 200  # again: nothing new
 
     free(taken)
     (offer,) = waitlist_offer_free_slots(business_id=business.pk)
     assert offer.entry_id == first.pk
     gone = auth_client(first.customer).delete(f"/api/v1/waitlist/{first.pk}")
-    assert gone.status_code == 200 and gone.json()["status"] == "left"
+    assert gone.status_code == 200
+    assert gone.json()["status"] == "left"
     assert WaitlistOffer.objects.get(pk=offer.pk).status == O.WITHDRAWN
     assert Booking.objects.get(pk=offer.hold_id).status == Booking.Status.CANCELLED
     (passed_on,) = waitlist_offer_free_slots(business_id=business.pk)

@@ -23,7 +23,7 @@ from apps.waitlist.tests.conftest import free, later
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-E, O = WaitlistEntry.Status, WaitlistOffer.Status
+E, O = WaitlistEntry.Status, WaitlistOffer.Status  # noqa: E741 - the offer statuses
 
 
 def run_together(fns: list[Callable[[], Any]]) -> list[Any]:
@@ -64,9 +64,7 @@ def test_twenty_waiting_for_one_freed_slot_get_one_offer_at_a_time_in_line_order
     processors = 6
 
     for turn in range(3):
-        results = run_together(
-            [lambda: waitlist_offer_free_slots(business_id=business.pk) for _ in range(processors)]
-        )
+        results = run_together([lambda: waitlist_offer_free_slots(business_id=business.pk) for _ in range(processors)])
         assert not [r for r in results if isinstance(r, Exception)], results
         assert sum(len(r) for r in results) == 1, results  # one offer made, by one of the processors
         live = list(WaitlistOffer.objects.filter(status=O.OFFERED))
@@ -143,11 +141,13 @@ def test_the_offer_job_racing_a_direct_booking_for_a_freed_slot_leaves_one_holde
 
         (holder,) = holding_at(staff.pk, slot)
         if isinstance(direct, Booking):
-            assert offers == [] and holder.customer_id == rival.pk
+            assert offers == []
+            assert holder.customer_id == rival.pk
             assert WaitlistEntry.objects.get(pk=entry.pk).status == E.WAITING
             outcomes.add("direct")
         else:
             assert isinstance(direct, SlotUnavailable), direct
-            assert [o.hold_id for o in offers] == [holder.pk] and holder.customer_id == entry.customer_id
+            assert [o.hold_id for o in offers] == [holder.pk]
+            assert holder.customer_id == entry.customer_id
             outcomes.add("offer")
     assert outcomes  # either may win a round; never both

@@ -22,7 +22,7 @@ from apps.web.views.common import error_text
 @login_required
 def waitlist_claim(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        offer = selectors.offer_get_for_customer(token=token, customer_id=request.user.pk)
+        offer = selectors.offer_get_for_customer(token=token, customer_id=request.user.pk or 0)
     except NotFound as missing:
         raise Http404 from missing
     error = ""
@@ -38,7 +38,7 @@ def waitlist_claim(request: HttpRequest, token: str) -> HttpResponse:
             if hold.status == Booking.Status.PENDING_PAYMENT:
                 return redirect("web:booking_pay", booking_id=hold.pk)
             return redirect("web:booking", booking_id=hold.pk)
-        offer = selectors.offer_get_for_customer(token=token, customer_id=request.user.pk)
+        offer = selectors.offer_get_for_customer(token=token, customer_id=request.user.pk or 0)
     tz = offer.business.tz
     is_open = offer.status == WaitlistOffer.Status.OFFERED and timezone.now() < offer.expires_at
     context = {
