@@ -136,7 +136,9 @@ class ClaimSerializer(serializers.Serializer):
 class WaitlistOfferClaimApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(operation_id="waitlist_offer_claim", tags=TAGS, request=None, responses={200: ClaimSerializer, 410: GONE})
+    @extend_schema(
+        operation_id="waitlist_offer_claim", tags=TAGS, request=None, responses={200: ClaimSerializer, 410: GONE}
+    )
     def post(self, request: Request, token: str) -> Response:
         offer, hold = services.waitlist_offer_claim(token=token, customer=_user(request))
         offer = selectors.offer_get_for_customer(token=token, customer_id=_user(request).pk)
@@ -148,7 +150,9 @@ class WaitlistOfferClaimApi(APIView):
 class WaitlistOfferDeclineApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(operation_id="waitlist_offer_decline", tags=TAGS, request=None, responses={200: OfferSerializer, 410: GONE})
+    @extend_schema(
+        operation_id="waitlist_offer_decline", tags=TAGS, request=None, responses={200: OfferSerializer, 410: GONE}
+    )
     def post(self, request: Request, token: str) -> Response:
         services.waitlist_offer_decline(token=token, customer=_user(request))
         offer = selectors.offer_get_for_customer(token=token, customer_id=_user(request).pk)
