@@ -87,7 +87,7 @@ def test_after_the_window_the_claim_is_refused(offer, clock):
     client = signed_in(offer.entry.customer, lang="en")
     path = page_of(offer)
     page = client.get(path).content.decode()
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     clock.shift(timedelta(minutes=15))
     late = client.post(path, {"action": "claim", "csrfmiddlewaretoken": csrf})
     assert late.status_code == 200
