@@ -1,16 +1,17 @@
 """Writes about the waitlist: join, leave, offer freed slots, claim, decline (docs/notifications.md "Waitlist").
 
-**One offer at a time.** `waitlist_offer_free_slots` is the only writer of offers. It runs for one business at a
-time (a transaction-level advisory lock on the business), reads the waiting entries in line order under their row
-locks, and holds each slot it offers with a real booking made by `bookings.services.booking_create` (the
-customer and staff locks, the engine's re-check under them, the exclusion constraint). So a freed slot is held
-for exactly one customer, whatever runs concurrently (another offer job, a direct booking: whoever comes second
-gets `SlotUnavailable`), and an entry that has a live offer is `offered`, never offered a second time.
+**One offer at a time.** `waitlist_offer_free_slots` is the only writer of offers. It reads the waiting entries in
+line order and the free times, then makes each offer in a short transaction of its own (a transaction-level
+advisory lock on the business, the entry's row lock and a re-check that it still waits), holding the slot with a
+real booking made by `bookings.services.booking_create` (the customer and staff locks, the engine's re-check
+under them, the exclusion constraint). So a freed slot is held for exactly one customer, whatever runs
+concurrently (another offer job, a direct booking: whoever comes second gets `SlotUnavailable`), and an entry that
+has a live offer is `offered`, never offered a second time.
 
 **Lock order**, everywhere: the hold booking, then the offer, then the entry (the claim, the decline, leaving,
-and the subscribers reacting to a confirmed, cancelled or expired hold); the offer job takes the business's
-advisory lock, then waiting entries, then (in `booking_create`) the customer and the staff member, and inserts
-the hold and the offer.
+and the subscribers reacting to a confirmed, cancelled or expired hold); an offer takes the business's advisory
+lock, then the waiting entry, then (in `booking_create`) the customer and the staff member, and inserts the hold
+and the offer; no transaction holds a staff lock while it asks for a customer's.
 """
 
 from __future__ import annotations
@@ -201,68 +202,80 @@ def _lock_business_line(business_id: int) -> None:
 
 def waitlist_offer_free_slots(*, business_id: int, now: datetime | None = None) -> list[WaitlistOffer]:
     """Offer every free time that fits a waiting customer of `business_id` to the first of them in line, holding
-    it for `claim_window()`. Returns the offers made. See the module's docstring for why a slot is offered to one
-    customer at a time. Entries whose dates have passed become `expired`."""
+    it for `claim_window()`. Returns the offers made. Entries whose dates have passed become `expired`.
+
+    The plan (who waits, which times are free) is read without locks; each offer is then made in its own short
+    transaction (`_offer`), which re-checks everything under its locks. So the job never holds a staff member's
+    lock while it waits for a customer's (a direct booking takes the customer first, then the staff member: one
+    transaction holding a staff lock from an earlier offer and asking for the next customer would deadlock with
+    it), and a plan gone stale (another processor, a direct booking) only costs a refused attempt.
+    """
     now = now or timezone.now()
+    business = Business.objects.get(pk=business_id)
+    tz = business.tz
+    today = now.astimezone(tz).date()
+    WaitlistEntry.objects.filter(business_id=business_id, status=E.WAITING, date_to__lt=today).update(
+        status=E.EXPIRED, updated_at=now
+    )
+    entries = list(
+        WaitlistEntry.objects.filter(business_id=business_id, status=E.WAITING)
+        .select_related("service", "customer")
+        .order_by("created_at", "id")
+    )
+    if not entries:
+        return []
+    tried: dict[int, set[tuple[int, datetime]]] = {entry.pk: set() for entry in entries}
+    for entry_id, staff_id, start in WaitlistOffer.objects.filter(entry_id__in=list(tried)).values_list(
+        "entry_id", "staff_id", "start"
+    ):
+        tried[entry_id].add((staff_id, start))
+    free: dict[int, list[tuple[datetime, list[int]]]] = {}
+    for service_id in {entry.service_id for entry in entries}:
+        mine = [entry for entry in entries if entry.service_id == service_id]
+        service = mine[0].service
+        service.business = business
+        if not service.is_active:
+            continue
+        first, last = min(e.date_from for e in mine), max(e.date_to for e in mine)
+        found = slot_list_any_staff_range(service=service, date_from=max(first, today), date_to=last, now=now)
+        free[service_id] = [(row.slot.start, list(row.staff_ids)) for row in found]
     made: list[WaitlistOffer] = []
-    with transaction.atomic():
-        _lock_business_line(business_id)
-        business = Business.objects.get(pk=business_id)
-        tz = business.tz
-        today = now.astimezone(tz).date()
-        WaitlistEntry.objects.filter(business_id=business_id, status__in=[E.WAITING], date_to__lt=today).update(
-            status=E.EXPIRED, updated_at=now
-        )
-        entries = list(
-            WaitlistEntry.objects.select_for_update(of=("self",))
-            .filter(business_id=business_id, status=E.WAITING)
-            .select_related("service", "customer")
-            .order_by("created_at", "id")
-        )
-        if not entries:
-            return made
-        tried: dict[int, set[tuple[int, datetime]]] = {entry.pk: set() for entry in entries}
-        for entry_id, staff_id, start in WaitlistOffer.objects.filter(entry_id__in=list(tried)).values_list(
-            "entry_id", "staff_id", "start"
-        ):
-            tried[entry_id].add((staff_id, start))
-        free: dict[int, list[tuple[datetime, list[int]]]] = {}
-        for service_id in {entry.service_id for entry in entries}:
-            mine = [entry for entry in entries if entry.service_id == service_id]
-            service = mine[0].service
-            service.business = business
-            if not service.is_active:
+    taken: set[tuple[int, datetime]] = set()
+    for entry in entries:
+        slots = free.get(entry.service_id)
+        if not slots:
+            continue
+        for candidate in _candidates(entry, slots, tz=tz, tried=tried[entry.pk] | taken):
+            try:
+                offer = _offer(entry, candidate, business=business, now=now)
+            except (SlotUnavailable, ServiceNotOffered, NotFound):
+                taken.add((candidate.staff_id, candidate.start))  # taken meanwhile: the next time
                 continue
-            first, last = min(e.date_from for e in mine), max(e.date_to for e in mine)
-            found = slot_list_any_staff_range(service=service, date_from=max(first, today), date_to=last, now=now)
-            free[service_id] = [(row.slot.start, list(row.staff_ids)) for row in found]
-        taken: set[tuple[int, datetime]] = set()
-        for entry in entries:
-            slots = free.get(entry.service_id)
-            if not slots:
-                continue
-            for candidate in _candidates(entry, slots, tz=tz, tried=tried[entry.pk] | taken):
-                try:
-                    offer = _offer(entry, candidate, business=business, now=now)
-                except (SlotUnavailable, ServiceNotOffered, NotFound):
-                    taken.add((candidate.staff_id, candidate.start))  # taken meanwhile: the next time
-                    continue
-                except (TooManyPendingBookings, TooManyUpcomingBookings, BookingRateLimited) as exc:
-                    # The customer's own limits refuse any hold now: the next customer in line.
-                    logger.info("waitlist_entry_skipped", extra={"entry_id": entry.pk, "code": exc.code})
-                    break
+            except (TooManyPendingBookings, TooManyUpcomingBookings, BookingRateLimited) as exc:
+                # The customer's own limits refuse any hold now: the next customer in line.
+                logger.info("waitlist_entry_skipped", extra={"entry_id": entry.pk, "code": exc.code})
+                break
+            if offer is not None:
                 taken.add((candidate.staff_id, candidate.start))
                 made.append(offer)
-                break
-    for offer in made:
-        logger.info(
-            "waitlist_offer_made",
-            extra={"offer_id": offer.pk, "entry_id": offer.entry_id, "booking_id": offer.hold_id},
-        )
+                logger.info(
+                    "waitlist_offer_made",
+                    extra={"offer_id": offer.pk, "entry_id": offer.entry_id, "booking_id": offer.hold_id},
+                )
+            break  # offered, or the entry is no longer waiting (another processor, the customer left)
     return made
 
 
-def _offer(entry: WaitlistEntry, candidate: _Candidate, *, business: Business, now: datetime) -> WaitlistOffer:
+@transaction.atomic
+def _offer(entry: WaitlistEntry, candidate: _Candidate, *, business: Business, now: datetime) -> WaitlistOffer | None:
+    """Hold `candidate` for `entry` and record the offer, in one transaction: the business's line lock (offers of
+    one business are made one at a time), the entry (still waiting, and never offered this time before: else None
+    or `SlotUnavailable`), then `booking_create`'s customer and staff locks, re-check and constraint."""
+    _lock_business_line(business.pk)
+    if not WaitlistEntry.objects.select_for_update().filter(pk=entry.pk, status=E.WAITING).exists():
+        return None
+    if WaitlistOffer.objects.filter(entry_id=entry.pk, staff_id=candidate.staff_id, start=candidate.start).exists():
+        raise SlotUnavailable()  # offered to this entry before (a plan read before that offer): not again
     window = claim_window()
     hold = booking_create(
         customer=entry.customer,
@@ -285,8 +298,8 @@ def _offer(entry: WaitlistEntry, candidate: _Candidate, *, business: Business, n
         token_hash=token_hash(offer_token(hold_id=hold.pk)),
         created_at=now,
     )
+    WaitlistEntry.objects.filter(pk=entry.pk).update(status=E.OFFERED, updated_at=now)
     entry.status = E.OFFERED
-    entry.save(update_fields=["status", "updated_at"])
     publish(events.WaitlistOfferMade(offer_id=offer.pk, booking_id=hold.pk))
     return offer
 
