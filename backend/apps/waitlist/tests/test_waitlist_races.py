@@ -151,3 +151,36 @@ def test_the_offer_job_racing_a_direct_booking_for_a_freed_slot_leaves_one_holde
             assert holder.customer_id == entry.customer_id
             outcomes.add("offer")
     assert outcomes  # either may win a round; never both
+
+
+def test_the_offer_job_and_the_waiting_customers_own_bookings_run_together_without_deadlock(
+    business, service, staff, at, line, blocker
+):
+    # Ten customers wait for 10:00..14:30 (one slot each); those slots are taken, then all freed at once. While
+    # the job offers them, each waiting customer books another time with the same staff member directly: the
+    # job takes entry -> customer -> staff per offer, a direct booking customer -> staff; nobody deadlocks.
+    starts = [at("10:00") + later(30 * i) for i in range(10)]
+    taken = [blocker(start) for start in starts]
+    entries = [line(1, at=f"{start.hour:02d}:{start.minute:02d}")[0] for start in starts]
+    for booking in taken:
+        free(booking)
+    elsewhere = [at("15:00") + later(15 * i) for i in range(10)]  # overlapping 30-minute bookings: some refused
+
+    results = run_together(
+        [lambda: waitlist_offer_free_slots(business_id=business.pk)]
+        + [
+            lambda e=entry, s=start: booking_create(customer=e.customer, staff_id=staff.pk, service=service, start=s)
+            for entry, start in zip(entries, elsewhere, strict=True)
+        ]
+    )
+
+    unexpected = [r for r in results if isinstance(r, Exception) and not isinstance(r, SlotUnavailable)]
+    assert unexpected == []
+    assert len(results[0]) == 10  # every freed slot offered, each to its own customer
+    assert WaitlistOffer.objects.filter(status=O.OFFERED).count() == 10
+    rows = list(
+        Booking.objects.filter(staff=staff, status__in=HOLDING_STATUSES)
+        .order_by("busy_start")
+        .values_list("busy_start", "busy_end")
+    )
+    assert all(end <= start for (_, end), (start, _) in zip(rows, rows[1:], strict=False))
