@@ -13,7 +13,7 @@ from apps.accounts.tests.factories import UserFactory
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_cancel, booking_create
 from apps.catalog.tests.fixtures import RIYADH
-from apps.waitlist.models import WaitlistOffer
+from apps.waitlist.models import WaitlistEntry, WaitlistOffer
 from apps.waitlist.selectors import offer_token
 from apps.waitlist.services import waitlist_join, waitlist_offer_free_slots
 
@@ -101,3 +101,44 @@ def test_someone_else_and_a_made_up_link_get_404_and_strangers_sign_in(offer):
     anonymous = Client().get(page_of(offer))
     assert anonymous.status_code == 302
     assert "login" in anonymous["Location"]
+
+
+def test_a_day_without_free_times_offers_the_waitlist_and_joining_puts_the_customer_in_line(
+    business, service, staff, clock
+):
+    clock.move_to(datetime(2026, 12, 1, 16, 30, tzinfo=RIYADH), tick=False)  # today: nothing left after notice
+    customer = UserFactory()
+    client = signed_in(customer, lang="en")
+    fragment = client.get(f"/b/salon/book/times?service={service.pk}&staff={staff.pk}&date=2026-12-01")
+    page = fragment.content.decode()
+    assert 'data-testid="no-times"' in page
+    assert 'data-testid="waitlist-join"' in page
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    back = re.search(r'name="back" value="([^"]+)"', page)
+    assert csrf is not None
+    assert back is not None
+    body = {
+        "csrfmiddlewaretoken": csrf.group(1),
+        "service": service.pk,
+        "staff": staff.pk,
+        "date_from": "2026-12-01",
+        "date_to": "2026-12-02",
+        "time_from": "17:00",
+        "time_to": "18:00",
+        "back": back.group(1).replace("&amp;", "&"),
+    }
+    joined = client.post("/waitlist/join", body)
+    assert joined.status_code == 302
+    assert joined["Location"].startswith("/b/salon/book?")
+    (entry,) = WaitlistEntry.objects.filter(customer=customer)
+    assert (entry.staff_id, str(entry.date_to), str(entry.time_from)) == (staff.pk, "2026-12-02", "17:00:00")
+
+    again = client.post("/waitlist/join", body, follow=True)
+    assert "already on the waitlist" in again.content.decode()
+    reversed_ = client.post("/waitlist/join", body | {"time_from": "19:00"}, follow=True)
+    assert "latest start is before the earliest" in reversed_.content.decode()
+    assert WaitlistEntry.objects.filter(customer=customer).count() == 1
+
+    stranger = Client(enforce_csrf_checks=False).post("/waitlist/join", body)
+    assert stranger.status_code == 302
+    assert "login" in stranger["Location"]

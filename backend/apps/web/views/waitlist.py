@@ -5,14 +5,22 @@ booking, or leads to its payment page when the service is paid online; the servi
 
 from __future__ import annotations
 
+from datetime import date, time
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from apps.bookings.models import Booking
-from apps.core.errors import DomainError, NotFound
+from apps.catalog.selectors import service_get_active
+from apps.core.errors import DomainError, NotFound, ValidationFailed
 from apps.waitlist import selectors
 from apps.waitlist import services as waitlist
 from apps.waitlist.models import WaitlistOffer
@@ -53,6 +61,58 @@ def waitlist_claim(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "web/waitlist_claim.html", context, status=200 if is_open or error else 410)
 
 
+@require_POST
+def waitlist_join(request: HttpRequest) -> HttpResponse:
+    """The free-times page's "join the waitlist" form: the service, the staff member (empty: anyone), the dates
+    and the daily window of start times; back to the page with a message either way (signed out: sign in first,
+    then back to the page)."""
+    back = request.POST.get("back", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("web:home")
+    if not request.user.is_authenticated:
+        return redirect_to_login(back, reverse("web:login"))
+    form = request.POST
+    try:
+        service = service_get_active(_int(form.get("service")))
+        waitlist.waitlist_join(
+            customer=request.user,  # type: ignore[arg-type]
+            service=service,
+            staff_id=_int(form.get("staff")) if form.get("staff") else None,
+            date_from=_date(form.get("date_from")),
+            date_to=_date(form.get("date_to") or form.get("date_from")),
+            time_from=_time(form.get("time_from")),
+            time_to=_time(form.get("time_to")),
+        )
+    except DomainError as refused:
+        details = [str(text) for texts in (refused.fields or {}).values() for text in texts]
+        messages.error(request, " ".join([error_text(refused), *details]))
+    else:
+        messages.success(request, _("You are on the waitlist. We will send you a link when a time frees."))
+    return redirect(back)
+
+
+def _int(raw: str | None) -> int:
+    try:
+        return int(raw or "")
+    except ValueError as exc:
+        raise NotFound() from exc
+
+
+def _date(raw: str | None) -> date:
+    try:
+        return date.fromisoformat(raw or "")
+    except ValueError as exc:
+        raise ValidationFailed(fields={"date": [_("Not a valid date.")]}) from exc
+
+
+def _time(raw: str | None) -> time:
+    try:
+        return time.fromisoformat(raw or "")
+    except ValueError as exc:
+        raise ValidationFailed(fields={"time": [_("Not a valid time.")]}) from exc
+
+
 urlpatterns = [
+    path("waitlist/join", waitlist_join, name="waitlist_join"),
     path("waitlist/claim/<str:token>", waitlist_claim, name="waitlist_claim"),
 ]
