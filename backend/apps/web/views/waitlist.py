@@ -75,7 +75,7 @@ def waitlist_join(request: HttpRequest) -> HttpResponse:
     try:
         service = service_get_active(_int(form.get("service")))
         waitlist.waitlist_join(
-            customer=request.user,  # type: ignore[arg-type]
+            customer=request.user,
             service=service,
             staff_id=_int(form.get("staff")) if form.get("staff") else None,
             date_from=_date(form.get("date_from")),
