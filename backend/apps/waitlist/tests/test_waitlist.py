@@ -319,3 +319,56 @@ def test_the_manager_list_shows_only_the_business_own_line(business, manager, au
     assert [row["id"] for row in theirs_listed] == [theirs.pk]
     waiting = auth_client(manager).get("/api/v1/manage/businesses/salon/waitlist?status=left").json()
     assert waiting["results"] == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        (
+            "post",
+            "/api/v1/waitlist",
+            {
+                "service": 2**40,
+                "date_from": "2026-12-04",
+                "date_to": "2026-12-04",
+                "time_from": "10:00",
+                "time_to": "11:00",
+            },
+        ),  # fmt: skip
+        (
+            "post",
+            "/api/v1/waitlist",
+            {
+                "service": 1,
+                "date_from": "9999-12-31",
+                "date_to": "9999-12-31",
+                "time_from": "10:00",
+                "time_to": "11:00",
+            },
+        ),  # fmt: skip
+        (
+            "post",
+            "/api/v1/waitlist",
+            {
+                "service": "x",
+                "staff": -1,
+                "date_from": "0001-01-01",
+                "date_to": "soon",
+                "time_from": "25:00",
+                "time_to": None,
+            },
+        ),  # fmt: skip
+        ("post", "/api/v1/waitlist", ["not", "an", "object"]),
+        ("delete", f"/api/v1/waitlist/{2**63}", None),
+        ("get", "/api/v1/waitlist/offers/" + "x" * 500, None),
+        ("post", "/api/v1/waitlist/offers/%00/claim", None),
+        ("post", "/api/v1/waitlist/offers/abc/decline", None),
+        ("get", "/api/v1/manage/businesses/salon/waitlist?status=nope", None),
+    ],
+)
+def test_hostile_input_is_a_4xx_with_a_code_never_a_500(auth_client, customer, manager, service, method, path, body):
+    client = auth_client(manager if "/manage/" in path else customer)
+    response = getattr(client, method)(path, body, format="json")
+    assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
+    assert response.json()["error"]["code"]
+    assert WaitlistEntry.objects.count() == 0
