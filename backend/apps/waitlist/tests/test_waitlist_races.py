@@ -19,7 +19,7 @@ from apps.core.scoping import platform
 from apps.waitlist.models import WaitlistEntry, WaitlistOffer
 from apps.waitlist.selectors import offer_token
 from apps.waitlist.services import waitlist_offer_claim, waitlist_offer_free_slots
-from apps.waitlist.tests.conftest import free, later
+from apps.waitlist.tests.conftest import PINNED, free, later
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -184,3 +184,21 @@ def test_the_offer_job_and_the_waiting_customers_own_bookings_run_together_witho
         .values_list("busy_start", "busy_end")
     )
     assert all(end <= start for (_, end), (start, _) in zip(rows, rows[1:], strict=False))
+
+
+def test_a_cancellation_defers_the_offer_job_which_the_worker_runs(business, service, staff, at, line, blocker, clock):
+    from apps.core.testing import run_jobs
+
+    clock.move_to(PINNED, tick=True)  # the worker's loop needs a clock that moves
+    taken = blocker(at("10:00"))
+    (entry,) = line(1)
+    run_jobs(queues=["bookings"])  # the job deferred by joining: nothing free yet
+    assert not WaitlistOffer.objects.exists()
+
+    free(taken)  # commits the cancellation and its waitlist_process job together
+    run_jobs(queues=["bookings"])
+
+    (offer,) = WaitlistOffer.objects.all()
+    assert offer.entry_id == entry.pk
+    assert offer.status == O.OFFERED
+    assert Booking.objects.get(pk=offer.hold_id).status == Booking.Status.PENDING_PAYMENT
