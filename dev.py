@@ -10,6 +10,11 @@ DATABASE_URL from it (tests read no other setting from that file; config/setting
                               reloading on code changes), the job worker and the local Authentica and
                               Moyasar fakes; print every URL; Ctrl-C stops them all
     python3 dev.py test [...] run the whole test suite (extra arguments go to pytest)
+    python3 dev.py backup     dump the database (embedded unless DATABASE_URL) into MAWID_BACKUP_DIR, with a manifest
+    python3 dev.py restore FILE [--drop | --replace]
+                              restore a dump into a fresh database and check it (migrations, row counts); --drop
+                              removes it after the check, --replace swaps it in for the live database once the
+                              check passed (the old one is kept; stop `run` first) (docs/operations.md)
     python3 dev.py install    only install
     python3 dev.py stop-db    stop the embedded PostgreSQL
 """
@@ -270,6 +275,30 @@ def run() -> int:
     return 0
 
 
+def database_command(args: list[str]) -> int:
+    """`backup` and `restore FILE`: manage.py db_backup / db_restore against the database `run` uses, starting the
+    embedded PostgreSQL when needed (and stopping it afterwards if this command started it)."""
+    install()
+    env = dict(os.environ)
+    config_env().load_dotenv(env)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.development")
+    started_db = not env.get("DATABASE_URL") and not (ROOT / ".data" / "postgres" / "postmaster.pid").exists()
+    env["DATABASE_URL"] = database_url(env)
+    if args[0] == "restore":
+        if len(args) < 2:
+            say("usage: python3 dev.py restore FILE [--database NAME] [--drop | --replace]")
+            return 2
+        args = ["db_restore", str(Path(args[1]).resolve()), *args[2:]]
+    else:
+        args = ["db_backup", *args[1:]]
+    try:
+        return manage(*args, env=env, check=False).returncode
+    finally:
+        if started_db:
+            subprocess.run([str(PY), "-c", "from config.database import stop_embedded; stop_embedded()"],
+                           cwd=BACKEND, check=False)
+
+
 def test(args: list[str]) -> int:
     install()
     ensure_browser()
@@ -302,6 +331,8 @@ def main(argv: list[str]) -> int:
         return run()
     if command == "test":
         return test(argv[2:])
+    if command in {"backup", "restore"}:
+        return database_command(argv[1:])
     if command == "install":
         install()
         return 0

@@ -220,7 +220,8 @@ def main() -> int:
                 f"p95 {pct(slow, 0.95) / pct(instant, 0.95):.2f}"
             )
             print(
-                f"(each booking commits 4 notification rows + 4 jobs: confirmation, staff notice, 2 reminders; "
+                f"(each booking commits 3 notification rows + 3 jobs: confirmation, 2 reminders — days ahead, the staff "
+                f"member hears in that day's agenda; "
                 f"{backlog} immediate messages were still queued behind the slow provider when the requests ended)"
             )
         with connection.cursor() as cursor:  # leave the latency phase's backlog out of the throughput phase

@@ -77,8 +77,11 @@ def business_people(request: HttpRequest) -> QuerySet[User]:
 
 
 def business_phones(request: HttpRequest) -> QuerySet[User, str]:
-    """The phone numbers (E.164) of `business_people`: what a manager may see of sign-in codes and lockouts."""
-    return business_people(request).values_list("phone", flat=True)
+    """The phone numbers (E.164) of the members of the businesses a non-superuser runs: what a manager may see of
+    sign-in codes and lockouts (to help their own people sign in). Not their customers': when and from where a
+    customer signs in is their use of the whole platform, not of one business (docs/privacy.md)."""
+    ids = managed_business_ids(request)
+    return User.objects.filter(memberships__business_id__in=ids).values_list("phone", flat=True)
 
 
 def phone_search_prefix(term: str) -> str | None:
@@ -181,6 +184,25 @@ class UserAdmin(ManagerAccessMixin, BaseUserAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         qs = super().get_queryset(request)
         return qs if request.user.is_superuser else qs.filter(pk__in=business_people(request).values("pk"))
+
+    # A business sees its people's names and phones, nothing of their use of the rest of the platform (email,
+    # language, sign-ins, other roles): docs/privacy.md, "Who sees what".
+    _BUSINESS_SEES = ["phone", "name"]
+
+    def get_list_display(self, request: HttpRequest):
+        return super().get_list_display(request) if request.user.is_superuser else self._BUSINESS_SEES
+
+    def get_list_filter(self, request: HttpRequest):
+        return super().get_list_filter(request) if request.user.is_superuser else []
+
+    def get_search_fields(self, request: HttpRequest):
+        # Searching by email would tell a manager whose an email is, even with the column hidden.
+        return super().get_search_fields(request) if request.user.is_superuser else self._BUSINESS_SEES
+
+    def get_fieldsets(self, request: HttpRequest, obj=None):
+        if request.user.is_superuser or obj is None:
+            return super().get_fieldsets(request, obj)
+        return [(None, {"fields": self._BUSINESS_SEES})]
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

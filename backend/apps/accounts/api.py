@@ -16,7 +16,7 @@ from apps.accounts.models import OtpChallenge, User
 from apps.accounts.phone import PhoneField
 from apps.core.errors import DomainError
 from apps.core.http import client_ip
-from apps.core.throttling import AnonThrottle
+from apps.core.throttling import AnonThrottle, UserThrottle
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -226,4 +226,84 @@ class MeApi(APIView):
         user = services.user_update(user=request.user, **s.validated_data)
         return Response(UserSerializer(user).data)
 
+    @extend_schema_serializer(component_name="AccountDeleteInput")
+    class DeleteSerializer(serializers.Serializer):
+        code = serializers.RegexField(r"^\d{4,8}$", max_length=8, error_messages={"invalid": "Digits only."})
 
+    @extend_schema(
+        operation_id="me_delete",
+        request=DeleteSerializer,
+        description="Delete the account, confirmed with a fresh one-time code (`POST /api/v1/me/delete/code` sends "
+        "it). Future bookings are cancelled as the business would cancel them (money returned in full), tokens "
+        "and sessions revoked, the person's identity erased from every row; bookings, payments and invoices stay "
+        "with an anonymous customer (docs/privacy.md). The phone can sign up again as a new person.",
+        responses={
+            204: None,
+            400: _error("`validation_error`, `otp_invalid` (wrong or no code) or `otp_expired`: nothing changed."),
+            409: _error(
+                "`holds_business_role` (`businesses`: the slugs where the person works; the business removes them "
+                "first) or `holds_platform_role`."
+            ),
+            429: _error("`otp_attempts_exceeded`, `otp_backoff`, `otp_locked`; `throttled`."),
+        },
+    )
+    def delete(self, request: Request) -> Response:
+        s = self.DeleteSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        services.account_delete(user=request.user, code=s.validated_data["code"], client_ip=client_ip(request))
+        return Response(status=204)
+
+
+class ExportThrottle(UserThrottle):
+    """Downloads of one account's data (scope `personal_data_export`, MAWID_THROTTLE_EXPORT)."""
+
+    scope = "personal_data_export"
+
+
+class MeExportApi(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [ExportThrottle, UserThrottle]
+
+    @extend_schema(
+        operation_id="me_export",
+        description="Everything Mawid holds about the signed-in person, as a JSON file (a download): the profile and "
+        "consents, bookings at every business with their history, payments and refunds (no card data: the last "
+        "four digits at most), invoices and credit notes (numbers and links), the messages sent to them, "
+        "business roles, login codes. Nothing of anyone else. `format`, `version` and `generated_at` head it.",
+        responses={
+            200: OpenApiResponse(response={"type": "object", "additionalProperties": True}, description="The data."),
+            429: _error("`throttled`: a few downloads an hour."),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        document = services.personal_data_document(user=request.user)
+        response = Response(document)
+        stamp = document["generated_at"][:10]
+        response["Content-Disposition"] = f'attachment; filename="mawid-my-data-{stamp}.json"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class MeDeleteCodeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="me_delete_code",
+        request=None,
+        description="Send a one-time code to the account's phone, to confirm `DELETE /api/v1/me` (the login limits "
+        "apply). Refused at once when the account may not be deleted now.",
+        responses={
+            202: OtpRequestApi.OutputSerializer,
+            409: _error("`holds_business_role` (`businesses`) or `holds_platform_role`."),
+            429: _error("`otp_rate_limited`, `otp_locked`, `otp_sms_budget_exhausted`; `throttled`."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        challenge = services.account_delete_code_request(user=request.user, client_ip=client_ip(request))
+        data = {
+            "phone": challenge.phone,
+            "channel": challenge.channel,
+            "expires_in": settings.OTP_TTL_SECONDS,
+            "resend_in": settings.OTP_RESEND_COOLDOWN_SECONDS,
+        }
+        return Response(OtpRequestApi.OutputSerializer(data).data, status=202)

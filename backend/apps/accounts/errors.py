@@ -45,3 +45,12 @@ class OtpBackoff(RateLimited):
 @register_error
 class OtpLocked(RateLimited):
     code, message = "otp_locked", _("Too many wrong codes today. Please try again later.")
+
+
+@register_error
+class PlatformRoleHeld(DomainError):
+    code, status, message = (
+        "holds_platform_role",
+        409,
+        _("A platform operator's account is removed by another operator, not deleted from the app."),
+    )

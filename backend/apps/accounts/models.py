@@ -11,6 +11,8 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from apps.accounts.phone import InvalidPhone, normalize_phone
 
+DELETED_PHONE_PREFIX = "deleted:"  # the phone of a deleted account: unique, never a phone (apps/accounts/personal_data.py)
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -101,6 +103,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_full_name(self) -> str:
         return self.name
+
+    @property
+    def is_deleted(self) -> bool:
+        """The person deleted their account (docs/privacy.md): the row stays, its phone a placeholder."""
+        return str(self.phone).startswith(DELETED_PHONE_PREFIX)
 
     @property
     def is_manager(self) -> bool:

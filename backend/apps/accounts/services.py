@@ -50,11 +50,13 @@ from apps.accounts.errors import (
     OtpLocked,
     OtpRateLimited,
     OtpSmsBudgetExhausted,
+    PlatformRoleHeld,
 )
 from apps.accounts.messaging import get_messaging_provider
 from apps.accounts.models import OtpChallenge, OtpVerifyAttempt, User
 from apps.accounts.phone import normalize_phone
 from apps.accounts.providers.base import ProviderConfigurationError, ProviderError, ProviderUnavailable
+from apps.core import personal_data
 from apps.core.errors import DomainError
 from apps.core.http import UNKNOWN, client_network, parse_ip
 from apps.core.masking import mask_phone
@@ -484,3 +486,55 @@ def customer_get_or_create(*, phone: str, name: str = "") -> tuple[User, bool]:
         user.name = name
         user.save(update_fields=["name"])
     return user, created
+
+
+# -- the person's data: export and account deletion (docs/privacy.md) --------------------------------------------
+
+
+def personal_data_document(*, user: User) -> dict[str, Any]:
+    """Everything Mawid holds about `user` (every app's declared sections), as a JSON-ready document."""
+    return personal_data.personal_data_export(user)
+
+
+def account_delete_code_request(*, user: User, client_ip: str | None = None) -> OtpChallenge:
+    """A fresh one-time code to the account's own phone, under every limit of a login code. Refused at once
+    (before a text is sent) when the account may not be deleted now."""
+    _deletion_refusal(user)
+    return otp_request(phone=str(user.phone), client_ip=client_ip)
+
+
+def _deletion_refusal(user: User) -> None:
+    if user.is_superuser:
+        raise PlatformRoleHeld()
+    for refusal in personal_data.deletion_refusals.all():
+        error = refusal(user)
+        if error is not None:
+            raise error
+
+
+def account_delete(*, user: User, code: str, client_ip: str | None = None, now: datetime | None = None) -> None:
+    """Delete the account of `user`, confirmed by a fresh code sent to its phone (`account_delete_code_request`).
+
+    Refused (409) while the person holds a role at a business, or is a platform operator. A wrong or expired code
+    is `otp_invalid` / `otp_expired` (400) under the login limits, and nothing changes. Then, in one transaction:
+    every future booking is cancelled as its business would cancel it (payments voids or refunds in full, from
+    jobs), refresh tokens are blacklisted and web sessions deleted, and every declared row of the person is erased
+    or pseudonymised (`apps.core.personal_data`): the user row stays, inactive, with a placeholder instead of the
+    phone, so that bookings, payments, invoices and ledgers keep their anonymous customer and every total holds.
+    The phone can then sign up again as a new person."""
+    _deletion_refusal(user)
+    phone = str(user.phone)
+    error, checked, _created, _client = _verify(phone=phone, code=code, client_ip=client_ip, device_token=None)
+    if error is not None:
+        logger.info("account_delete_refused", extra={"user_id": user.pk, "reason": type(error).__name__})
+        raise error
+    if checked is None or checked.pk != user.pk:  # the phone changed hands between the code and now
+        raise OtpInvalid()
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        _deletion_refusal(locked)
+        for step in personal_data.deletion_steps.all():
+            step(locked, now)
+        personal_data.personal_data_erase(locked)
+    logger.info("account_deleted", extra={"user_id": user.pk, "phone": mask_phone(phone)})

@@ -13,3 +13,7 @@ class BookingsConfig(AppConfig):
 
         # Availability sees the time bookings hold; booking and availability then answer alike.
         booked_time.register(booking_busy_intervals)
+
+        from apps.bookings import personal_data
+
+        personal_data.declare()

@@ -43,12 +43,12 @@ MAX_SCHEDULE_DAYS = 62
 @extend_schema_serializer(component_name="ManageBooking")
 class ManageBookingSerializer(BookingSerializer):
     customer_name = serializers.CharField(help_text="The customer's name, for the business.")
-    customer_phone = serializers.CharField(help_text="E.164.")
+    customer_phone = serializers.CharField(help_text="E.164; empty when the customer deleted their account.")
 
     def to_representation(self, instance: Booking) -> dict[str, Any]:
         data = super().to_representation(instance)
         data["customer_name"] = instance.customer.name
-        data["customer_phone"] = str(instance.customer.phone)
+        data["customer_phone"] = "" if instance.customer.is_deleted else str(instance.customer.phone)
         return data
 
 

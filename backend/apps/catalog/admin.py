@@ -13,6 +13,7 @@ booking made at the same moment therefore either comes first (the time off is re
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -25,12 +26,31 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.admin import ManagerAccessMixin, managed_business_ids, manages
 from apps.accounts.models import User
 from apps.accounts.phone import InvalidPhone, normalize_phone
+from apps.catalog import seasons
 from apps.catalog.admin_access import EVERYTHING, BusinessAdminMixin, BusinessInlineMixin
 from apps.catalog.busy import busy_intervals
-from apps.catalog.models import Branch, Business, Closure, Membership, ScheduleException, Service, Staff, WorkingHours
+from apps.catalog.models import (
+    Branch,
+    Business,
+    Closure,
+    Membership,
+    ScheduleException,
+    Season,
+    SeasonalHours,
+    Service,
+    Staff,
+    WorkingHours,
+)
 from apps.catalog.selectors import business_tz_for, vat_unreachable_prices
-from apps.catalog.services import AlreadyMember, membership_access_sync, membership_add, time_off_create
+from apps.catalog.services import (
+    AlreadyMember,
+    membership_access_sync,
+    membership_add,
+    time_off_create,
+    working_hours_default,
+)
 from apps.core.admin_dates import SafeDateHierarchyMixin
+from apps.core.errors import ValidationFailed
 from apps.core.money import Money
 from apps.core.scoping import ScopedModelChoiceField, platform
 
@@ -448,6 +468,11 @@ class StaffAdmin(BusinessAdminMixin, BusinessTimeZoneMixin, admin.ModelAdmin):
         if created:
             membership_access_sync(obj.user)
 
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if not change:  # a new profile saved without weekly hours: the default week (Friday, Saturday off)
+            working_hours_default(staff=form.instance)
+
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
         if formset.model is not ScheduleException:
             return super().save_formset(request, form, formset, change)
@@ -514,3 +539,68 @@ class ClosureAdmin(SafeDateHierarchyMixin, BusinessAdminMixin, admin.ModelAdmin)
 
     def own_rows(self, request: HttpRequest) -> Q:
         return EVERYTHING  # a staff member sees their business's closures (read-only)
+
+
+class SeasonalHoursInline(BusinessInlineMixin, admin.TabularInline):
+    model = SeasonalHours
+    extra = 0
+    fields = ["staff", "weekday", "start_time", "end_time"]
+    ordering = ["staff", "weekday", "start_time"]
+
+
+class SeasonForm(forms.ModelForm):
+    """The service's checks (apps/catalog/seasons.py): dates, and no other season of the same staff on them."""
+
+    class Meta:
+        model = Season
+        fields = ["business", "branch", "name_en", "name_ar", "start_date", "end_date"]
+        # The admin gives the real choices per request, in the user's business scope; at import there is none.
+        field_classes = {"branch": ScopedModelChoiceField}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        chosen, branch = data.get("business"), data.get("branch")
+        business_id = self.instance.business_id or (chosen.pk if chosen else None) or (branch and branch.business_id)
+        if not business_id or not data.get("start_date") or not data.get("end_date"):
+            return data
+        with platform():  # one business's rows, named by id (its own access is the scoped form's check)
+            business = Business.objects.get(pk=business_id)
+        probe = Season(
+            pk=self.instance.pk,
+            business_id=business_id,
+            branch=branch,
+            start_date=data["start_date"],
+            end_date=data["end_date"],
+        )
+        old = (self.initial.get("start_date"), self.initial.get("end_date")) if self.instance.pk else (None, None)
+        try:
+            seasons.season_check(probe, old=old, today=seasons.local_today(business))
+        except ValidationFailed as exc:
+            raise forms.ValidationError([m for messages_ in (exc.fields or {}).values() for m in messages_]) from exc
+        return data
+
+
+@admin.register(Season)
+class SeasonAdmin(SafeDateHierarchyMixin, BusinessAdminMixin, admin.ModelAdmin):
+    """Seasonal hours: the weekly hours of a season replace the staff's usual ones on its dates (the manager API
+    adds Ramadan hours in one call: docs/manage-api.md)."""
+
+    form = SeasonForm
+    list_display = ["name_en", "name_ar", "business", "branch", "start_date", "end_date"]
+    list_select_related = ["business", "branch"]
+    search_fields = ["name_en", "name_ar"]
+    date_hierarchy = "start_date"
+    ordering = ["-start_date"]
+    fields = ["business", "branch", "name_en", "name_ar", "start_date", "end_date"]
+    inlines = [SeasonalHoursInline]
+
+    def own_rows(self, request: HttpRequest) -> Q:
+        return EVERYTHING  # a staff member sees their business's seasons (read-only)
+
+    def save_model(self, request: HttpRequest, obj: Season, form, change: bool) -> None:
+        # The service's locks (the admin's page is one transaction): the business row, then the staff it covers,
+        # so a booking decided meanwhile sees the old hours or the new ones.
+        Business.objects.select_for_update().filter(pk=obj.business_id).first()
+        old_branch = form.initial.get("branch") if change else None
+        seasons.season_lock_staff(obj.business, {obj.branch_id, old_branch} if change else {obj.branch_id})
+        super().save_model(request, obj, form, change)

@@ -19,7 +19,9 @@ Time model
 Working time
 ------------
 ``working_intervals(schedule, date_from, date_to, tz)``: for each local date in ``[date_from, date_to]`` the
-weekly hours of its weekday (several per day allowed; a lunch break is a gap), plus ``schedule.extra`` clipped
+weekly hours of its weekday (several per day allowed; a lunch break is a gap) -- those of the ``schedule.seasons``
+entry whose ``[first, last]`` holds the date when one does (seasonal hours, e.g. Ramadan: they replace the normal
+weekly hours on those dates, and a weekday without seasonal hours is a day off), else ``schedule.weekly`` -- plus ``schedule.extra`` clipped
 to ``[start of date_from, start of date_to + 1)``, merged where they overlap or touch, minus
 ``schedule.time_off`` and ``schedule.closures``. The result is sorted and disjoint; two results never touch.
 
@@ -77,6 +79,7 @@ from zoneinfo import ZoneInfo
 
 __all__ = [
     "Interval",
+    "SeasonalWeek",
     "SlotRules",
     "StaffSchedule",
     "WeeklyHours",
@@ -135,12 +138,26 @@ class WeeklyHours:
 
 
 @dataclass(frozen=True, slots=True)
+class SeasonalWeek:
+    """Weekly hours that replace the normal ones on the local dates ``[first, last]`` (both inclusive)."""
+
+    first: date
+    last: date
+    weekly: tuple[WeeklyHours, ...]
+
+    def __post_init__(self) -> None:
+        if not self.first <= self.last:
+            raise ValueError(f"a season must not end before it starts: {self.first} .. {self.last}")
+
+
+@dataclass(frozen=True, slots=True)
 class StaffSchedule:
     weekly: tuple[WeeklyHours, ...]
     extra: tuple[Interval, ...] = ()  # dated extra working hours
     time_off: tuple[Interval, ...] = ()  # dated exceptions: hours or whole days off
     closures: tuple[Interval, ...] = ()  # business closures (holidays) applying to everyone
     busy: tuple[Interval, ...] = ()  # bookings holding time, already widened by their own buffers
+    seasons: tuple[SeasonalWeek, ...] = ()  # dated weekly hours used instead of `weekly` (must not overlap)
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,15 +437,35 @@ class _Plan:
         return _subtract(ranges, _merge([(s - tail + _EPS, e + before) for s, e in busy]))
 
 
-def _working(schedule: StaffSchedule, calendar: _Calendar) -> list[_Span]:
-    by_weekday: list[list[tuple[timedelta, timedelta]]] = [[] for _ in range(7)]
-    for hours in schedule.weekly:
+_Week = list[list[tuple[timedelta, timedelta]]]
+
+
+def _by_weekday(weekly: Iterable[WeeklyHours]) -> _Week:
+    by_weekday: _Week = [[] for _ in range(7)]
+    for hours in weekly:
         by_weekday[hours.weekday].append((_time_of_day(hours.start), _time_of_day(hours.end)))
+    return by_weekday
+
+
+def _working(schedule: StaffSchedule, calendar: _Calendar) -> list[_Span]:
+    normal = _by_weekday(schedule.weekly)
+    last_day = calendar.first + timedelta(days=len(calendar.days) - 1)
+    seasons = [
+        (season.first, season.last, _by_weekday(season.weekly))
+        for season in schedule.seasons
+        if season.first <= last_day and season.last >= calendar.first
+    ]
     spans: list[_Span] = []
     for i, segments in enumerate(calendar.days):
         if not segments:  # a local date the zone skipped entirely
             continue
-        for start, end in by_weekday[(calendar.first + timedelta(days=i)).weekday()]:
+        day = calendar.first + timedelta(days=i)
+        week = normal
+        for first, last, seasonal in seasons:  # a handful at most: a linear scan
+            if first <= day <= last:
+                week = seasonal
+                break
+        for start, end in week[day.weekday()]:
             s, e = calendar.at(i, start), calendar.at(i, end)
             if s < e:
                 spans.append((s, e))

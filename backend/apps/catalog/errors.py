@@ -61,3 +61,12 @@ class PaymentPolicyInvalid(DomainError):
     `deposit_percent_range`, `deposit_amount_and_percent`, `deposit_missing`, `fee_percent_range`."""
 
     code, status, message = "payment_policy_invalid", 400, _("The payment policy is invalid.")
+
+
+@register_error
+class HoldsBusinessRole(DomainError):
+    code, status, message = (
+        "holds_business_role",
+        409,
+        _("You work at a business on Mawid: ask its owner to remove you before deleting your account."),
+    )

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from apps.catalog import manage_api as api
+from apps.catalog import season_api
 
 business_urlpatterns = [
     path("branches", api.BranchListCreateApi.as_view(), name="manage-branches"),
@@ -22,6 +23,10 @@ business_urlpatterns = [
     path("closures/<int:closure_id>", api.ClosureDetailApi.as_view(), name="manage-closure"),
     path("holidays", api.HolidayListApi.as_view(), name="manage-holidays"),
     path("holidays/accept", api.HolidayAcceptApi.as_view(), name="manage-holidays-accept"),
+    path("seasons", season_api.SeasonListCreateApi.as_view(), name="manage-seasons"),
+    path("seasons/ramadan-proposal", season_api.RamadanProposalApi.as_view(), name="manage-seasons-ramadan-proposal"),
+    path("seasons/ramadan", season_api.RamadanAcceptApi.as_view(), name="manage-seasons-ramadan"),
+    path("seasons/<int:season_id>", season_api.SeasonDetailApi.as_view(), name="manage-season"),
     path("policies", api.PoliciesApi.as_view(), name="manage-policies"),
     path("time-off-requests", api.TimeOffRequestListApi.as_view(), name="manage-time-off-requests"),
     path(

@@ -749,3 +749,77 @@ class TimeOffRequest(BusinessOwned):
 
     def __str__(self) -> str:
         return f"{self.staff_id} {self.start:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class Season(BusinessOwned):
+    """Seasonal hours (Ramadan, summer): on the local dates `start_date`..`end_date` (both inclusive) the staff of
+    the business (or of one branch) work its `SeasonalHours` INSTEAD of their weekly `WorkingHours`; a weekday
+    without seasonal hours is a day off. Time off, closures, bookings and buffers apply on
+    top as usual. Seasons whose staff overlap (the same branch, or either for the whole business) never share a
+    date: `services.season_save` refuses it under the business row lock."""
+
+    branch = models.ForeignKey(
+        Branch,
+        on_delete=models.CASCADE,
+        related_name="seasons",
+        null=True,
+        blank=True,
+        verbose_name=_("branch"),
+        help_text=_("Empty: the whole business."),
+    )
+    business_parent = "branch"
+
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=200, blank=True)
+    start_date = models.DateField(_("first day"))
+    end_date = models.DateField(_("last day"))
+    created_at = models.DateTimeField(_("created at"), default=now)
+
+    class Meta:
+        ordering = ["start_date", "id"]
+        verbose_name = _("seasonal hours")
+        verbose_name_plural = _("seasonal hours")
+        indexes = [models.Index(fields=["business", "end_date"], name="season_business_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="season_end_not_before_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.start_date} – {self.end_date})"
+
+    @property
+    def name(self) -> str:
+        return _localized(self.name_ar, self.name_en)
+
+
+class SeasonalHours(BusinessOwned):
+    """One weekly working interval during a `Season`, like `WorkingHours` (local wall-clock time, no overnight
+    spans; several a day: a break is a gap), of one staff member or (no staff) of everyone the season covers. A
+    staff member with spans of their own in a season works those; everyone else the season's general ones, so that
+    staff added during a season get them too."""
+
+    season = models.ForeignKey(Season, on_delete=models.CASCADE, related_name="hours", verbose_name=_("season"))
+    staff = models.ForeignKey(
+        Staff,
+        on_delete=models.CASCADE,
+        related_name="seasonal_hours",
+        null=True,
+        blank=True,
+        help_text=_("Empty: everyone the season covers who has no hours of their own in it."),
+    )
+    business_parent = "season"
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=WorkingHours.Weekday.choices)
+    start_time = models.TimeField(_("from"))
+    end_time = models.TimeField(_("to"))
+
+    class Meta:
+        ordering = ["season", "staff", "weekday", "start_time"]
+        verbose_name = _("seasonal working hours")
+        verbose_name_plural = _("seasonal working hours")
+        indexes = [models.Index(fields=["staff", "season"], name="seasonal_hours_staff_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_time__gt=F("start_time")), name="seasonal_hours_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"

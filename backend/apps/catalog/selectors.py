@@ -5,7 +5,7 @@ it needs, in a fixed number of queries whatever the range or the number of booki
 
 * `business_default()`                           1 query
 * `staff_service_get_active()`                   1 query (staff + service + "offers it", on the happy path)
-* `staff_schedules()`                            2 queries: weekly hours, exceptions and closures in one
+* `staff_schedules()`                            2 queries: weekly hours, exceptions, closures and seasons in one
                                                  UNION ALL, plus the time bookings hold (`catalog.busy`)
 
 so one staff member's availability costs 4 queries, and so does "any staff member" (the service query also
@@ -38,6 +38,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.catalog.availability import (
     Interval,
+    SeasonalWeek,
     SlotRules,
     StaffSchedule,
     WeeklyHours,
@@ -63,6 +64,8 @@ from apps.catalog.models import (
     Closure,
     Membership,
     ScheduleException,
+    Season,
+    SeasonalHours,
     Service,
     Staff,
     WorkingHours,
@@ -186,9 +189,9 @@ def business_page_profile(slug: str) -> BusinessProfile:
     services = list(Service.objects.filter(business_id=business.pk, is_active=True).order_by(*order)[:LIST_LIMIT])
     staff = list(Staff.objects.filter(business_id=business.pk, is_active=True).order_by(*order)[:LIST_LIMIT])
     where: dict[int, set[int]] = defaultdict(set)  # a service's branches; none: every branch
-    for service_id, branch_id in Service.branches.through.objects.filter(
-        service__business_id=business.pk
-    ).values_list("service_id", "branch_id"):
+    for service_id, branch_id in Service.branches.through.objects.filter(service__business_id=business.pk).values_list(
+        "service_id", "branch_id"
+    ):
         where[service_id].add(branch_id)
     linked = set(_Staffing.objects.filter(staff__business_id=business.pk).values_list("staff_id", "service_id"))
     for service in services:
@@ -201,7 +204,9 @@ def business_page_profile(slug: str) -> BusinessProfile:
     for member in staff:
         member.business = business
         member.service_ids = [  # type: ignore[attr-defined]
-            service.pk for service in services if member.pk in service.staff_ids  # type: ignore[attr-defined]
+            service.pk
+            for service in services
+            if member.pk in service.staff_ids  # type: ignore[attr-defined]
         ]
     return BusinessProfile(business=business, branches=branches, services=services, staff=staff)
 
@@ -237,15 +242,14 @@ def _offered_links() -> QuerySet[Any]:
     """Staff-service links where the service is offered at the staff member's branch: a service limited to some
     branches (`Service.branches`) is not the staff member's at any other (docs/risks.md R56)."""
     limits = Service.branches.through.objects.filter(service_id=OuterRef("service_id"))
-    return _Staffing.objects.filter(
-        ~Exists(limits) | Exists(limits.filter(branch_id=OuterRef("staff__branch_id")))
-    )
+    return _Staffing.objects.filter(~Exists(limits) | Exists(limits.filter(branch_id=OuterRef("staff__branch_id"))))
 
 
 def _service_ids_of(staff_ref: OuterRef) -> ArraySubquery:
     """The ids of the active services a staff member offers, in display order."""
     return ArraySubquery(
-        _offered_links().filter(staff_id=staff_ref, service__is_active=True)
+        _offered_links()
+        .filter(staff_id=staff_ref, service__is_active=True)
         .order_by("service__display_order", "service_id")
         .values("service_id")
     )
@@ -254,7 +258,8 @@ def _service_ids_of(staff_ref: OuterRef) -> ArraySubquery:
 def _staff_ids_of(service_ref: OuterRef) -> ArraySubquery:
     """The ids of the active staff who offer a service, in display order."""
     return ArraySubquery(
-        _offered_links().filter(service_id=service_ref, staff__is_active=True)
+        _offered_links()
+        .filter(service_id=service_ref, staff__is_active=True)
         .order_by("staff__display_order", "staff_id")
         .values("staff_id")
     )
@@ -375,18 +380,20 @@ def _reach(service: Service | None) -> tuple[timedelta, timedelta]:
     return service.buffer_before + _MARGIN, service.duration + service.buffer_after + _MARGIN
 
 
-_WEEKLY, _CLOSURE = "weekly", "closure"
+_WEEKLY, _CLOSURE, _SEASON, _SEASONAL, _SEASONAL_ALL = "weekly", "closure", "season", "seasonal", "seasonal_all"
 
 
 @cache
 def _schedule_sql() -> str:
     """Weekly hours, the exceptions overlapping [start, end) and the closures overlapping the local dates
-    [first, last], as rows `(kind, staff_id, weekday, from_time, to_time, from, to, first_day, last_day)`:
-    three small tables in one round trip. A closure is the staff member's when it closes their whole business or
-    their branch. Raw SQL on purpose: compiling this UNION with the ORM costs more
-    CPU than running it."""
+    [first, last], and the seasons overlapping them with their hours, as rows
+    `(kind, staff_id, weekday, from_time, to_time, from, to, first_day, last_day)`: five small tables in one round
+    trip. A closure or a season is the staff member's when it is of their whole business or of their branch (a
+    `season` row says the staff member is in it, even with no hours: then they are off; `seasonal` rows are their
+    own hours in it, `seasonal_all` the season's general ones, given to each staff member it covers). Raw SQL on
+    purpose: compiling this UNION with the ORM costs more CPU than running it."""
     hours, exceptions, closures = WorkingHours._meta.db_table, ScheduleException._meta.db_table, Closure._meta.db_table
-    staff = Staff._meta.db_table
+    staff, seasons, seasonal = Staff._meta.db_table, Season._meta.db_table, SeasonalHours._meta.db_table
     # Only constants and the models' table names go into the text; every value is a query parameter.
     return f"""
         SELECT '{_WEEKLY}', staff_id, weekday, start_time, end_time,
@@ -400,6 +407,23 @@ def _schedule_sql() -> str:
           FROM "{closures}" c
           JOIN "{staff}" st ON st.business_id = c.business_id AND (c.branch_id IS NULL OR c.branch_id = st.branch_id)
          WHERE st.id = ANY(%(staff_ids)s) AND c.start_date <= %(last)s AND c.end_date >= %(first)s
+        UNION ALL
+        SELECT '{_SEASON}', st.id, NULL, NULL, NULL, NULL, NULL, s.start_date, s.end_date
+          FROM "{seasons}" s
+          JOIN "{staff}" st ON st.business_id = s.business_id AND (s.branch_id IS NULL OR s.branch_id = st.branch_id)
+         WHERE st.id = ANY(%(staff_ids)s) AND s.start_date <= %(last)s AND s.end_date >= %(first)s
+        UNION ALL
+        SELECT '{_SEASONAL}', h.staff_id, h.weekday, h.start_time, h.end_time, NULL, NULL, s.start_date, s.end_date
+          FROM "{seasonal}" h
+          JOIN "{seasons}" s ON s.id = h.season_id
+         WHERE h.staff_id = ANY(%(staff_ids)s) AND s.start_date <= %(last)s AND s.end_date >= %(first)s
+        UNION ALL
+        SELECT '{_SEASONAL_ALL}', st.id, h.weekday, h.start_time, h.end_time, NULL, NULL, s.start_date, s.end_date
+          FROM "{seasonal}" h
+          JOIN "{seasons}" s ON s.id = h.season_id
+          JOIN "{staff}" st ON st.business_id = s.business_id AND (s.branch_id IS NULL OR s.branch_id = st.branch_id)
+         WHERE h.staff_id IS NULL AND st.id = ANY(%(staff_ids)s)
+           AND s.start_date <= %(last)s AND s.end_date >= %(first)s
     """  # noqa: S608
 
 
@@ -461,9 +485,20 @@ def _build_schedules(
     extra: dict[int, list[Interval]] = defaultdict(list)
     time_off: dict[int, list[Interval]] = defaultdict(list)
     closures: dict[int, list[Interval]] = defaultdict(list)
+    # staff id -> (first, last) of each of their seasons -> its weekly hours (rows come in any order): their own
+    # when they have some in it, else the season's general ones
+    seasons: dict[int, dict[tuple[date, date], list[WeeklyHours]]] = defaultdict(dict)
+    seasonal: list[tuple[int, date, date, WeeklyHours]] = []
+    general: list[tuple[int, date, date, WeeklyHours]] = []
     for kind, staff_id, weekday, from_time, to_time, from_, to, first, last in rows:
         if kind == _WEEKLY:
             weekly[staff_id].append(WeeklyHours(weekday, from_time, to_time))
+        elif kind == _SEASON:
+            seasons[staff_id][(first, last)] = []
+        elif kind == _SEASONAL:
+            seasonal.append((staff_id, first, last, WeeklyHours(weekday, from_time, to_time)))
+        elif kind == _SEASONAL_ALL:
+            general.append((staff_id, first, last, WeeklyHours(weekday, from_time, to_time)))
         elif kind == ScheduleException.Kind.TIME_OFF:
             time_off[staff_id].append(Interval(from_, to))
         elif kind == ScheduleException.Kind.EXTRA_HOURS:
@@ -472,6 +507,16 @@ def _build_schedules(
             closures[staff_id].append(
                 Interval(_day_start(max(first, first_day), tz), _day_start(min(last, last_day) + _DAY, tz))
             )
+    own: set[tuple[int, date, date]] = set()
+    for staff_id, first, last, hours in seasonal:
+        in_season = seasons[staff_id].get((first, last))
+        if in_season is not None:  # None: a season of a branch the staff member has left
+            in_season.append(hours)
+            own.add((staff_id, first, last))
+    for staff_id, first, last, hours in general:
+        in_season = seasons[staff_id].get((first, last))
+        if in_season is not None and (staff_id, first, last) not in own:
+            in_season.append(hours)
     return {
         staff_id: StaffSchedule(
             weekly=tuple(weekly[staff_id]),
@@ -479,6 +524,9 @@ def _build_schedules(
             time_off=tuple(time_off[staff_id]),
             closures=tuple(closures[staff_id]),
             busy=tuple(busy.get(staff_id, ())),
+            seasons=tuple(SeasonalWeek(first, last, tuple(hours)) for (first, last), hours in seasons[staff_id].items())
+            if staff_id in seasons
+            else (),
         )
         for staff_id in ids
     }
@@ -650,7 +698,8 @@ def _any_staff_slots(
 
 def _staff_ids_for(service: Service) -> QuerySet[Any, int]:
     return (
-        _offered_links().filter(service_id=service.pk, staff__is_active=True)
+        _offered_links()
+        .filter(service_id=service.pk, staff__is_active=True)
         .order_by("staff__display_order", "staff_id")
         .values_list("staff_id", flat=True)
     )

@@ -236,8 +236,32 @@ def staff_create(
     except IntegrityError as exc:  # made elsewhere meanwhile (the one-profile-per-person constraint)
         raise AlreadyStaff() from exc
     staff.services.set(_own(services, business, "services"))
+    working_hours_default(staff=staff)
     membership_access_sync(user)  # admin access and the group their memberships call for, as the admin does
     return staff
+
+
+# The Saudi working week: Sunday to Thursday, Friday and Saturday the weekend (weekday(): Monday is 0).
+DEFAULT_WORKDAYS = (
+    WorkingHours.Weekday.SUNDAY,
+    WorkingHours.Weekday.MONDAY,
+    WorkingHours.Weekday.TUESDAY,
+    WorkingHours.Weekday.WEDNESDAY,
+    WorkingHours.Weekday.THURSDAY,
+)
+DEFAULT_HOURS = (time(9, 0), time(17, 0))
+
+
+def working_hours_default(*, staff: Staff) -> list[WorkingHours]:
+    """A new staff member with no weekly hours gets the default week: 09:00-17:00 Sunday to Thursday, Friday and
+    Saturday off (the manager changes them with `working_hours_replace`). Nothing when they have hours already."""
+    if WorkingHours.objects.filter(staff_id=staff.pk).exists():
+        return []
+    start, end = DEFAULT_HOURS
+    return WorkingHours.objects.bulk_create(
+        WorkingHours(business_id=staff.business_id, staff=staff, weekday=day, start_time=start, end_time=end)
+        for day in sorted(DEFAULT_WORKDAYS)
+    )
 
 
 @transaction.atomic

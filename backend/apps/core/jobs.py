@@ -1,16 +1,13 @@
-"""Housekeeping jobs: recover stuck jobs (dead worker, or over their time limit), drop expired idempotency records."""
+"""Housekeeping jobs: recover stuck jobs (dead worker, or over their time limit), the daily retention purge, old throttle windows."""
 
 from __future__ import annotations
 
 import logging
 
-from django.utils import timezone
 from procrastinate import JobContext, exceptions, utils
 from procrastinate.contrib.django import app
 
 from apps.core import jobhealth
-from apps.core.idempotency import TTL
-from apps.core.models import IdempotencyRecord
 
 logger = logging.getLogger("mawid.jobs")
 
@@ -44,11 +41,14 @@ async def retry_stalled_jobs(context: JobContext, timestamp: int) -> int:
     return retried
 
 
-@app.periodic(cron="17 * * * *", periodic_id="idempotency_cleanup")
-@app.task(queue="maintenance", queueing_lock="idempotency_cleanup")
-def idempotency_cleanup(timestamp: int) -> int:
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - TTL).delete()
-    return deleted
+@app.periodic(cron="23 1 * * *", periodic_id="retention_purge")
+@app.task(queue="maintenance", queueing_lock="retention_purge")
+def retention_purge(timestamp: int) -> dict[str, int]:
+    """Once a day (04:23 in Riyadh): every retention rule, in short batches (apps.core.retention, docs/privacy.md).
+    Idempotency keys are one of the rules (this replaced the hourly `idempotency_cleanup`)."""
+    from apps.core.retention import retention_run
+
+    return retention_run().counts
 
 
 @app.periodic(cron="*/10 * * * *", periodic_id="throttle_cleanup")

@@ -15,6 +15,28 @@ from django.db import connection
 from rest_framework import throttling
 
 
+def parse_rate(rate: str) -> tuple[int, int]:
+    """`"5/hour"` → (5, 3600): DRF's rate syntax (the period's first letter: s, m, h, d)."""
+    number, period = rate.split("/")
+    return int(number), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+
+
+def count_hit(key: str, duration: int, *, now: float | None = None) -> tuple[int, float]:
+    """Count one request under `key` in the current fixed window of `duration` seconds: (hits in the window so
+    far, seconds until the window ends). The same counters as the API throttles (a page and an API route that
+    share a key share the limit)."""
+    now = time.time() if now is None else now
+    window = int(now // duration) * duration  # the window's start, unix seconds
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO core_throttlehit (key, window_start, hits) VALUES (%s, %s, 1) "
+            "ON CONFLICT (key, window_start) DO UPDATE SET hits = core_throttlehit.hits + 1 RETURNING hits",
+            [key[:200], window],
+        )
+        hits = cursor.fetchone()[0]
+    return hits, window + duration - now
+
+
 class _CountedInPostgres:
     rate: str | None
     num_requests: int
@@ -26,16 +48,7 @@ class _CountedInPostgres:
         key = self.get_cache_key(request, view)  # type: ignore[attr-defined]
         if key is None:
             return True
-        now = time.time()
-        window = int(now // self.duration) * self.duration  # the window's start, unix seconds
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO core_throttlehit (key, window_start, hits) VALUES (%s, %s, 1) "
-                "ON CONFLICT (key, window_start) DO UPDATE SET hits = core_throttlehit.hits + 1 RETURNING hits",
-                [key[:200], window],
-            )
-            hits = cursor.fetchone()[0]
-        self._wait = window + self.duration - now
+        hits, self._wait = count_hit(key, self.duration)
         return hits <= self.num_requests
 
     def wait(self) -> float | None:

@@ -12,3 +12,7 @@ class InvoicingConfig(AppConfig):
 
         # Captures, refunds and payments at the venue issue invoices and credit notes in their own transaction.
         subscribe()
+
+        from apps.invoicing import personal_data
+
+        personal_data.declare()

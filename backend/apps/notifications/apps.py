@@ -12,3 +12,13 @@ class NotificationsConfig(AppConfig):
 
         # Nobody imports notifications: it listens to the events bookings and payments publish.
         subscribers.connect()
+        # The daily retention job blanks old messages' contents (apps/notifications/retention.py).
+        from apps.core.retention import rules
+        from apps.notifications.retention import MESSAGE_BODIES
+
+        rules.register(MESSAGE_BODIES)
+
+        from apps.notifications import personal_data
+
+        personal_data.declare()
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Any
 
 from django.conf import settings
@@ -35,6 +36,16 @@ def notification_settings(app_configs: Any = None, **kwargs: Any) -> list:
                 "MAWID_NOTIFY_SENDING_STALE_SECONDS must be longer than the longest provider call, or an attempt "
                 "still in flight would be taken for a dead one.",
                 id="notifications.E002",
+            )
+        )
+    try:
+        time.fromisoformat(str(settings.NOTIFICATIONS_STAFF_AGENDA_TIME))
+    except ValueError:
+        problems.append(
+            Error(
+                f"MAWID_NOTIFY_STAFF_AGENDA_TIME is {settings.NOTIFICATIONS_STAFF_AGENDA_TIME!r}, not a time.",
+                hint="A local time as HH:MM, e.g. 07:00 (the default, used meanwhile).",
+                id="notifications.E003",
             )
         )
     if (

@@ -1,4 +1,5 @@
-"""Notification jobs: send one message (now, or at its `schedule_at`), and the periodic repair sweep.
+"""Notification jobs: send one message (now, or at its `schedule_at`), the periodic repair sweep, and the staff's
+morning agendas (`staff_agendas`, every 15 minutes).
 
 `notification_send` is an async task that runs the (synchronous, Django) delivery in a thread pool of its own.
 Procrastinate runs a *sync* task in the event loop's default executor, which has min(32, CPUs + 4) threads: on a
@@ -14,6 +15,7 @@ import contextvars
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db import close_old_connections
+from django.utils import timezone
 from procrastinate import JobContext
 from procrastinate.contrib.django import app
 
@@ -56,5 +58,17 @@ def notifications_sweep(timestamp: int) -> dict[str, int]:
     close_old_connections()
     try:
         return services.notifications_sweep()
+    finally:
+        close_old_connections()
+
+
+@app.periodic(cron="*/15 * * * *", periodic_id="staff_agendas")
+@app.task(queue="notifications", queueing_lock="staff_agendas")
+def staff_agendas(timestamp: int) -> dict[str, int]:
+    """Every 15 minutes: each staff member's agenda of the day, once their business's agenda time has come (a
+    run after downtime catches up the same morning; the event key makes it once a day)."""
+    close_old_connections()
+    try:
+        return {"agendas_created": services.staff_agendas_create(now=timezone.now())}
     finally:
         close_old_connections()

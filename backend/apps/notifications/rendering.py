@@ -9,7 +9,8 @@ the business's SMS sender name when it has one (`Message.sender`).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,6 +51,19 @@ _COMMA = {"en": ", ", "ar": "، "}
 _AT_HOME = {"en": "{business}, at your address: {address}.", "ar": "{business}، في عنوانك: {address}."}
 _AT_BRANCH = {"en": "{business} – {branch}: {address}.", "ar": "{business} – {branch}: {address}."}
 _MAP = {"en": " Map: {url}", "ar": " الخريطة: {url}"}
+_ITEM_SEPARATOR = {"en": "; ", "ar": "؛ "}
+_MORE = {"en": " and {n} more", "ar": " و{n} غيرها"}
+_CHANGE = {
+    "new": {"en": "new #{ref} {service} ({customer}) {when}", "ar": "جديد #{ref} {service} ({customer}) {when}"},
+    "moved": {
+        "en": "#{ref} {service} ({customer}) moved {old_when} → {when}",
+        "ar": "#{ref} {service} ({customer}) نُقل من {old_when} إلى {when}",
+    },
+    "cancelled": {
+        "en": "#{ref} {service} ({customer}) {when} cancelled",
+        "ar": "#{ref} {service} ({customer}) {when} أُلغي",
+    },
+}
 
 
 def language_of(user: Any) -> str:
@@ -64,6 +78,70 @@ def format_datetime(value: datetime, *, language: str, tz: ZoneInfo) -> str:
     weekday, month = _WEEKDAYS[language][local.weekday()], _MONTHS[language][local.month - 1]
     separator = "،" if language == "ar" else ","
     return f"{weekday} {local.day} {month} {local.year}{separator} {hour}:{local.minute:02d} {am_pm}"
+
+
+def format_date(value: datetime, *, language: str, tz: ZoneInfo) -> str:
+    """The day alone: "Mon 7 Dec 2026" / "الاثنين 7 ديسمبر 2026"."""
+    local = value.astimezone(tz)
+    weekday, month = _WEEKDAYS[language][local.weekday()], _MONTHS[language][local.month - 1]
+    return f"{weekday} {local.day} {month} {local.year}"
+
+
+def format_time(value: datetime, *, language: str, tz: ZoneInfo) -> str:
+    """The time alone: "9:00 AM" / "9:00 ص"."""
+    local = value.astimezone(tz)
+    am_pm = _AM_PM[language][0 if local.hour < 12 else 1]
+    return f"{local.hour % 12 or 12}:{local.minute:02d} {am_pm}"
+
+
+def agenda_values(context: dict[str, Any], *, language: str, tz: ZoneInfo) -> dict[str, str]:
+    """{day}, {hijri}, {count}, {items}, {more} and {link} of a staff agenda (`services.agenda.agenda_for`)."""
+    day = datetime.combine(date.fromisoformat(str(context["date"])), time(12), tzinfo=tz)
+    items = []
+    for item in context.get("agenda") or []:
+        start = _parse(item.get("start"))
+        service = _service_name(
+            SimpleNamespace(name_en=item.get("service_en", ""), name_ar=item.get("service_ar", "")), language
+        )
+        customer = (item.get("customer") or "").strip() or _A_CUSTOMER[language]
+        items.append(f"{format_time(start, language=language, tz=tz) if start else ''} {service} ({customer})")
+    count = int(context.get("count") or len(items))
+    more = count - len(items)
+    return {
+        "day": format_date(day, language=language, tz=tz),
+        "hijri": format_hijri(day, language=language, tz=tz),
+        "count": str(count),
+        "items": _ITEM_SEPARATOR[language].join(items),
+        "more": _MORE[language].format(n=more) if more > 0 else "",
+        "link": str(context.get("link") or ""),
+    }
+
+
+def changes_values(context: dict[str, Any], *, language: str, tz: ZoneInfo) -> dict[str, str]:
+    """{count} and {changes} of a summary of booking changes (`services.coalesce`), each with its weekday and time."""
+
+    def when(value: Any) -> str:
+        moment = _parse(value)
+        if moment is None:
+            return ""
+        return f"{_WEEKDAYS[language][moment.astimezone(tz).weekday()]} {format_time(moment, language=language, tz=tz)}"
+
+    changes = []
+    for change in context.get("changes") or []:
+        spec = _CHANGE.get(str(change.get("kind")), _CHANGE["new"])[language]
+        changes.append(
+            spec.format(
+                ref=change.get("ref", ""),
+                service=_service_name(
+                    SimpleNamespace(name_en=change.get("service_en", ""), name_ar=change.get("service_ar", "")),
+                    language,
+                ),
+                customer=(change.get("customer") or "").strip() or _A_CUSTOMER[language],
+                when=when(change.get("start")),
+                old_when=when(change.get("old_start")),
+            )
+        )
+    return {"changed": str(len(changes)), "changes": _ITEM_SEPARATOR[language].join(changes)}
 
 
 def format_hijri(value: datetime, *, language: str, tz: ZoneInfo) -> str:
@@ -172,9 +250,19 @@ def render(
         "amount": "",
         "vat": "",
         "reason": "",
+        "day": "",
+        "count": "",
+        "items": "",
+        "more": "",
         "link": "",
+        "changed": "",
+        "changes": "",
         "expires": "",
     }
+    if "changes" in context:
+        values.update(changes_values(context, language=language, tz=tz))
+    if "agenda" in context and context.get("date"):
+        values.update(agenda_values(context, language=language, tz=tz))
     if booking is not None:
         customer_name = (booking.customer.name or "").strip()
         values.update(

@@ -2,18 +2,24 @@
 (`apps.core.events.publish`): they only write Notification rows and defer jobs, never call a provider, so a
 booking that rolls back notifies nobody and one that commits always does.
 
-| event                | customer                          | staff member (booking.staff.user) | reminders          |
-|----------------------|-----------------------------------|-----------------------------------|--------------------|
-| BookingConfirmed     | booking_confirmed                 | staff_booking_new                 | scheduled 24h, 2h  |
-| BookingRescheduled   | booking_rescheduled (confirmed)   | staff_booking_changed (confirmed) | moved              |
-| BookingCancelled     | booking_cancelled[_by_business] * | staff_booking_cancelled (if it was confirmed) | dropped |
-| BookingExpired / Completed / NoShow | —                  | —                                 | dropped            |
-| PaymentCaptured      | payment_receipt                   | —                                 | —                  |
-| PaymentRefunded      | payment_refunded                  | —                                 | —                  |
-| WaitlistOfferMade    | waitlist_offer (the claim link)   | —                                 | —                  |
+| event                | customer                          | staff member (booking.staff.user) ** | reminders       |
+|----------------------|-----------------------------------|--------------------------------------|-----------------|
+| BookingConfirmed     | booking_confirmed                 | staff_booking_new (if soon)          | scheduled 24h, 2h |
+| BookingRescheduled   | booking_rescheduled (confirmed)   | staff_booking_changed (confirmed, if soon) | moved     |
+| BookingCancelled     | booking_cancelled[_by_business] * | staff_booking_cancelled (if it was confirmed, if soon) | dropped |
+| BookingExpired / Completed / NoShow | —                  | —                                    | dropped         |
+| PaymentCaptured      | payment_receipt                   | —                                    | —               |
+| PaymentRefunded      | payment_refunded                  | —                                    | —               |
+| (the staff_agendas job, every 15 min) | —                | staff_agenda: the day's bookings, once a day at 07:00 local | — |
+| WaitlistOfferMade    | waitlist_offer (the claim link)   | —                                    | —               |
 
 * the customer hears about a cancellation when the booking had been confirmed, or when the business cancelled
   it. BookingCreated says nothing by itself: an unpaid hold is not a booking yet (BookingConfirmed follows).
+** "if soon" (`services.agenda.staff_change_is_urgent`): the booking starts (or, moved, started) within
+  NOTIFICATIONS_STAFF_URGENT_HOURS (3), or later today once today's agenda time has passed. Anything else is in
+  the agenda of its day and the calendar: a busy day no longer sends the staff member one SMS per booking. A
+  change within NOTIFICATIONS_STAFF_COALESCE_MINUTES (5) of the staff member's last notice joins one
+  `staff_changes` summary sent at the end of that window.
 """
 
 from __future__ import annotations
@@ -29,7 +35,14 @@ from apps.bookings import events as booking_events
 from apps.bookings.models import Booking, BookingStatusChange
 from apps.core import events
 from apps.core.money import Money
-from apps.notifications.services import Plan, notifications_cancel, notifications_create, reminder_plans
+from apps.notifications.services import (
+    Plan,
+    notifications_cancel,
+    notifications_create,
+    reminder_plans,
+    staff_change_is_urgent,
+    staff_notice_plans,
+)
 from apps.notifications.templates import REMINDERS
 from apps.waitlist import events as waitlist_events
 
@@ -40,7 +53,18 @@ NEWS_OF_A_LIVE_BOOKING = ("booking_confirmed", "staff_booking_new", "booking_res
 
 
 def _booking(booking_id: int) -> Booking | None:
-    return Booking.objects.select_related("customer", "staff__user").filter(pk=booking_id).first()
+    return (
+        Booking.objects.select_related("customer", "staff__user", "business", "service").filter(pk=booking_id).first()
+    )
+
+
+def _staff_plan(booking: Booking, template: str, key: str, context: dict[str, Any], *starts: Any) -> list[Plan]:
+    """The staff member's notice of a change, when it is soon enough to be told now (else: the agenda); within a
+    few minutes of their last one, it joins a summary (`services.coalesce`)."""
+    now = timezone.now()
+    if not staff_change_is_urgent(business=booking.business, starts=starts, now=now):
+        return []
+    return staff_notice_plans(booking=booking, template=template, key=key, context=context, now=now)
 
 
 def _stamp(booking: Booking) -> int:
@@ -59,7 +83,7 @@ def on_booking_confirmed(event: booking_events.BookingConfirmed) -> None:
         return
     plans = [
         Plan("booking_confirmed", booking.customer, f"booking_confirmed:{booking.pk}", booking.pk),
-        Plan("staff_booking_new", booking.staff.user, f"staff_booking_new:{booking.pk}", booking.pk),
+        *_staff_plan(booking, "staff_booking_new", f"staff_booking_new:{booking.pk}", {}, booking.start),
         *reminder_plans(booking, now=timezone.now()),
     ]
     _planned(booking.pk, "BookingConfirmed", plans)
@@ -83,12 +107,13 @@ def on_booking_rescheduled(event: booking_events.BookingRescheduled) -> None:
     context = {"old_start": event.old_start, "new_start": booking.start}
     plans = [
         Plan("booking_rescheduled", booking.customer, f"booking_rescheduled:{booking.pk}:{stamp}", booking.pk, context),
-        Plan(
+        *_staff_plan(
+            booking,
             "staff_booking_changed",
-            booking.staff.user,
             f"staff_booking_changed:{booking.pk}:{stamp}",
-            booking.pk,
             context,
+            event.old_start,
+            booking.start,
         ),
         *new_reminders,
     ]
@@ -115,15 +140,8 @@ def on_booking_cancelled(event: booking_events.BookingCancelled) -> None:
         template = "booking_cancelled_by_business" if event.by_business else "booking_cancelled"
         plans.append(Plan(template, booking.customer, f"booking_cancelled:{booking.pk}", booking.pk, context))
     if was_confirmed:
-        plans.append(
-            Plan(
-                "staff_booking_cancelled",
-                booking.staff.user,
-                f"staff_booking_cancelled:{booking.pk}",
-                booking.pk,
-                context,
-            )
-        )
+        key = f"staff_booking_cancelled:{booking.pk}"
+        plans += _staff_plan(booking, "staff_booking_cancelled", key, context, booking.start)
     _planned(booking.pk, "BookingCancelled", plans)
 
 

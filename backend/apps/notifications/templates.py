@@ -10,6 +10,11 @@ VAT it includes, " (includes VAT 15%: 19.56 SAR)", where the business is VAT-reg
 {reason} (a sentence, or empty), {business} (its name in the message's language), {where} (a sentence naming the business and where the
 service is given: the branch's name and address, or the customer's address for a home service, and a map link of
 the branch when the template gives `directions`; empty without a booking).
+The staff agenda (`staff_agenda`, about a day, no booking): {day} (its date), {hijri} (its Hijri day and month),
+{count} (its bookings still ahead), {items} ("9:00 AM Haircut (Sara); 9:30 AM …": time, service, customer's first
+name), {more} (" and 5 more" past NOTIFICATIONS_STAFF_AGENDA_MAX_ITEMS, else empty), {link} (the calendar's day).
+A summary of changes (`staff_changes`): {changed} (how many) and {changes} ("new #12 Haircut (Sara) Mon 11:00 AM; #13 Haircut
+(John) moved Mon 10:00 AM → Mon 12:00 PM; #14 Haircut (Ali) Mon 3:00 PM cancelled").
 
 Every customer message about a booking ends with {where}, so the customer knows which business (of the many on
 the platform) writes; staff messages do not need it.
@@ -106,6 +111,24 @@ _ALL = [
         text={
             "en": "Booking #{ref} ({service}, {customer}, {when}) was cancelled.{reason}",
             "ar": "تم إلغاء الحجز رقم {ref} ({service}، {customer}، {when}).{reason}",
+        },
+    ),
+    Template(
+        "staff_agenda",
+        "staff",
+        subject={"en": "Your bookings today, {day}", "ar": "حجوزاتك اليوم، {day}"},
+        text={
+            "en": "Your bookings today, {day}{hijri} ({count}): {items}{more}. Calendar: {link}",
+            "ar": "حجوزاتك اليوم، {day}{hijri} ({count}): {items}{more}. التقويم: {link}",
+        },
+    ),
+    Template(
+        "staff_changes",
+        "staff",
+        subject={"en": "Changes to your bookings", "ar": "تغييرات على حجوزاتك"},
+        text={
+            "en": "Changes to your bookings ({changed}): {changes}.",
+            "ar": "تغييرات على حجوزاتك ({changed}): {changes}.",
         },
     ),
     Template(

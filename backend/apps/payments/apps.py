@@ -18,3 +18,12 @@ class PaymentsConfig(AppConfig):
         payment_summary_source.register(payment_summaries)
         # Booking JSON shows `"balance": {...}`: paid online, at the venue, due, what a cancellation would keep.
         booking_balance_source.register(booking_balances)
+        # The daily retention job blanks settled webhook payloads (apps/payments/retention.py).
+        from apps.core.retention import rules
+        from apps.payments.retention import WEBHOOK_PAYLOADS
+
+        rules.register(WEBHOOK_PAYLOADS)
+
+        from apps.payments import personal_data
+
+        personal_data.declare()

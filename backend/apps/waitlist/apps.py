@@ -12,3 +12,7 @@ class WaitlistConfig(AppConfig):
 
         # A freed slot (cancellation, expiry, reschedule) defers the offer job; a claimed hold closes its offer.
         connect()
+
+        from apps.waitlist import personal_data
+
+        personal_data.declare()

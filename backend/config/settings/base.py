@@ -99,6 +99,14 @@ DATABASES = {
     "default": database_config(conn_max_age=env_int("MAWID_DB_CONN_MAX_AGE", 0, old=("DATABASE_CONN_MAX_AGE",)))
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Backups (`python3 dev.py backup`, `manage.py db_backup`; docs/operations.md): the folder for dumps and manifests.
+BACKUP_DIR = Path(env_str("MAWID_BACKUP_DIR", "") or BASE_DIR.parent / ".data" / "backups")
+# Retention (apps/core/retention.py; docs/privacy.md, "Retention"): the daily purge deletes or blanks this many rows per
+# transaction, and stops after this many seconds (the next run goes on). Each rule's period is in its app's section.
+RETENTION_BATCH_SIZE = env_int("MAWID_RETENTION_BATCH_SIZE", 1000)
+RETENTION_TIME_BUDGET_SECONDS = env_int("MAWID_RETENTION_TIME_BUDGET_SECONDS", 600)
+# Idempotency keys are deleted this long after their first request (they replay for 24 hours).
+RETENTION_IDEMPOTENCY_HOURS = env_int("MAWID_RETENTION_IDEMPOTENCY_HOURS", 24)
 
 # In PostgreSQL, shared by every process. Mawid's own limits do not use it (throttles count in core_throttlehit, OTP
 # limits over the challenge rows); it is there for Django and the libraries that want a cache.
@@ -115,6 +123,11 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("MAWID_TIME_ZONE", "Asia/Riyadh")  # the business's own is in the admin (Business)
 USE_I18N = True
 USE_TZ = True
+# The Saudi week starts on Sunday: the admin's date pickers (Django's calendar reads the locale's
+# FIRST_DAY_OF_WEEK) in both languages. Django's Arabic formats leave it unset and fall back to this setting; our
+# own formats (config/formats/<lang>/formats.py) say it explicitly, whatever a Django upgrade changes.
+FIRST_DAY_OF_WEEK = 0
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 
@@ -165,6 +178,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("MAWID_THROTTLE_ANON", "120/min"),
         "user": env_str("MAWID_THROTTLE_USER", "600/min"),
+        "personal_data_export": env_str("MAWID_THROTTLE_EXPORT", "5/hour"),  # GET /me/export (docs/privacy.md)
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "NUM_PROXIES": MAWID_TRUSTED_PROXY_COUNT,
@@ -283,6 +297,13 @@ OTP_FAILURE_BACKOFF_MAX_SECONDS = env_int("MAWID_OTP_FAILURE_BACKOFF_MAX_SECONDS
 # A network that logged a phone in within this many days is recognised for that phone; device tokens last this long.
 OTP_TRUSTED_NETWORK_DAYS = env_int("MAWID_OTP_TRUSTED_NETWORK_DAYS", 30)
 OTP_DEVICE_TOKEN_DAYS = env_int("MAWID_OTP_DEVICE_TOKEN_DAYS", 180)
+# Retention: login codes (challenges) and failed code checks are deleted after this many days (at least 1: the
+# hourly and daily abuse limits count them); successful checks stay OTP_TRUSTED_NETWORK_DAYS (they recognise a network).
+RETENTION_OTP_DAYS = env_int("MAWID_RETENTION_OTP_DAYS", 1)
+# Retention: admin sign-in records (django-axes: the phone typed, the address) are deleted after this many days (never
+# inside the lockout's cool-off); issued refresh tokens (their user and id) this many days after they expire.
+RETENTION_ADMIN_LOGIN_DAYS = env_int("MAWID_RETENTION_ADMIN_LOGIN_DAYS", 30)
+RETENTION_TOKEN_DAYS = env_int("MAWID_RETENTION_TOKEN_DAYS", 1)
 
 # ======================================================================================================================
 # Catalog: services, staff, schedules, availability (apps.catalog)
@@ -332,6 +353,9 @@ MOYASAR_CREATE_RETRIES = env_int("MOYASAR_CREATE_RETRIES", 2)
 MOYASAR_RETRY_BACKOFF_SECONDS = env_float("MOYASAR_RETRY_BACKOFF_SECONDS", 0.25)
 PAYMENTS_GATEWAY_CLASS = env_str("MAWID_PAYMENTS_GATEWAY", "apps.payments.providers.moyasar.MoyasarClient")
 PAYMENTS_CALLBACK_URL = env_str("MAWID_PAYMENTS_CALLBACK_URL", f"{PUBLIC_BASE_URL}/payments/return")
+# Retention: a processed Moyasar webhook's payload is blanked this many days after it arrived, once its payment is
+# in a final state (or it named no payment of ours); the event id, type, outcome and times stay.
+RETENTION_WEBHOOK_DAYS = env_int("MAWID_RETENTION_WEBHOOK_DAYS", 30)
 # Capture: at the appointment time, or this many days after authorization if that comes first (Moyasar holds an
 # authorization about 7 days, mada 14). PAYMENTS_CAPTURE_IMMEDIATELY captures as soon as the payment is authorized.
 PAYMENTS_CAPTURE_AFTER_DAYS = env_float("MAWID_PAYMENTS_CAPTURE_AFTER_DAYS", 6.0)
@@ -380,6 +404,20 @@ NOTIFICATIONS_MAX_ATTEMPTS = env_int("MAWID_NOTIFY_MAX_ATTEMPTS", 10)
 NOTIFICATIONS_UNCERTAIN_RETRIES = env_int("MAWID_NOTIFY_UNCERTAIN_RETRIES", 1)
 # A row left `sending` longer than this belongs to an attempt that died (longer than any provider call can last).
 NOTIFICATIONS_SENDING_STALE_SECONDS = env_int("MAWID_NOTIFY_SENDING_STALE_SECONDS", 120)
+# Retention: a finished message's rendered context, error text and provider message id are blanked after this many
+# days; the row (template, channel, status, times) stays for delivery history and counts.
+RETENTION_MESSAGE_DAYS = env_int("MAWID_RETENTION_MESSAGE_DAYS", 90)
+# Staff (docs/notifications.md, "What staff get"): one agenda a day at this local time (business time zone, HH:MM;
+# the agenda job runs every 15 minutes), caught up until CATCH_UP_HOURS later if the worker was down; it lists at
+# most MAX_ITEMS bookings ("and N more"). A booking made, moved or cancelled is told at once only when it starts
+# within URGENT_HOURS, or later today once today's agenda time has passed; the rest is in the next agenda.
+NOTIFICATIONS_STAFF_AGENDA_TIME = env_str("MAWID_NOTIFY_STAFF_AGENDA_TIME", "07:00")
+NOTIFICATIONS_STAFF_AGENDA_CATCH_UP_HOURS = env_int("MAWID_NOTIFY_STAFF_AGENDA_CATCH_UP_HOURS", 5)
+NOTIFICATIONS_STAFF_AGENDA_MAX_ITEMS = env_int("MAWID_NOTIFY_STAFF_AGENDA_MAX_ITEMS", 10)
+NOTIFICATIONS_STAFF_URGENT_HOURS = env_int("MAWID_NOTIFY_STAFF_URGENT_HOURS", 3)
+# At most one message about booking changes per staff member in this many minutes: changes after a message within
+# the window go out together at its end (`staff_changes`); 0 = every change on its own.
+NOTIFICATIONS_STAFF_COALESCE_MINUTES = env_int("MAWID_NOTIFY_STAFF_COALESCE_MINUTES", 5)
 # Email: any SMTP service when MAWID_EMAIL_HOST is set; otherwise every email is written to a file in
 # MAWID_EMAIL_CATCHER_DIR (read them with `python manage.py mailbox`). Nothing leaves the machine by default.
 EMAIL_HOST = env_str("MAWID_EMAIL_HOST", "")

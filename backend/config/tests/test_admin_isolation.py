@@ -40,6 +40,8 @@ from apps.catalog.models import (
     Closure,
     Membership,
     ScheduleException,
+    Season,
+    SeasonalHours,
     Service,
     Staff,
     WorkingHours,
@@ -96,6 +98,9 @@ def _side(business: Business, n: int) -> Side:
     )
     Closure.objects.create(business=business, branch=branch, name=f"Closed {n}", start_date="2027-01-01",
                            end_date="2027-01-02")
+    season = Season.objects.create(business=business, name_en=f"Season {n}", start_date="2027-02-08",
+                                   end_date="2027-03-08")
+    SeasonalHours.objects.create(season=season, staff=staff, weekday=0, start_time="21:00", end_time="23:00")
     member = MembershipFactory(business=business, role=Membership.Role.MANAGER, user__name=f"Manager {n}")
     Business.objects.filter(pk=business.pk).update(vat_number=f"3{n:013d}3")
     TaxProfile.objects.create(business=business, legal_name_ar=f"نشاط {n}", street="S", building_number="1234",
@@ -152,7 +157,10 @@ def owned(model: type[models.Model]) -> Rows:
 
 
 def by_phone(model: type[models.Model], name: str) -> Rows:
-    return lambda side: model.objects.filter(**{f"{name}__in": [str(p.phone) for p in side.people]})
+    """Sign-in records of a business's members (not of its customers: docs/privacy.md)."""
+    return lambda side: model.objects.filter(
+        **{f"{name}__in": [str(p.phone) for p in side.people if p.pk != side.customer.pk]}
+    )
 
 
 @dataclass(frozen=True)
@@ -175,6 +183,11 @@ def _staff_form(w: World, **extra: Any) -> dict[str, Any]:
     return {"user": w.a.customer.pk, "branch": w.a.branch.pk, "display_name": "New", "bio": "", "photo_url": "",
             "is_active": "on", "display_order": 0, "working_hours-TOTAL_FORMS": 0, "working_hours-INITIAL_FORMS": 0,
             "exceptions-TOTAL_FORMS": 0, "exceptions-INITIAL_FORMS": 0, **extra}
+
+
+def _season_form(w: World, **extra: Any) -> dict[str, Any]:
+    return {"business": w.a.business.pk, "name_en": "New", "name_ar": "", "start_date": "2027-06-01",
+            "end_date": "2027-06-10", "hours-TOTAL_FORMS": 0, "hours-INITIAL_FORMS": 0, **extra}
 
 
 ROUTES: dict[str, Route] = {
@@ -249,6 +262,18 @@ ROUTES: dict[str, Route] = {
                                                "end_date": "2027-03-02"}),
             lambda w: (_url(Closure, "add/"), {"branch": w.b.branch.pk, "name": "Eid", "start_date": "2027-03-01",
                                                "end_date": "2027-03-02"}),
+        ),
+    ),
+    "catalog.season": Route(
+        owned(Season),
+        (
+            lambda w: (_url(Season, "add/"), _season_form(w, business=w.b.business.pk)),
+            lambda w: (_url(Season, "add/"), _season_form(w, branch=w.b.branch.pk)),
+            lambda w: (_url(Season, "add/"), _season_form(w, **{"hours-TOTAL_FORMS": 1, "hours-0-staff": w.b.staff.pk,
+                                                                  "hours-0-weekday": 0, "hours-0-start_time": "10:00",
+                                                                  "hours-0-end_time": "11:00"})),
+            lambda w: (_url(Season, f"{Season.objects.get(business=w.b.business).pk}/change/"),
+                       _season_form(w, name_en="Taken")),
         ),
     ),
     "bookings.booking": Route(

@@ -39,6 +39,8 @@ from apps.notifications import channels
 from apps.notifications.channels import Channel, ChannelError, ChannelRejected, Delivery, Message
 from apps.notifications.models import Notification, NotificationAttempt
 from apps.notifications.rendering import language_of, render
+from apps.notifications.services.agenda import STAFF_AGENDA, agenda_for
+from apps.notifications.services.coalesce import STAFF_CHANGES
 from apps.notifications.templates import REMINDERS
 
 logger = logging.getLogger("mawid.notifications")
@@ -173,6 +175,13 @@ def _check(n: Notification, *, now: datetime, log: dict[str, Any]) -> _Ready | s
         # A stray early job (a manual defer): the row keeps waiting; the sweep re-schedules it if need be.
         logger.info("notification_not_due_yet", extra=log)
         return n.status
+    if n.template == STAFF_AGENDA:  # about a day, not one booking: its bookings as they are now
+        context, reason = agenda_for(n, now=now)
+        if reason:
+            return _close(n, S.SKIPPED, reason, log)
+        return _prepare(n, channel, None, log, context=context)
+    if n.template == STAFF_CHANGES:  # a summary of changes as they happened (each one a fact, none withdrawn)
+        return _prepare(n, channel, None, log)
     booking, reason = _recheck(n, now=now)
     if reason:
         return _close(n, S.SKIPPED, reason, log)
@@ -258,8 +267,16 @@ def _parse(value: Any) -> datetime | None:
     return None
 
 
-def _prepare(n: Notification, channel: Channel, booking: Booking | None, log: dict[str, Any]) -> _Ready | str:
-    """Re-check the recipient (active, opted in, has an address) and render the message in their language."""
+def _prepare(
+    n: Notification,
+    channel: Channel,
+    booking: Booking | None,
+    log: dict[str, Any],
+    *,
+    context: dict[str, Any] | None = None,
+) -> _Ready | str:
+    """Re-check the recipient (active, opted in, has an address) and render the message in their language
+    (from `context` when given, else the row's)."""
     user = n.recipient
     if not user.is_active or not channel.opted_in(user):
         return _close(n, S.SKIPPED, f"the recipient turned {n.channel} notifications off", log)
@@ -271,7 +288,7 @@ def _prepare(n: Notification, channel: Channel, booking: Booking | None, log: di
         message = render(
             template=n.template,
             language=language,
-            context=n.context,
+            context=n.context if context is None else context,
             recipient=user,
             booking=booking,
             business=n.business if n.business_id else booking.business if booking else business_default(),

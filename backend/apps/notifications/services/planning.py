@@ -40,6 +40,8 @@ class Plan:
     booking_id: int | None = None
     context: dict[str, Any] = field(default_factory=dict)
     scheduled_for: datetime | None = None
+    # The business a message without a booking is about (a staff member's agenda); else the booking's.
+    business_id: int | None = None
 
 
 # --- planning (runs inside the publisher's transaction) -----------------------------------------------------
@@ -73,6 +75,7 @@ def notifications_create(*, plans: Iterable[Plan]) -> list[int]:
                 channel.name,
                 language_of(user),
                 plan.booking_id,
+                plan.business_id,
                 plan.booking_id,
                 context,
                 plan.scheduled_for,
@@ -85,8 +88,8 @@ def notifications_create(*, plans: Iterable[Plan]) -> list[int]:
         return []
     table = Notification._meta.db_table
     booking_table = Booking._meta.db_table
-    # The business is the booking's (the tenant key on every notification about a booking).
-    business_of = f"(SELECT b.business_id FROM {booking_table} b WHERE b.id = %s)"  # noqa: S608 - our table name
+    # The business is the plan's, else the booking's (the tenant key on every notification about a booking).
+    business_of = f"COALESCE(%s::bigint, (SELECT b.business_id FROM {booking_table} b WHERE b.id = %s))"  # noqa: S608 - our table name
     row = f"(%s, %s, %s, %s, %s, 'pending', 0, '', '', %s, {business_of}, %s::jsonb, %s, %s, %s, %s)"
     sql = (
         f"INSERT INTO {table} AS n (event_key, template, recipient_id, channel, language, status, attempts,"  # noqa: S608 - table name from the model, values bound

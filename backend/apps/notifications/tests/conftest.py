@@ -75,6 +75,16 @@ def sms(settings, authentica_fake):  # noqa: F811
 
 
 @pytest.fixture
+def staff_told_at_once(settings) -> None:
+    """Every booking change is "soon" for the staff member (an urgency window of 30 days), each told in its own
+    message (no coalescing): for tests about what
+    an event plans for everyone. By default a booking days ahead is only in the staff member's agenda
+    (`services.agenda.staff_change_is_urgent`; test_staff_agenda.py)."""
+    settings.NOTIFICATIONS_STAFF_URGENT_HOURS = 24 * 30
+    settings.NOTIFICATIONS_STAFF_COALESCE_MINUTES = 0  # and each on its own (test_staff_agenda.py: coalescing)
+
+
+@pytest.fixture
 def soon_booking(staff, service):
     """A confirmed booking starting `minutes` from now, written directly (the services refuse such short notice)."""
 

@@ -35,7 +35,7 @@ def only_sms(settings):
 
 
 def test_the_confirmation_reaches_the_customer_in_arabic_and_the_staff_member_in_english(
-    book, customer_ar, staff, branch, sms, mailoutbox, at
+    book, customer_ar, staff, branch, sms, mailoutbox, at, staff_told_at_once
 ):
     booking = book(customer_ar, "10:00")
 

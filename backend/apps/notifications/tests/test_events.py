@@ -42,15 +42,17 @@ def jobs_by_id() -> dict[int, dict]:
     return {job["id"]: job for job in job_rows(SEND)}
 
 
-def test_a_confirmed_booking_tells_customer_and_staff_and_schedules_two_reminders(book, customer_ar, staff, at):
-    booking = book(customer_ar, "10:00")
+def test_a_confirmed_booking_tells_the_customer_and_schedules_two_reminders_and_staff_hear_in_their_agenda(
+    book, customer_ar, staff, at
+):
+    booking = book(customer_ar, "10:00")  # three days ahead: no per-booking staff notice (the agenda lists it)
 
     assert rows(booking) == sorted(
         both("booking_confirmed", customer_ar, "ar")
-        + both("staff_booking_new", staff.user, "en")
         + both("reminder_24h", customer_ar, "ar", at("10:00") - H24)
         + both("reminder_2h", customer_ar, "ar", at("10:00") - H2)
     )
+    assert not Notification.objects.filter(recipient=staff.user).exists()
     jobs = jobs_by_id()
     notifications = list(Notification.objects.all())
     assert {n.job_id for n in notifications} == set(jobs)
@@ -62,7 +64,20 @@ def test_a_confirmed_booking_tells_customer_and_staff_and_schedules_two_reminder
         assert n.status == "pending"
 
 
-def test_an_unpaid_booking_notifies_nobody_until_it_is_confirmed(business, customer_en, staff, service, at):
+def test_a_confirmed_booking_soon_tells_the_staff_member_at_once(book, customer_ar, staff, at, staff_told_at_once):
+    booking = book(customer_ar, "10:00")  # "soon" for this test: within the (widened) urgency window
+
+    assert rows(booking) == sorted(
+        both("booking_confirmed", customer_ar, "ar")
+        + both("staff_booking_new", staff.user, "en")
+        + both("reminder_24h", customer_ar, "ar", at("10:00") - H24)
+        + both("reminder_2h", customer_ar, "ar", at("10:00") - H2)
+    )
+
+
+def test_an_unpaid_booking_notifies_nobody_until_it_is_confirmed(
+    business, customer_en, staff, service, at, staff_told_at_once
+):
     business.require_payment = True
     business.save()
     booking = booking_create(customer=customer_en, staff_id=staff.pk, service=service, start=at("10:00"))
@@ -78,7 +93,7 @@ def test_an_unpaid_booking_notifies_nobody_until_it_is_confirmed(business, custo
     )
 
 
-def test_rescheduling_tells_both_and_moves_the_reminders(book, customer_ar, staff, at):
+def test_rescheduling_tells_both_and_moves_the_reminders(book, customer_ar, staff, at, staff_told_at_once):
     booking = book(customer_ar, "10:00")
     old_reminders = list(Notification.objects.filter(template__startswith="reminder_"))
 
@@ -119,7 +134,7 @@ def test_moving_a_booking_away_and_back_brings_its_first_reminders_back(book, cu
     assert Notification.objects.filter(template="booking_rescheduled").count() == 4  # two notices, two channels
 
 
-def test_cancelling_tells_both_and_drops_the_reminders(book, customer_en, staff):
+def test_cancelling_tells_both_and_drops_the_reminders(book, customer_en, staff, staff_told_at_once):
     booking = book(customer_en, "10:00")
 
     booking_cancel(booking_id=booking.pk, actor=customer_en, reason="Travelling")
@@ -168,7 +183,7 @@ def test_completion_and_no_show_drop_the_reminders_left(book, customer_ar):
     }
 
 
-def test_each_person_gets_only_the_channels_they_chose(book, customer_en, staff):
+def test_each_person_gets_only_the_channels_they_chose(book, customer_en, staff, staff_told_at_once):
     customer_en.notify_email = False
     customer_en.save()
     staff.user.notify_sms = False
@@ -194,7 +209,7 @@ def test_each_person_gets_only_the_channels_they_chose(book, customer_en, staff)
     assert Notification.objects.filter(booking_id=third.pk).count() == 1  # the staff member's email
 
 
-def test_a_fact_published_twice_notifies_once(book, customer_ar):
+def test_a_fact_published_twice_notifies_once(book, customer_ar, staff_told_at_once):
     booking = book(customer_ar, "10:00")
     before = (Notification.objects.count(), len(job_rows(SEND)))
 
@@ -254,7 +269,7 @@ class Abort(Exception):
     pass
 
 
-def test_a_booking_rolled_back_leaves_no_notification_and_no_job(book, customer_ar):
+def test_a_booking_rolled_back_leaves_no_notification_and_no_job(book, customer_ar, staff_told_at_once):
     seen_inside = []
 
     @transaction.atomic

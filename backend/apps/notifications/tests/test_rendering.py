@@ -70,6 +70,25 @@ def test_every_template_renders_completely_in_both_languages(template, language)
         "old_start": "2026-11-30T07:00:00Z",
         "amount": {"amount": 15000, "currency": "SAR"},
         "reason": "Staff member ill",
+        # a staff agenda's (services.agenda.agenda_for): 42 bookings that day, one listed
+        "date": "2026-12-01",
+        "agenda": [
+            {"start": "2026-12-01T06:00:00Z", "service_en": "Haircut", "service_ar": "قص شعر", "customer": "Sara"}
+        ],
+        "count": 42,
+        # a summary of changes' (services.coalesce)
+        "changes": [
+            {
+                "kind": "moved",
+                "ref": 42,
+                "service_en": "Haircut",
+                "service_ar": "قص شعر",
+                "customer": "Sara",
+                "start": "2026-12-01T06:00:00Z",
+                "old_start": "2026-11-30T07:00:00Z",
+            },
+        ],
+        "link": "https://mawid.example/calendar/salon/day?date=2026-12-01",
         "waitlist_offer": 7,
         "expires_at": "2026-12-01T06:15:00Z",
     }
@@ -245,7 +264,7 @@ def test_the_message_carries_the_businesss_sender_name():
     assert _render("booking_confirmed", "en", business, _at_branch()).sender == "SalonNoor"
 
 
-def test_customer_messages_about_the_booking_time_show_its_hijri_day_and_staff_messages_do_not():
+def test_customer_messages_about_the_booking_time_and_the_staff_agenda_show_the_hijri_day_other_staff_ones_do_not():
     with_hijri = {key for key, t in TEMPLATES.items() if all("{hijri}" in t.text[lang] for lang in LANGUAGES)}
     assert with_hijri == {
         "booking_confirmed",
@@ -255,8 +274,9 @@ def test_customer_messages_about_the_booking_time_show_its_hijri_day_and_staff_m
         "reminder_24h",
         "reminder_2h",
         "waitlist_offer",
+        "staff_agenda",  # the staff member's day: its Hijri date beside the Gregorian one
     }
-    assert all(TEMPLATES[key].audience == "customer" for key in with_hijri)
+    assert all(TEMPLATES[key].audience == "customer" for key in with_hijri - {"staff_agenda"})
 
 
 def test_the_hijri_day_is_the_one_in_the_business_time_zone():

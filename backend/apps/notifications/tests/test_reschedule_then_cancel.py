@@ -30,7 +30,7 @@ def only_sms(settings):
 
 
 def test_a_booking_cancelled_before_its_moved_notices_went_out_is_only_reported_cancelled(
-    only_sms, book, customer_en, staff, sms, at
+    only_sms, book, customer_en, staff, sms, at, staff_told_at_once
 ):
     booking = book(customer_en, "10:00")
     booking_reschedule(booking_id=booking.pk, start=at("14:00"), actor=customer_en)

@@ -404,3 +404,21 @@ def redact_card_data(value: Any) -> Any:
     if isinstance(value, str):
         return _mask_pans_in_text(value)
     return value
+
+
+_PAYER_KEYS = frozenset({"name", "mobile"})
+
+
+def without_cardholder_name(value: Any) -> Any:
+    """A copy of a Moyasar JSON value (a payment, a webhook) with the payer's identity in its `source` (at any
+    depth: the name typed on the card, STC Pay's mobile) set to None: Mawid never needs them (docs/privacy.md)."""
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if key == "source" and isinstance(item, Mapping):
+                item = {k: (None if k in _PAYER_KEYS else v) for k, v in item.items()}
+            out[str(key)] = without_cardholder_name(item)
+        return out
+    if isinstance(value, list | tuple):
+        return [without_cardholder_name(item) for item in value]
+    return value

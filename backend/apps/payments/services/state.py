@@ -27,7 +27,7 @@ from apps.core.events import publish
 from apps.payments import events
 from apps.payments.models import Payment, PaymentEvent, Refund, can_transition
 from apps.payments.providers import base as gw
-from apps.payments.providers.base import GatewayPayment, redact_card_data
+from apps.payments.providers.base import GatewayPayment, redact_card_data, without_cardholder_name
 from apps.payments.services.ledger import ledger_record
 from apps.payments.vat import reported_part
 
@@ -67,7 +67,7 @@ def record(
         source=source,
         actor=actor,
         reason=reason[:500],
-        data=redact_card_data(data or {}),
+        data=without_cardholder_name(redact_card_data(data or {})),
     )
 
 
@@ -184,7 +184,7 @@ def apply_gateway_payment(
         if problem:
             flag(payment, f"Moyasar payment {gp.id} does not match: {problem}", source=source, data=gp.raw)
             return False
-    payment.provider_raw = gp.raw
+    payment.provider_raw = without_cardholder_name(gp.raw)
     payment.provider_status = gp.status
     payment.last_synced_at = now
     if payment.provider_id is None:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from apps.core.errors import ValidationFailed
 from apps.payments.errors import WebhookUnauthorized, WebhookWrongEnvironment
 from apps.payments.models import PaymentEvent, WebhookEvent
-from apps.payments.providers.base import GatewayNotFound, redact_card_data
+from apps.payments.providers.base import GatewayNotFound, redact_card_data, without_cardholder_name
 from apps.payments.services import deferrals
 from apps.payments.services.sync import fetch_and_apply
 
@@ -52,7 +52,7 @@ def webhook_receive(*, payload: Any) -> tuple[int | None, bool]:
         errors["data"] = ["The payment (with its id) is required."]
     if errors:
         raise ValidationFailed(fields=errors)
-    stored = redact_card_data({k: v for k, v in payload.items() if k != "secret_token"})
+    stored = without_cardholder_name(redact_card_data({k: v for k, v in payload.items() if k != "secret_token"}))
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(

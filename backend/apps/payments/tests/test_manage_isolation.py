@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -39,6 +39,8 @@ from apps.catalog.models import (
     Closure,
     Membership,
     ScheduleException,
+    Season,
+    SeasonalHours,
     Service,
     Staff,
     TimeOffRequest,
@@ -70,6 +72,7 @@ class Side:
     time_off: ScheduleException
     request: TimeOffRequest
     payment: Payment
+    season: Season
 
 
 @dataclass
@@ -93,7 +96,15 @@ def _side(business: Business, customer: User, start: datetime) -> Side:
     )
     time_off = ScheduleException.objects.create(staff=staff, start=start.replace(hour=15), end=start.replace(hour=16))
     feed_token_issue(staff)  # a calendar feed: the staff member's own route must never touch another business's
+    season = Season.objects.create(
+        business=business,
+        name_en="Summer",
+        start_date=start.date() + timedelta(days=20),
+        end_date=start.date() + timedelta(days=30),
+    )
+    SeasonalHours.objects.create(season=season, staff=staff, weekday=0, start_time=time(16), end_time=time(22))
     return Side(
+        season=season,
         business=business,
         branch=main_branch(business),
         service=service,
@@ -137,6 +148,8 @@ def snapshot(business: Business) -> dict[str, list[dict[str, Any]]]:
         Closure,
         Membership,
         TimeOffRequest,
+        Season,
+        SeasonalHours,
         Booking,
         BookingStatusChange,
         CalendarFeedToken,
@@ -348,6 +361,16 @@ def _closure_body(w: World) -> dict[str, Any]:
     return {"name": "Probe", "start_date": str(w.day), "end_date": str(w.day)}
 
 
+def _season_body(w: World, staff: int | None = None) -> dict[str, Any]:
+    """A season of its own dates (no overlap with the sides' seasons), for everyone or for `staff`."""
+    return {
+        "name_en": "Probe",
+        "start_date": str(w.day + timedelta(days=40)),
+        "end_date": str(w.day + timedelta(days=45)),
+        "hours": [{"staff": staff, "weekday": 6, "start_time": "10:00", "end_time": "12:00"}],
+    }
+
+
 def _holiday_keys(w: World) -> dict[str, Any]:
     """Every coming holiday: a request that reached B would create B's closures."""
     return {"keys": [h.key for h in saudi_holidays(w.day)]}
@@ -529,6 +552,43 @@ ROUTES: dict[str, Entry] = {
         get=False,
         bodies={"post": _holiday_keys},
         at_a=lambda w: [Probe("staff", "post", _a(w, "holidays/accept"), _holiday_keys(w), REFUSED)],
+    ),
+    "manage/businesses/<slug:slug>/seasons": manage_probes(
+        "seasons",
+        bodies={"post": _season_body},
+        at_a=lambda w: [
+            Probe("manager", "post", _a(w, "seasons"), {**_season_body(w), "branch": w.b.branch.pk}, INVALID),
+            Probe("manager", "post", _a(w, "seasons"), _season_body(w, staff=w.b.staff.pk), INVALID),
+            Probe("manager", "get", _a(w, "seasons"), expect=frozenset({200}), check=_absent("season")),
+        ],
+    ),
+    "manage/businesses/<slug:slug>/seasons/<int:season_id>": manage_probes(
+        "seasons/<id>",
+        ids={"id": "season"},
+        bodies={"patch": lambda w: {"name_en": "Moved"}, "delete": lambda w: {}},
+        at_a=lambda w: [
+            Probe("manager", "patch", _a(w, f"seasons/{w.a.season.pk}"), {"branch": w.b.branch.pk}, INVALID),
+            Probe(
+                "manager",
+                "patch",
+                _a(w, f"seasons/{w.a.season.pk}"),
+                {"hours": [{"staff": w.b.staff.pk, "weekday": 0, "start_time": "10:00", "end_time": "11:00"}]},
+                INVALID,
+            ),
+        ],
+    ),
+    "manage/businesses/<slug:slug>/seasons/ramadan-proposal": manage_probes(
+        "seasons/ramadan-proposal",
+        at_a=lambda w: [Probe("staff", "get", _a(w, "seasons/ramadan-proposal"), expect=REFUSED)],
+    ),
+    "manage/businesses/<slug:slug>/seasons/ramadan": manage_probes(
+        "seasons/ramadan",
+        get=False,
+        bodies={"post": lambda w: {}},
+        at_a=lambda w: [
+            Probe("staff", "post", _a(w, "seasons/ramadan"), {}, REFUSED),
+            Probe("manager", "post", _a(w, "seasons/ramadan"), {"branch": w.b.branch.pk}, INVALID),
+        ],
     ),
     "manage/businesses/<slug:slug>/policies": manage_probes(
         "policies", bodies={"patch": lambda w: {"min_notice_minutes": 1, "name_en": "Taken over"}}
