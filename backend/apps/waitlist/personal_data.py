@@ -15,7 +15,7 @@ def _export(entry: WaitlistEntry) -> dict[str, Any]:
         "id": entry.pk,
         "business": entry.business.slug,
         "service": {"ar": entry.service.name_ar or entry.service.name_en, "en": entry.service.name_en},
-        "staff": entry.staff.display_name if entry.staff_id else None,
+        "staff": entry.staff.display_name if entry.staff is not None else None,
         "dates": [entry.date_from, entry.date_to],
         "times": [entry.time_from, entry.time_to],
         "status": entry.status,
