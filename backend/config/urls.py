@@ -13,12 +13,14 @@ api_v1 = [
     path("", include("apps.bookings.urls")),
     path("", include("apps.payments.urls")),
     path("", include("apps.invoicing.urls")),
+    path("", include("apps.waitlist.urls")),
     path("", include("apps.notifications.urls")),
     # The manager API: a business's owners, managers and staff (apps/catalog/manage_api.py).
     path(
         "manage/businesses/<slug:slug>/",
         include(catalog_manage.business_urlpatterns + bookings_manage.business_urlpatterns),
     ),
+    path("manage/businesses/<slug:slug>/", include("apps.waitlist.manage_urls")),  # by name: above payments
     path("manage/me/", include(catalog_manage.me_urlpatterns + bookings_manage.me_urlpatterns)),
 ]
 

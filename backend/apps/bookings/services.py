@@ -327,6 +327,7 @@ def booking_create(
     now: datetime | None = None,
     business: Business | None = None,
     enforce_customer_limits: bool = True,
+    hold_for: timedelta | None = None,
 ) -> Booking:
     """Book `service` with staff member `staff_id` at `start` for `customer`.
 
@@ -337,6 +338,8 @@ def booking_create(
     `BookingRateLimited` (the per-customer limits, see `_check_customer_limits`), `NotFound` (inactive staff or
     service), `ValidationFailed` (naive start). `business`: the settings when the caller has loaded them already.
     `enforce_customer_limits=False`: for the business's own bulk writers (the demo seed), never for a request.
+    `hold_for`: an unconfirmed hold of that length whatever the payment terms (a waitlist offer, confirmed when the
+    customer claims it: apps/waitlist); the same locks, checks and constraint as any booking.
     """
     _require_aware(start)
     if not service.is_active:
@@ -373,7 +376,7 @@ def booking_create(
                 customer=customer,
                 staff=staff,
                 service=service,
-                status=S.PENDING_PAYMENT if needs_payment else S.CONFIRMED,
+                status=S.PENDING_PAYMENT if needs_payment or hold_for is not None else S.CONFIRMED,
                 start=start,
                 end=end,
                 busy_start=start - service.buffer_before,
@@ -383,7 +386,9 @@ def booking_create(
                 deposit_amount=terms.online_amount if terms.policy == PaymentPolicy.DEPOSIT else 0,
                 notes=notes,
                 customer_address=customer_address,
-                hold_expires_at=now + settings.hold_duration if needs_payment else None,
+                hold_expires_at=(
+                    now + hold_for if hold_for is not None else now + settings.hold_duration if needs_payment else None
+                ),
             )
             # The price as its invoice states it, VAT at today's rate (a halala off an unreachable price: core.vat).
             price = settings.price_split(service.price_amount, now)

@@ -22,6 +22,7 @@ from apps.notifications.templates import LANGUAGES, TEMPLATES
 from apps.notifications.whatsapp_buttons import button_payload
 from apps.notifications.whatsapp_templates import FOR_MESSAGE, sanitize
 from apps.notifications.whatsapp_templates import TEMPLATES as WA_TEMPLATES
+from apps.waitlist.selectors import offer_claim_url
 
 _WEEKDAYS = {
     "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
@@ -211,6 +212,18 @@ def where_sentence(*, business: Any, booking: Any, language: str, directions: bo
     return sentence + (_MAP[language].format(url=url) if url else "")
 
 
+def waitlist_values(context: dict[str, Any], *, booking: Any, language: str, tz: ZoneInfo) -> dict[str, str]:
+    """{link} and {expires} of a waitlist offer (its booking is the hold): the claim page, derived from the hold
+    (the token is never stored), and the end of the claim window."""
+    if "waitlist_offer" not in context or booking is None:
+        return {}
+    expires = _parse(context.get("expires_at"))
+    return {
+        "link": offer_claim_url(hold_id=booking.pk),
+        "expires": format_datetime(expires, language=language, tz=tz) if expires is not None else "",
+    }
+
+
 def render(
     *,
     template: str,
@@ -249,6 +262,7 @@ def render(
         "link": "",
         "changed": "",
         "changes": "",
+        "expires": "",
     }
     if "changes" in context:
         values.update(changes_values(context, language=language, tz=tz))
@@ -278,6 +292,7 @@ def render(
             rate=format_rate(int(vat["rate_bps"])),
             amount=format_money(Money(int(vat["amount"]), vat["currency"]), language=language),
         )
+    values.update(waitlist_values(context, booking=booking, language=language, tz=tz))
     reason = (context.get("reason") or "").strip().rstrip(".")
     if reason:
         values["reason"] = _REASON[language].format(reason=reason)

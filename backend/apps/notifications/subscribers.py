@@ -11,6 +11,7 @@ booking that rolls back notifies nobody and one that commits always does.
 | PaymentCaptured      | payment_receipt                   | —                                    | —               |
 | PaymentRefunded      | payment_refunded                  | —                                    | —               |
 | (the staff_agendas job, every 15 min) | —                | staff_agenda: the day's bookings, once a day at 07:00 local | — |
+| WaitlistOfferMade    | waitlist_offer (the claim link)   | —                                    | —               |
 
 * the customer hears about a cancellation when the booking had been confirmed, or when the business cancelled
   it. BookingCreated says nothing by itself: an unpaid hold is not a booking yet (BookingConfirmed follows).
@@ -43,6 +44,7 @@ from apps.notifications.services import (
     staff_notice_plans,
 )
 from apps.notifications.templates import REMINDERS
+from apps.waitlist import events as waitlist_events
 
 logger = logging.getLogger("mawid.notifications")
 PAYMENT_EVENTS_MODULE = "apps.payments.events"
@@ -190,6 +192,17 @@ def on_payment_refunded(event: Any) -> None:
     _planned(booking.pk, "PaymentRefunded", [Plan("payment_refunded", booking.customer, key, booking.pk, context)])
 
 
+def on_waitlist_offer_made(event: Any) -> None:
+    """WaitlistOfferMade(offer_id, booking_id): the claim link for the customer the freed time is held for. The
+    hold itself said nothing (`BookingCreated`); its confirmation, when claimed, is a `BookingConfirmed`."""
+    booking = _booking(event.booking_id)
+    if booking is None or booking.hold_expires_at is None:
+        return
+    context = {"waitlist_offer": event.offer_id, "expires_at": booking.hold_expires_at.isoformat()}
+    plans = [Plan("waitlist_offer", booking.customer, f"waitlist_offer:{event.offer_id}", booking.pk, context)]
+    _planned(booking.pk, "WaitlistOfferMade", plans)
+
+
 def payment_event_types() -> dict[str, type]:
     """The payments app's event classes we react to, when that app publishes them (it may not exist)."""
     if importlib.util.find_spec(PAYMENT_EVENTS_MODULE) is None:
@@ -213,6 +226,7 @@ def connect() -> list[str]:
         wiring.append((payments["PaymentCaptured"], on_payment_captured))
     if "PaymentRefunded" in payments:
         wiring.append((payments["PaymentRefunded"], on_payment_refunded))
+    wiring.append((waitlist_events.WaitlistOfferMade, on_waitlist_offer_made))
     for event_type, handler in wiring:
         events.subscribe(event_type, handler)
     return [event_type.__name__ for event_type, _ in wiring]

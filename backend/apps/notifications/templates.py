@@ -175,5 +175,21 @@ _ALL = [
     ),
 ]
 
+# The waitlist (apps/waitlist): a freed time held for the customer; {link} is the claim page, {expires} the time
+# the hold ends (both from the offer, `rendering.waitlist_values`).
+_ALL.append(
+    Template(
+        "waitlist_offer",
+        "customer",
+        subject={"en": "A time is free: {service} on {when}", "ar": "موعد متاح: {service} يوم {when}"},
+        text={
+            "en": "{hello}a time you waited for is free: {service} with {staff} on {when}{hijri}. It is held for you"
+            " (booking #{ref}) until {expires}; confirm here: {link}{where}",
+            "ar": "{hello}توفر موعد كنت في انتظاره: {service} مع {staff} يوم {when}{hijri}. الموعد محجوز لك (الحجز"
+            " رقم {ref}) حتى {expires}، للتأكيد: {link}{where}",
+        },
+    )
+)
+
 TEMPLATES: dict[str, Template] = {t.key: t for t in _ALL}
 LANGUAGES = ("ar", "en")

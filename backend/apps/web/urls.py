@@ -2,7 +2,18 @@
 
 from django.urls import path
 
-from apps.web.views import account, auth, booking, calendar, calendar_feed, discover, home, mybooking, receipt
+from apps.web.views import (
+    account,
+    auth,
+    booking,
+    calendar,
+    calendar_feed,
+    discover,
+    home,
+    mybooking,
+    receipt,
+    waitlist,
+)
 
 app_name = "web"
 
@@ -18,6 +29,7 @@ urlpatterns = [
     *booking.urlpatterns,
     *account.urlpatterns,
     *mybooking.urlpatterns,
+    *waitlist.urlpatterns,
     *calendar_feed.urlpatterns,  # before the calendar's <slug> pages
     *calendar.urlpatterns,
 ]

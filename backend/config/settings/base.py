@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "apps.bookings",
     "apps.payments",
     "apps.invoicing",  # ZATCA simplified tax invoices and credit notes (docs/invoicing.md)
+    "apps.waitlist",  # a freed slot offered to the first customer waiting for it (docs/notifications.md)
     "apps.notifications",
     "apps.web",  # the customer website and the business calendar (server-rendered; docs/web.md)
     "apps.demo",  # seed_demo: the top layer, may import every app (docs/architecture.md)
@@ -203,6 +204,8 @@ SPECTACULAR_SETTINGS = {
         "PaymentMethodEnum": "apps.payments.models.Payment.Method",
         "VenuePaymentMethodEnum": "apps.payments.models.VenuePayment.Method",
         "NotifyChannelEnum": "apps.catalog.models.Business.NotifyChannel",
+        "WaitlistEntryStatusEnum": "apps.waitlist.models.WaitlistEntry.Status",
+        "WaitlistOfferStatusEnum": "apps.waitlist.models.WaitlistOffer.Status",
     },
 }
 
@@ -316,6 +319,8 @@ RETENTION_TOKEN_DAYS = env_int("MAWID_RETENTION_TOKEN_DAYS", 1)
 # ones count): a script cannot book, cancel and book again without end. Past it, POST /bookings answers 429
 # `booking_rate_limited` with Retry-After. The cap on bookings still ahead is Business.max_upcoming_per_customer.
 BOOKINGS_MAX_PER_CUSTOMER_PER_HOUR = env_int("MAWID_BOOKINGS_MAX_PER_CUSTOMER_PER_HOUR", 10)
+# The waitlist: how long a freed slot is held for the customer it is offered to (docs/notifications.md "Waitlist").
+WAITLIST_CLAIM_MINUTES = env_int("MAWID_WAITLIST_CLAIM_MINUTES", 15)
 
 # ======================================================================================================================
 # ZATCA Phase 2: the Fatoora API (apps.invoicing.zatca; docs/invoicing.md)

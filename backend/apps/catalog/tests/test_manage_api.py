@@ -411,8 +411,8 @@ def test_the_served_schema_lists_every_manager_operation():
     paths = {path: item for path, item in schema["paths"].items() if path.startswith("/api/v1/manage/")}
     # 21 catalog (2 public holidays, 4 seasonal hours), 7 bookings, 3 of a staff member's own (schedule, time off, calendar feed), 1
     # settlement statement and 1 venue payments (payments), 3 invoices (a period's list and its CSV and zip exports:
-    # invoicing), 1 tax profile (invoicing)
-    assert len(paths) == 37, sorted(paths)
+    # invoicing), 1 tax profile (invoicing), 1 waitlist (waitlist)
+    assert len(paths) == 38, sorted(paths)
     operation_ids = [op["operationId"] for item in paths.values() for m, op in item.items() if m != "parameters"]
     assert all(op_id.startswith("manage_") for op_id in operation_ids)
     assert len(operation_ids) == len(set(operation_ids))

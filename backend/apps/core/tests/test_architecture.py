@@ -12,7 +12,7 @@ import pytest
 
 BACKEND = Path(__file__).resolve().parents[3]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
-APPS = ["core", "accounts", "catalog", "bookings", "payments", "invoicing", "notifications", "demo", "web"]
+APPS = ["core", "accounts", "catalog", "bookings", "payments", "invoicing", "waitlist", "notifications", "demo", "web"]
 
 
 def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:

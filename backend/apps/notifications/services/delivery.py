@@ -246,6 +246,12 @@ def _not_relevant(n: Notification, booking: Booking | None, now: datetime) -> st
             return f"the booking is {booking.status}"
         if now >= booking.end:
             return "the booking is over"
+    elif n.template == "waitlist_offer":
+        # The hold of a waitlist offer: only while it still waits for the customer's claim.
+        if booking.status != Booking.Status.PENDING_PAYMENT:
+            return f"the booking is {booking.status}"
+        if booking.hold_expires_at is not None and now >= booking.hold_expires_at:
+            return "the offer's claim window has ended"
     elif n.template in ("booking_rescheduled", "staff_booking_changed"):
         if booking.status != CONFIRMED:
             return f"the booking is {booking.status}"

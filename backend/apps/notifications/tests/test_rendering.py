@@ -89,6 +89,8 @@ def test_every_template_renders_completely_in_both_languages(template, language)
             },
         ],
         "link": "https://mawid.example/calendar/salon/day?date=2026-12-01",
+        "waitlist_offer": 7,
+        "expires_at": "2026-12-01T06:15:00Z",
     }
     message = render(
         template=template,
@@ -271,6 +273,7 @@ def test_customer_messages_about_the_booking_time_and_the_staff_agenda_show_the_
         "booking_cancelled_by_business",
         "reminder_24h",
         "reminder_2h",
+        "waitlist_offer",
         "staff_agenda",  # the staff member's day: its Hijri date beside the Gregorian one
     }
     assert all(TEMPLATES[key].audience == "customer" for key in with_hijri - {"staff_agenda"})

@@ -282,6 +282,42 @@ def _no_b_payment_in_csv(response: Any, w: World) -> None:
     assert str(w.b.payment.pk) not in {row.get("payment_id") for row in rows}
 
 
+def _b_waitlist_entry(w: World) -> Any:
+    """A waitlist entry of B's (the customer's). The waitlist app is above payments: its model by name."""
+    from django.utils import timezone
+
+    return django_apps.get_model("waitlist", "WaitlistEntry").objects.create(
+        business=w.b.business,
+        customer=w.customer,
+        service=w.b.service,
+        date_from=w.day,
+        date_to=w.day,
+        time_from=time(10),
+        time_to=time(11),
+        created_at=timezone.now(),
+    )
+
+
+def waitlist_probes(path: str, method: str) -> Probes:
+    """A customer-API waitlist route: A's manager and staff name B's entry, or an offer link that is not theirs
+    (offers are found by their secret token and the signed-in customer): 404."""
+
+    def make(w: World) -> list[Probe]:
+        url = path.format(entry=_b_waitlist_entry(w).pk, token="0" * 40)
+        return [Probe(who, method, url) for who in ("manager", "staff")]
+
+    return Probes(make)
+
+
+def _no_b_waitlist(w: World) -> list[Probe]:
+    entry = _b_waitlist_entry(w)
+
+    def check(response: Any, world: World) -> None:
+        assert entry.pk not in {row["id"] for row in response.json()}
+
+    return [Probe(who, "get", "waitlist", expect=frozenset({200}), check=check) for who in ("manager", "staff")]
+
+
 TAX_PROFILE = {
     "legal_name_ar": "مسبار",
     "street": "Probe Street",
@@ -391,6 +427,13 @@ ROUTES: dict[str, Entry] = {
     "bookings/<int:booking_id>/no-show": booking_probes("bookings/{booking}/no-show"),
     "bookings/<int:booking_id>/ics": booking_probes("bookings/{booking}/ics", method="get"),  # the customer's only
     "bookings/<int:booking_id>/pay": booking_probes("bookings/{booking}/pay", lambda w: {}),
+    "waitlist": Probes(
+        _no_b_waitlist, not_probed={"post": "a customer's own place in line: anyone may wait at any business"}
+    ),
+    "waitlist/<int:entry_id>": waitlist_probes("waitlist/{entry}", "delete"),
+    "waitlist/offers/<str:token>": waitlist_probes("waitlist/offers/{token}", "get"),
+    "waitlist/offers/<str:token>/claim": waitlist_probes("waitlist/offers/{token}/claim", "post"),
+    "waitlist/offers/<str:token>/decline": waitlist_probes("waitlist/offers/{token}/decline", "post"),
     "payments/<int:payment_id>": booking_probes("payments/{payment}", method="get"),
     "payments/<int:payment_id>/capture": booking_probes("payments/{payment}/capture", lambda w: {}),
     "payments/<int:payment_id>/void": booking_probes("payments/{payment}/void", lambda w: {}),
@@ -562,6 +605,13 @@ ROUTES: dict[str, Entry] = {
     ),
     "manage/businesses/<slug:slug>/time-off-requests/<int:request_id>/decline": manage_probes(
         "time-off-requests/<id>/decline", get=False, ids={"id": "request"}, bodies={"post": lambda w: {}}
+    ),
+    "manage/businesses/<slug:slug>/waitlist": manage_probes(
+        "waitlist",
+        at_a=lambda w: [
+            Probe("manager", "get", _a(w, "waitlist"), expect=frozenset({200})),
+            Probe("staff", "get", _a(w, "waitlist"), expect=frozenset({403})),
+        ],
     ),
     "manage/businesses/<slug:slug>/bookings": manage_probes(
         "bookings",
