@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 
-from apps.core.personal_data import erase, keep, pseudonymise, register
-from apps.notifications.models import Notification, NotificationAttempt
+from apps.core.personal_data import delete_row, erase, keep, pseudonymise, register
+from apps.notifications.models import Notification, NotificationAttempt, WhatsAppContact, WhatsAppEvent
 from apps.notifications.rendering import language_of, render
+from apps.notifications.whatsapp_client import digits
 
 
 def _text(n: Notification) -> str | None:
@@ -64,6 +66,22 @@ def _erase(user: Any) -> None:
     NotificationAttempt.objects.filter(notification__recipient_id=user.pk).update(error="")
 
 
+def _wa_id(user: Any) -> str:
+    return digits(str(user.phone)) if getattr(user, "phone", None) else ""
+
+
+def _whatsapp_contact(user: Any) -> Any:
+    return WhatsAppContact.objects.filter(wa_id=_wa_id(user)) if _wa_id(user) else WhatsAppContact.objects.none()
+
+
+def _whatsapp_events(user: Any) -> Any:
+    """The webhook items that name the person's number (their taps and messages, statuses of messages to them)."""
+    wa_id = _wa_id(user)
+    if not wa_id:
+        return WhatsAppEvent.objects.none()
+    return WhatsAppEvent.objects.annotate(text=Cast("payload", TextField())).filter(text__contains=f'"{wa_id}"')
+
+
 def declare() -> None:
     register(
         Notification,
@@ -77,7 +95,7 @@ def declare() -> None:
         eraser=_erase,
         fields={
             "context": pseudonymise(_without_reason, "the free text (a reason) removed; amounts and times kept"),
-            "provider_message_id last_error": erase(""),
+            "provider_message_id last_error delivery_error": erase(""),
             "recipient": keep("what was sent, to the anonymous recipient: the business's record"),
         },
         not_personal={"event_key template request_id": "names of facts and requests"},
@@ -86,4 +104,21 @@ def declare() -> None:
         NotificationAttempt,
         rows=lambda user: NotificationAttempt.objects.filter(notification__recipient_id=user.pk),
         fields={"error": erase("", "a provider's error may quote the address")},
+    )
+    register(
+        WhatsAppContact,
+        section="whatsapp",
+        rows=_whatsapp_contact,
+        export=lambda c: {"last_inbound_at": c.last_inbound_at, "opted_out_at": c.opted_out_at},
+        delete_rows=True,
+        fields={"wa_id": delete_row("the number's WhatsApp window and STOP; a new sign-up is a new person")},
+    )
+    register(
+        WhatsAppEvent,
+        rows=_whatsapp_events,
+        delete_rows=True,
+        fields={
+            "payload": delete_row("Meta's webhook items: the number, the profile name, what they wrote"),
+            "key outcome": delete_row("with the item"),
+        },
     )

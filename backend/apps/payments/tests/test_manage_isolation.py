@@ -383,6 +383,8 @@ ROUTES: dict[str, Entry] = {
     "auth/token/refresh": Public("sign-in"),
     "auth/logout": Public("sign-in"),
     "me": Public("the caller's own account"),
+    "me/export": Public("the caller's own data, from rows that are theirs (docs/privacy.md)"),
+    "me/delete/code": Public("sends a code to the caller's own phone"),
     "services": Public("the public catalog of the only business"),
     "services/<int:service_id>": Public("the public catalog"),
     "staff": Public("the public catalog"),
@@ -410,6 +412,7 @@ ROUTES: dict[str, Entry] = {
         ],
     ),
     "webhooks/moyasar": Public("Moyasar's, verified by its secret token; no user acts here"),
+    "webhooks/whatsapp": Public("Meta's, verified by the app secret's signature; a tap acts only as the booking's customer"),
     # --- the customer API: a business's manager or staff sees no other business's bookings or payments --------
     "bookings": Probes(
         lambda w: [
