@@ -71,6 +71,9 @@ def tax_profile_save(*, business: Business, fields: dict[str, Any]) -> TaxProfil
     values = {name: str(fields.get(name, "") or "").strip() for name in PROFILE_FIELDS}
     try:
         with transaction.atomic():
+            # The business row first: two first saves would otherwise both find no profile, and the later one's
+            # uniqueness check (full_clean) would see the other's committed row and refuse a valid save.
+            Business.objects.select_for_update().filter(pk=business.pk).first()
             profile = TaxProfile.objects.select_for_update().filter(business=business).first()
             created = profile is None
             if profile is None:
