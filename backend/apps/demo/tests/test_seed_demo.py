@@ -148,6 +148,13 @@ def test_seed_demo_makes_the_businesses_in_their_cities_with_branches_and_servic
     assert not Booking.objects.filter(business=home, customer_address="").exists()
     assert not Booking.objects.exclude(business=home).exclude(customer_address="").exists()
     assert Business.objects.get(slug="dammam-dental").category == "dental"
+    channels = dict(Business.objects.values_list("slug", "default_notify_channel"))
+    assert channels == {  # the barber's customers get WhatsApp (the fake in `dev.py run`), the rest SMS
+        "noor-salon": "sms",
+        "jeddah-barber": "whatsapp",
+        "dammam-dental": "sms",
+        "riyadh-home-care": "sms",
+    }
 
 
 def test_seed_demo_bookings_belong_to_their_staff_members_business_and_branch():

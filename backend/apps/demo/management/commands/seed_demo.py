@@ -5,7 +5,8 @@ a placeholder logo, a contact phone and its own policies:
 
 - `noor-salon`: a women's salon in Riyadh with two branches (Olaya and Al Malqa, with coordinates), its staff
   split between them and one service (bridal make-up) offered at Olaya only;
-- `jeddah-barber`: a barber in Jeddah (the old single demo salon: six services, four barbers);
+- `jeddah-barber`: a barber in Jeddah (the old single demo salon: six services, four barbers), whose customers
+  get their booking messages by WhatsApp (its default channel);
 - `dammam-dental`: a dental clinic in Dammam that confirms bookings without payment;
 - `riyadh-home-care`: a home-service business (serves at the customer's address, a service area of cities),
   VAT-registered with its seller address, so its bookings carry VAT (`manage.py demo_sale` then gives one of them
@@ -134,6 +135,8 @@ class BusinessSpec:
     # VAT-registered (docs/invoicing.md): the VAT number and the seller's national address its tax invoices print.
     vat_number: str = ""
     tax_address: dict[str, str] = field(default_factory=dict)
+    # The channel its customers' booking messages take unless they chose otherwise (docs/notifications.md "WhatsApp").
+    notify_channel: str = Business.NotifyChannel.SMS
 
     @property
     def logo_url(self) -> str:
@@ -198,6 +201,7 @@ BUSINESSES: tuple[BusinessSpec, ...] = (
     ),
     BusinessSpec(
         slug="jeddah-barber",
+        notify_channel=Business.NotifyChannel.WHATSAPP,  # its messages go to the WhatsApp fake in `dev.py run`
         name_en="Al Balad Barber",
         name_ar="حلاق البلد",
         category=C.BARBER,
@@ -555,6 +559,7 @@ class Seeder:
                 "require_payment": spec.require_payment,
                 "max_pending_per_customer": 3,
                 "vat_number": spec.vat_number,
+                "default_notify_channel": spec.notify_channel,
             },
         )
         if spec.tax_address:
