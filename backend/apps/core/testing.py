@@ -1,13 +1,18 @@
-"""Test helpers for background jobs: run the real procrastinate worker over the test database."""
+"""Test helpers: run the real procrastinate worker over the test database, and race real connections."""
 
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from asgiref.sync import SyncToAsync
 from django.db import connection, connections
 from procrastinate.contrib.django import app
+
+from apps.core.scoping import platform
 
 
 def pending_jobs(task_name: str | None = None, statuses: tuple[str, ...] = ("todo", "doing")) -> int:
@@ -49,8 +54,12 @@ def run_jobs(*, queues: list[str] | None = None, timeout: float = 10.0, concurre
         while True:
             with app.replace_connector(app.connector.get_worker_connector()) as worker_app:
                 worker_app.run_worker(
-                    queues=queues, wait=False, install_signal_handlers=False, listen_notify=False,
-                    concurrency=concurrency, delete_jobs="never",
+                    queues=queues,
+                    wait=False,
+                    install_signal_handlers=False,
+                    listen_notify=False,
+                    concurrency=concurrency,
+                    delete_jobs="never",
                 )
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -93,6 +102,40 @@ def other_database_sessions(*, wait: float = 0.0, terminate: bool = False) -> li
             rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
             if not rows or time.monotonic() >= deadline:
                 if rows and terminate:
-                    cursor.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", [[r["pid"] for r in rows]])
+                    cursor.execute(
+                        "SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", [[r["pid"] for r in rows]]
+                    )
                 return rows
         time.sleep(0.05)
+
+
+def run_together(n: int, fn: Callable[[int], Any], *, timeout: float = 120) -> list[Any]:
+    """Run fn(0) … fn(n-1) in n threads released at the same instant, each on a database connection of its own, as
+    platform code (a thread starts with no business scope); returns each result, or the exception it raised, in
+    order. A racer still running after `timeout` seconds fails the test (a deadlock, a lock never released)."""
+    barrier = threading.Barrier(n)
+    results: list[Any] = [None] * n
+
+    def worker(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            with platform():
+                results[i] = fn(i)
+        except Exception as exc:  # noqa: BLE001 - the test inspects every outcome
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    if any(thread.is_alive() for thread in threads):
+        raise AssertionError("a racer hung")
+    return results
+
+
+def run_each(fns: Sequence[Callable[[], Any]], *, timeout: float = 120) -> list[Any]:
+    """`run_together` for different functions: each of `fns` in its own thread, released at the same instant."""
+    return run_together(len(fns), lambda i: fns[i](), timeout=timeout)

@@ -17,11 +17,12 @@ from apps.accounts.tests.factories import UserFactory
 from apps.bookings.models import HOLDING_STATUSES, Booking
 from apps.bookings.services import booking_create
 from apps.bookings.tests.factories import BookingFactory
-from apps.bookings.tests.test_booking_races import assert_no_overlaps, run_together
+from apps.bookings.tests.test_booking_races import assert_no_overlaps
 from apps.catalog.models import Staff
 from apps.catalog.tests.factories import BranchFactory, BusinessFactory, ServiceFactory, StaffFactory
 from apps.catalog.tests.fixtures import RIYADH
 from apps.core.scoping import platform
+from apps.core.testing import run_together
 
 URL = "/api/v1/bookings"
 

@@ -18,8 +18,8 @@ from apps.bookings.models import Booking
 from apps.bookings.services import booking_cancel, booking_create
 from apps.bookings.tests.factories import BookingFactory
 from apps.bookings.tests.fixtures import RIYADH
-from apps.bookings.tests.test_booking_races import run_together
 from apps.catalog.tests.factories import StaffFactory
+from apps.core.testing import run_together
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=RIYADH)  # a Tuesday
 DAY = NOW.date() + timedelta(days=3)

@@ -3,14 +3,11 @@ Django connection (closed at the end). Each race is repeated for several rounds 
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from apps.accounts.tests.factories import UserFactory
 from apps.bookings.errors import SlotUnavailable, TooManyPendingBookings
@@ -20,33 +17,9 @@ from apps.bookings.tests.factories import BookingFactory
 from apps.catalog.models import ScheduleException
 from apps.catalog.services import TimeOffConflictsWithBookings, time_off_create
 from apps.catalog.tests.factories import StaffFactory
-from apps.core.scoping import platform
+from apps.core.testing import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_together(n: int, fn: Callable[[int], Any]) -> list[Any]:
-    """Run fn(0..n-1) in n threads released at the same instant; returns results or raised exceptions."""
-    barrier = threading.Barrier(n)
-    results: list[Any] = [None] * n
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            with platform():  # a thread starts with no scope; the test's own code is platform code
-                results[i] = fn(i)
-        except Exception as exc:  # noqa: BLE001 - the test inspects every outcome
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a racer hung"
-    return results
 
 
 def assert_no_overlaps(staff_id: int) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from apps.bookings.calendar_feed import feed_staff_for_token, feed_token_issue
 from apps.bookings.models import CalendarFeedToken
-from apps.bookings.tests.test_booking_races import run_together
+from apps.core.testing import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

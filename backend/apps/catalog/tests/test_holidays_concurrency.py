@@ -3,18 +3,16 @@ locked first): real threads on PostgreSQL."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date
-from typing import Any
 
 import pytest
-from django.db import connection
 
 from apps.catalog import services
 from apps.catalog.holidays import saudi_holidays
 from apps.catalog.models import Closure
 from apps.catalog.tests.factories import BusinessFactory
 from apps.core.scoping import platform
+from apps.core.testing import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,25 +23,7 @@ def test_simultaneous_accepts_create_each_holiday_once():
     business = BusinessFactory.create()
     keys = [h.key for h in saudi_holidays(TODAY)]
     n = 8
-    barrier = threading.Barrier(n)
-    results: list[Any] = [None] * n
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            with platform():
-                results[i] = services.holidays_accept(business=business, keys=keys, today=TODAY)
-        except Exception as exc:  # noqa: BLE001 - the test inspects every outcome
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a racer hung"
+    results = run_together(n, lambda _: services.holidays_accept(business=business, keys=keys, today=TODAY))
 
     assert not [r for r in results if isinstance(r, Exception)]
     assert sorted(len(r) for r in results) == [0] * (n - 1) + [len(keys)]

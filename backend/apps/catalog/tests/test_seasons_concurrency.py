@@ -7,42 +7,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import date, time, timedelta
-from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from apps.catalog import seasons
 from apps.catalog.models import Season, SeasonalHours, Staff
 from apps.catalog.tests.factories import BusinessFactory, StaffFactory
 from apps.core.scoping import platform
+from apps.core.testing import run_each
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TODAY = date(2026, 12, 4)
-
-
-def _race(workers: list[Callable[[], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(workers))
-    results: list[Any] = [None] * len(workers)
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            with platform():
-                results[i] = workers[i]()
-        except Exception as exc:  # noqa: BLE001 - the test inspects every outcome
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(workers))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a racer hung"
-    return results
 
 
 def test_overlapping_seasons_made_at_once_give_one():
@@ -59,7 +36,7 @@ def test_overlapping_seasons_made_at_once_give_one():
             today=TODAY,
         )
 
-    results = _race([make(i) for i in range(n)])
+    results = run_each([make(i) for i in range(n)])
     made = [r for r in results if isinstance(r, Season)]
     refused = [r for r in results if isinstance(r, seasons.SeasonOverlaps)]
     assert (len(made), len(refused)) == (1, n - 1), results
@@ -96,6 +73,6 @@ def test_a_season_waits_for_the_staff_lock_a_booking_holds():
         order.append("season")
         return made
 
-    results = _race([booking_like, season])
+    results = run_each([booking_like, season])
     assert isinstance(results[1], Season), results
     assert order == ["booking", "season"]

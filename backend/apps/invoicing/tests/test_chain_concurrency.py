@@ -4,14 +4,10 @@ business's sales run alongside on a sequence of its own; a sale whose transactio
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
-from apps.core.scoping import platform
+from apps.core.testing import run_together
 from apps.invoicing import services
 from apps.invoicing.constants import FIRST_PIH
 from apps.invoicing.hashing import invoice_hash
@@ -23,29 +19,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 class RolledBack(Exception):
     pass
-
-
-def run_together(n: int, fn: Callable[[int], Any]) -> list[Any]:
-    barrier = threading.Barrier(n)
-    results: list[Any] = [None] * n
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            with platform():
-                results[i] = fn(i)
-        except Exception as exc:  # noqa: BLE001 - the test inspects every outcome
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a racer hung"
-    return results
 
 
 def assert_chain(business_id: int, count: int) -> None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from apps.core.testing import run_together
 from apps.invoicing import profile as profiles
 from apps.invoicing.models import TaxProfile
 from apps.invoicing.tests.factories import vat_business
-from apps.invoicing.tests.test_chain_concurrency import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from apps.core.testing import run_together
 from apps.invoicing.models import Invoice
-from apps.invoicing.tests.test_chain_concurrency import run_together
 from apps.invoicing.tests.zatca_fixtures import business, credential, fatoora, fatoora_server, issue  # noqa: F401
 from apps.invoicing.zatca.reporting import ReportRetryLater, report_invoice
 

@@ -4,18 +4,15 @@ double-books."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from apps.accounts.tests.factories import UserFactory
 from apps.bookings.errors import SlotUnavailable
 from apps.bookings.models import HOLDING_STATUSES, Booking
 from apps.bookings.services import booking_create, booking_expire_due
-from apps.core.scoping import platform
+from apps.core.testing import run_each
 from apps.waitlist.models import WaitlistEntry, WaitlistOffer
 from apps.waitlist.selectors import offer_token
 from apps.waitlist.services import waitlist_offer_claim, waitlist_offer_free_slots
@@ -24,30 +21,6 @@ from apps.waitlist.tests.conftest import PINNED, free, later
 pytestmark = pytest.mark.django_db(transaction=True)
 
 E, O = WaitlistEntry.Status, WaitlistOffer.Status  # noqa: E741 - the offer statuses
-
-
-def run_together(fns: list[Callable[[], Any]]) -> list[Any]:
-    """Run each function in its own thread, released at the same instant; results or raised exceptions."""
-    barrier = threading.Barrier(len(fns))
-    results: list[Any] = [None] * len(fns)
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            with platform():
-                results[i] = fns[i]()
-        except Exception as exc:  # noqa: BLE001 - the test inspects every outcome
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(fns))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a racer hung"
-    return results
 
 
 def holding_at(staff_id: int, start: Any) -> list[Booking]:
@@ -64,7 +37,7 @@ def test_twenty_waiting_for_one_freed_slot_get_one_offer_at_a_time_in_line_order
     processors = 6
 
     for turn in range(3):
-        results = run_together([lambda: waitlist_offer_free_slots(business_id=business.pk) for _ in range(processors)])
+        results = run_each([lambda: waitlist_offer_free_slots(business_id=business.pk) for _ in range(processors)])
         assert not [r for r in results if isinstance(r, Exception)], results
         assert sum(len(r) for r in results) == 1, results  # one offer made, by one of the processors
         live = list(WaitlistOffer.objects.filter(status=O.OFFERED))
@@ -101,7 +74,7 @@ def test_a_claim_racing_a_direct_booking_gives_exactly_one_booking(business, ser
         token = offer_token(hold_id=offer.hold_id)
         customer = entry.customer
 
-        claim, direct = run_together(
+        claim, direct = run_each(
             [
                 lambda token=token, customer=customer: waitlist_offer_claim(token=token, customer=customer),
                 lambda rival=rival, slot=slot: booking_create(
@@ -130,7 +103,7 @@ def test_the_offer_job_racing_a_direct_booking_for_a_freed_slot_leaves_one_holde
         free(taken)
         rival = UserFactory.create()
 
-        offers, direct = run_together(
+        offers, direct = run_each(
             [
                 lambda: waitlist_offer_free_slots(business_id=business.pk),
                 lambda rival=rival, slot=slot: booking_create(
@@ -166,7 +139,7 @@ def test_the_offer_job_and_the_waiting_customers_own_bookings_run_together_witho
         free(booking)
     elsewhere = [at("15:00") + later(15 * i) for i in range(10)]  # overlapping 30-minute bookings: some refused
 
-    results = run_together(
+    results = run_each(
         [lambda: waitlist_offer_free_slots(business_id=business.pk)]
         + [
             lambda e=entry, s=start: booking_create(customer=e.customer, staff_id=staff.pk, service=service, start=s)
