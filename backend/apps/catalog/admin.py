@@ -564,7 +564,9 @@ class SeasonForm(forms.ModelForm):
         if not business_id or not data.get("start_date") or not data.get("end_date"):
             return data
         with platform():  # one business's rows, named by id (its own access is the scoped form's check)
-            business = Business.objects.get(pk=business_id)
+            # The service's lock, taken before the overlap check: the admin's page is one transaction, so it is
+            # held until the season is saved, and two pages saving overlapping seasons at once make one.
+            business = Business.objects.select_for_update().get(pk=business_id)
         probe = Season(
             pk=self.instance.pk,
             business_id=business_id,
@@ -598,8 +600,8 @@ class SeasonAdmin(SafeDateHierarchyMixin, BusinessAdminMixin, admin.ModelAdmin):
         return EVERYTHING  # a staff member sees their business's seasons (read-only)
 
     def save_model(self, request: HttpRequest, obj: Season, form, change: bool) -> None:
-        # The service's locks (the admin's page is one transaction): the business row, then the staff it covers,
-        # so a booking decided meanwhile sees the old hours or the new ones.
+        # The service's locks (the admin's page is one transaction): the business row (already taken by the form's
+        # check), then the staff it covers, so a booking decided meanwhile sees the old hours or the new ones.
         Business.objects.select_for_update().filter(pk=obj.business_id).first()
         old_branch = form.initial.get("branch") if change else None
         seasons.season_lock_staff(obj.business, {obj.branch_id, old_branch} if change else {obj.branch_id})

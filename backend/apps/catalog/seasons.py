@@ -194,8 +194,8 @@ def ramadan_accept(
 
 def season_check(season: Season, *, old: tuple[date | None, date | None], today: date) -> None:
     """The dates of a new or changed season (`old`: its first and last day as stored; None, None when new) and
-    that no other season of the same staff shares one: `ValidationFailed` / `SeasonOverlaps`. The admin's form asks
-    it too; the service asks it under the business row lock."""
+    that no other season of the same staff shares one: `ValidationFailed` / `SeasonOverlaps`. The admin's form and
+    the service both ask it under the business row lock, held until the season is saved."""
     _check_dates(season, old, today)
     if season.start_date is not None and season.end_date is not None:
         _check_overlap(season)

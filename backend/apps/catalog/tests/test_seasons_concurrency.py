@@ -1,19 +1,23 @@
 """Seasons from several connections at once: real threads on PostgreSQL. Overlapping seasons racing each other
-give exactly one season (the business row is locked first), and a booking racing a season is decided against
+give exactly one season (the business row is locked first), through the API's service and through the admin, and a booking racing a season is decided against
 either the old hours or the new ones (the staff row lock), never both."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
+import time_machine
 from django.db import transaction
+from django.test import Client
 
+from apps.accounts.tests.factories import UserFactory
 from apps.catalog import seasons
 from apps.catalog.models import Season, SeasonalHours, Staff
 from apps.catalog.tests.factories import BusinessFactory, StaffFactory
+from apps.catalog.tests.fixtures import RIYADH
 from apps.core.scoping import platform
 from apps.core.testing import run_each
 
@@ -43,6 +47,38 @@ def test_overlapping_seasons_made_at_once_give_one():
     with platform():
         assert Season.objects.filter(business=business).count() == 1
         assert SeasonalHours.objects.filter(business=business).count() == 1  # nothing half-written
+
+
+def test_overlapping_seasons_saved_from_two_admin_pages_at_once_give_one():
+    business = BusinessFactory.create()
+    StaffFactory.create(business=business)
+    operator = UserFactory.create(is_staff=True, is_superuser=True)
+    n = 4
+
+    def page(i: int) -> Callable[[], int]:
+        first = TODAY + timedelta(days=10 + i)  # every range shares days with every other
+        form = {
+            "business": business.pk,
+            "name_en": f"Season {i}",
+            "name_ar": "",
+            "start_date": str(first),
+            "end_date": str(first + timedelta(days=10)),
+            "hours-TOTAL_FORMS": 0,
+            "hours-INITIAL_FORMS": 0,
+        }
+
+        def post() -> int:
+            client = Client()
+            client.force_login(operator)
+            return client.post("/admin/catalog/season/add/", form).status_code
+
+        return post
+
+    with time_machine.travel(datetime(2026, 12, 4, 9, 0, tzinfo=RIYADH), tick=True):
+        statuses = run_each([page(i) for i in range(n)])
+    assert sorted(statuses) == [200] * (n - 1) + [302], statuses  # one saved; the others get the form with the error
+    with platform():
+        assert Season.objects.filter(business=business).count() == 1
 
 
 def test_a_season_waits_for_the_staff_lock_a_booking_holds():
