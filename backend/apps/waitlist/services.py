@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings as django_settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from procrastinate.contrib.django import app as procrastinate_app
@@ -217,28 +218,48 @@ def waitlist_offer_free_slots(*, business_id: int, now: datetime | None = None) 
     WaitlistEntry.objects.filter(business_id=business_id, status=E.WAITING, date_to__lt=today).update(
         status=E.EXPIRED, updated_at=now
     )
-    entries = list(
+    # The free times first, from one summary row per waited-for service (its first and last day waited for): a
+    # line that waits in vain (the sweep's usual case) costs the engine's queries and no more; the entries, each
+    # with its service and customer, are read only when some time is free.
+    spans = list(
         WaitlistEntry.objects.filter(business_id=business_id, status=E.WAITING)
+        .values("service_id")
+        .annotate(first=Min("date_from"), last=Max("date_to"))
+        .order_by("service_id")
+    )
+    if not spans:
+        return []
+    services = Service.objects.in_bulk([span["service_id"] for span in spans])
+    free: dict[int, list[tuple[datetime, list[int]]]] = {}
+    for span in spans:
+        service = services[span["service_id"]]
+        service.business = business
+        if not service.is_active or span["last"] < today:
+            continue
+        found = slot_list_any_staff_range(
+            service=service, date_from=max(span["first"], today), date_to=span["last"], now=now
+        )
+        if found:
+            free[service.pk] = [(row.slot.start, list(row.staff_ids)) for row in found]
+    if not free:
+        return []
+    days = [start.astimezone(tz).date() for slots in free.values() for start, _ in slots]
+    entries = list(
+        WaitlistEntry.objects.filter(
+            business_id=business_id,
+            status=E.WAITING,
+            service_id__in=list(free),
+            date_from__lte=max(days),  # only who waits on a day with a free time
+            date_to__gte=min(days),
+        )
         .select_related("service", "customer")
         .order_by("created_at", "id")
     )
-    if not entries:
-        return []
     tried: dict[int, set[tuple[int, datetime]]] = {entry.pk: set() for entry in entries}
     for entry_id, staff_id, start in WaitlistOffer.objects.filter(entry_id__in=list(tried)).values_list(
         "entry_id", "staff_id", "start"
     ):
         tried[entry_id].add((staff_id, start))
-    free: dict[int, list[tuple[datetime, list[int]]]] = {}
-    for service_id in {entry.service_id for entry in entries}:
-        mine = [entry for entry in entries if entry.service_id == service_id]
-        service = mine[0].service
-        service.business = business
-        if not service.is_active:
-            continue
-        first, last = min(e.date_from for e in mine), max(e.date_to for e in mine)
-        found = slot_list_any_staff_range(service=service, date_from=max(first, today), date_to=last, now=now)
-        free[service_id] = [(row.slot.start, list(row.staff_ids)) for row in found]
     made: list[WaitlistOffer] = []
     taken: set[tuple[int, datetime]] = set()
     for entry in entries:

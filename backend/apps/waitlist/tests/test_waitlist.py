@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.tests.factories import UserFactory
 from apps.bookings.models import Booking
@@ -154,6 +156,19 @@ def test_a_rescheduled_booking_frees_its_old_time_for_the_line(business, service
     (offer,) = waitlist_offer_free_slots(business_id=business.pk)
     assert offer.entry_id == entry.pk
     assert offer.start == at("10:00")
+
+
+def test_the_offer_job_reads_a_line_in_a_fixed_number_of_statements(business, service, staff, at, line, blocker):
+    """The sweep runs the job every 5 minutes for every business with someone waiting: a longer line (or one
+    waiting in vain) must not cost more statements."""
+    blocker(at("10:00"))
+    line(3)
+    with CaptureQueriesContext(connection) as short:
+        assert waitlist_offer_free_slots(business_id=business.pk) == []
+    line(20, at="10:00")
+    with CaptureQueriesContext(connection) as long:
+        assert waitlist_offer_free_slots(business_id=business.pk) == []
+    assert len(long) == len(short) <= 10, [q["sql"] for q in long]
 
 
 def test_entries_whose_dates_passed_expire(business, service, staff, line, clock):
