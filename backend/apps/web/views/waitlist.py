@@ -104,7 +104,9 @@ BADGE = {E.WAITING: "", E.OFFERED: "warn", E.BOOKED: "", E.EXPIRED: "bad", E.LEF
 
 @dataclass(frozen=True, slots=True)
 class OfferView:
-    start: str  # the held time, local, in the active language
+    date: str  # the held time's day, local, in the active language
+    time: str  # its start, local HH:MM
+    staff: str
     expires: str  # when the hold runs out (local HH:MM)
     claim_path: str
 
@@ -123,7 +125,7 @@ class EntryView:
 
 def _status_text(entry: WaitlistEntry, offer: OfferView | None, *, live: bool) -> str:
     if offer is not None:
-        return _("A time is held for you")
+        return _("Time held for you")
     if live:
         return _("Waiting for a time")
     return {
@@ -155,7 +157,9 @@ def entry_views(*, customer_id: int, now: datetime) -> tuple[list[EntryView], li
         if in_line and offer is not None and now < offer.expires_at:
             start = offer.start.astimezone(tz)
             shown = OfferView(
-                start=f"{date_format(start, 'l j F Y')} · {start:%H:%M} · {offer.staff.display_name}",
+                date=date_format(start, "l j F Y"),
+                time=f"{start:%H:%M}",
+                staff=offer.staff.display_name,
                 expires=offer.expires_at.astimezone(tz).strftime("%H:%M"),
                 claim_path=reverse("web:waitlist_claim", args=[selectors.offer_token(hold_id=offer.hold_id)]),
             )
