@@ -35,7 +35,19 @@ class ReadOnlyMixin:
         return False
 
 
-OFFER_FIELDS = ["created_at", "staff", "start", "end", "expires_at", "status", "hold", "updated_at"]
+OFFER_FIELDS = ("created_at", "staff", "start", "end", "expires_at", "status", "hold", "updated_at")
+ENTRY_FIELDS = (
+    "customer",
+    "service",
+    "staff",
+    "date_from",
+    "date_to",
+    "time_from",
+    "time_to",
+    "status",
+    "created_at",
+    "updated_at",
+)
 
 
 class WaitlistOfferInline(ReadOnlyMixin, BusinessInlineMixin, admin.TabularInline):
@@ -78,19 +90,8 @@ class WaitlistEntryAdmin(
     date_hierarchy = "created_at"
     ordering = ["created_at", "id"]  # the line: first come first
     list_per_page = 50
-    fields = [
-        "customer",
-        "service",
-        "staff",
-        "date_from",
-        "date_to",
-        "time_from",
-        "time_to",
-        "status",
-        "created_at",
-        "updated_at",
-    ]
-    readonly_fields = fields
+    fields = ENTRY_FIELDS
+    readonly_fields = ENTRY_FIELDS
     inlines = [WaitlistOfferInline]
 
     @admin.display(description=_("staff member"), ordering="staff__display_name")
@@ -117,8 +118,8 @@ class WaitlistOfferAdmin(
     date_hierarchy = "created_at"
     ordering = ["-created_at", "-id"]
     list_per_page = 50
-    fields = ["entry", *OFFER_FIELDS]  # never the token's hash: it is the claim link's secret, hashed
-    readonly_fields = fields
+    fields = ("entry", *OFFER_FIELDS)  # never the token's hash: it is the claim link's secret, hashed
+    readonly_fields = ("entry", *OFFER_FIELDS)
 
     @admin.display(description=_("customer"), ordering="entry__customer__name")
     def customer(self, obj: WaitlistOffer) -> str:

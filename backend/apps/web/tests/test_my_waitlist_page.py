@@ -42,7 +42,7 @@ def offer(business, service, staff, at, day, customer) -> WaitlistOffer:
     """A time freed at 10:00 on `day` and held for `customer` (the salon paid at the venue)."""
     business.require_payment = False
     business.save()
-    taken = booking_create(customer=UserFactory(), staff_id=staff.pk, service=service, start=at("10:00"))
+    taken = booking_create(customer=UserFactory.create(), staff_id=staff.pk, service=service, start=at("10:00"))
     join(customer, service, staff, day, start=10, end=10)
     booking_cancel(booking_id=taken.pk, actor=taken.customer)
     (made,) = waitlist_offer_free_slots(business_id=business.pk)

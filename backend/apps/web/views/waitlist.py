@@ -99,7 +99,7 @@ def waitlist_join(request: HttpRequest) -> HttpResponse:
 
 E = WaitlistEntry.Status
 LIST_LIMIT = 50  # entries per section; the API lists them all
-BADGE = {E.WAITING: "", E.OFFERED: "warn", E.BOOKED: "", E.EXPIRED: "bad", E.LEFT: "bad"}
+BADGE: dict[str, str] = {E.WAITING: "", E.OFFERED: "warn", E.BOOKED: "", E.EXPIRED: "bad", E.LEFT: "bad"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,10 +128,8 @@ def _status_text(entry: WaitlistEntry, offer: OfferView | None, *, live: bool) -
         return _("Time held for you")
     if live:
         return _("Waiting for a time")
-    return {
-        E.BOOKED: _("Booked"),
-        E.LEFT: _("You left the waitlist"),
-    }.get(entry.status, _("Its dates have passed"))
+    closed: dict[str, str] = {E.BOOKED: _("Booked"), E.LEFT: _("You left the waitlist")}
+    return closed.get(entry.status, _("Its dates have passed"))
 
 
 def _dates_text(first: date, last: date) -> str:
