@@ -80,6 +80,7 @@ def test_letting_it_go_and_a_late_visit(offer, clock):
     after = client.get(page_of(offer))
     assert after.status_code == 410
     assert 'data-testid="gone"' in after.content.decode()
+    assert 'href="/my/waitlist"' in after.content.decode()  # the customer's other entries
     assert Booking.objects.get(pk=offer.hold_id).status == Booking.Status.CANCELLED
 
 
