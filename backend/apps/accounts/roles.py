@@ -11,7 +11,7 @@ bookings at B. `User.role` is no longer read here (the API and older code may st
   (everything), its people (view: members and customers; memberships are added in the membership admin),
   notifications (view, send again), payments (view; the payments admin's manager actions), invoices (view) and
   the business's tax profile (view, add, change), its people's admin
-  sign-in lockouts (view, delete to unlock).
+  sign-in lockouts (view, delete to unlock), and its waitlist (view: entries and offers).
 * "Staff": a staff member's own day: their bookings (view; complete, no-show, reschedule and cancel through the
   actions, which the bookings services allow the booking's staff member), their schedule and time off (view),
   services and closures (view). Which bookings and schedules they see is decided by the admin (their own only).
@@ -68,6 +68,9 @@ GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         # Admin sign-in lockouts (django-axes): see them, and lift one by deleting the attempt.
         "axes.accessattempt": ("view", "delete"),
         "axes.accesslog": ("view",),
+        # The business's waitlist, read-only (rows change through the waitlist's services only).
+        "waitlist.waitlistentry": ("view",),
+        "waitlist.waitlistoffer": ("view",),
     },
     STAFF: {
         "bookings.booking": ("view", "change"),

@@ -1,7 +1,9 @@
 """Notifications in the admin: every message with its delivery attempts, a "send again" action for the ones that
 failed or whose outcome is unknown, and, on each booking's page, the messages about that booking (added to the
 booking admin from here: bookings never imports notifications). A manager sees the messages of the businesses they
-run (`apps.catalog.admin_access`); account messages (no business) are the platform's."""
+run (`apps.catalog.admin_access`); account messages (no business) are the platform's. WhatsApp's webhook items and
+contacts are the platform's alone (superusers, read-only): they are Meta's account-wide records, not a
+business's."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from django.utils.translation import ngettext
 from apps.bookings.admin import register_booking_inline
 from apps.catalog.admin_access import BusinessAdminMixin, BusinessInlineMixin
 from apps.core.admin_dates import SafeDateHierarchyMixin
-from apps.notifications.models import Notification, NotificationAttempt
+from apps.notifications.models import Notification, NotificationAttempt, WhatsAppContact, WhatsAppEvent
 from apps.notifications.services import RETRYABLE_BY_HAND, notification_retry
 
 
@@ -134,3 +136,51 @@ class NotificationAdmin(SafeDateHierarchyMixin, BusinessAdminMixin, admin.ModelA
                 % skipped,
                 messages.WARNING,
             )
+
+
+class PlatformReadOnlyAdmin(admin.ModelAdmin):
+    """Seen by platform operators (superusers) only, and never changed here: no business's manager or staff member
+    sees the module, its list or its rows, whatever permissions a group was given by hand."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(WhatsAppEvent)
+class WhatsAppEventAdmin(SafeDateHierarchyMixin, PlatformReadOnlyAdmin):
+    """Each WhatsApp webhook item as received (a status of one of our messages, or an inbound message) and what
+    its processing job made of it; payloads are blanked after the retention period (docs/privacy.md)."""
+
+    list_display = ["id", "kind", "key", "received_at", "processed_at", "outcome"]
+    list_filter = ["kind", ("processed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["key", "outcome"]
+    date_hierarchy = "received_at"
+    ordering = ["-received_at", "-id"]
+    list_per_page = 50
+    fields = ["key", "kind", "received_at", "processed_at", "outcome", "payload"]
+    readonly_fields = fields
+
+
+@admin.register(WhatsAppContact)
+class WhatsAppContactAdmin(PlatformReadOnlyAdmin):
+    """The WhatsApp users we talk to: when they last wrote (the 24-hour window) and whether they asked to stop."""
+
+    list_display = ["wa_id", "last_inbound_at", "opted_out_at"]
+    list_filter = [("opted_out_at", admin.EmptyFieldListFilter)]
+    search_fields = ["wa_id"]
+    ordering = ["wa_id"]
+    list_per_page = 50
+    fields = ["wa_id", "last_inbound_at", "opted_out_at"]
+    readonly_fields = fields

@@ -78,5 +78,11 @@ def entry_list_for_business(*, business_id: int, status: str | None = None) -> Q
     return qs.order_by("created_at", "id")
 
 
+def live_offers_of(*, entry_ids: list[int]) -> dict[int, WaitlistOffer]:
+    """The live offer (if any) of each of `entry_ids`, by entry id, in one query (the customer's waitlist page)."""
+    offers = WaitlistOffer.objects.filter(entry_id__in=entry_ids, status=WaitlistOffer.Status.OFFERED)
+    return {offer.entry_id: offer for offer in offers.select_related("staff")}
+
+
 def live_offer_of(entry: WaitlistEntry) -> WaitlistOffer | None:
     return WaitlistOffer.objects.filter(entry_id=entry.pk, status=WaitlistOffer.Status.OFFERED).first()

@@ -50,8 +50,9 @@ from apps.catalog.tests.factories import BusinessFactory, MembershipFactory, Ser
 from apps.core.scoping import ScopeError, enforced
 from apps.invoicing.models import Invoice, InvoiceSeries, TaxProfile, ZatcaCredential
 from apps.invoicing.services import invoice_issue
-from apps.notifications.models import Notification, NotificationAttempt
+from apps.notifications.models import Notification, NotificationAttempt, WhatsAppContact, WhatsAppEvent
 from apps.payments.models import LedgerEntry, Payment, PaymentEvent, Refund, VenuePayment, WebhookEvent
+from apps.waitlist.models import WaitlistEntry, WaitlistOffer
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +71,8 @@ class Side:
     payment: Payment
     notification: Notification
     membership: Membership
+    entry: WaitlistEntry
+    offer: WaitlistOffer
     people: list[User] = field(default_factory=list)
 
 
@@ -108,6 +111,18 @@ def _side(business: Business, n: int) -> Side:
     invoice_issue(booking_id=booking.pk, gross=15000, means="card")
     ZatcaCredential.objects.create(business=business, environment="sandbox", egs_serial=f"egs-{n}",
                                    private_key_pem="-", csr_pem="-")
+    day = (timezone.now() + timedelta(days=5)).date()
+    entry = WaitlistEntry.objects.create(business=business, customer=customer, service=service, staff=staff,
+                                         date_from=day, date_to=day, time_from="10:00", time_to="12:00",
+                                         status=WaitlistEntry.Status.OFFERED, created_at=timezone.now())
+    colleague = StaffFactory(business=business, branch=branch, services=[service], display_name=f"Colleague {n}")
+    hold = BookingFactory(staff=colleague, service=service, customer=customer, status=Booking.Status.PENDING_PAYMENT)
+    offer = WaitlistOffer.objects.create(business=business, entry=entry, staff=colleague, start=hold.start,
+                                         end=hold.end,
+                                         hold=hold, expires_at=timezone.now() + timedelta(minutes=15),
+                                         token_hash=f"{n:064d}", created_at=timezone.now())
+    WhatsAppEvent.objects.create(key=f"message:wamid-{n}", kind=WhatsAppEvent.Kind.MESSAGE, payload={"n": n})
+    WhatsAppContact.objects.create(wa_id=str(customer.phone).lstrip("+"), last_inbound_at=timezone.now())
     people = [staff.user, customer, member.user]
     for person in people:
         OtpChallenge.objects.create(phone=str(person.phone), nonce="n", expires_at=timezone.now())
@@ -120,7 +135,8 @@ def _side(business: Business, n: int) -> Side:
         AccessFailureLog.objects.create(username=str(person.phone), ip_address="198.51.100.1", user_agent="t",
                                         http_accept="*", path_info="/admin/", locked_out=False)
         assert attempt.pk
-    return Side(business, branch, service, staff, customer, booking, payment, notification, member, people)
+    return Side(business, branch, service, staff, customer, booking, payment, notification, member, entry, offer,
+                people)
 
 
 @dataclass
@@ -301,6 +317,31 @@ ROUTES: dict[str, Route] = {
         ),
     ),
     "notifications.notification": Route(owned(Notification)),
+    "notifications.whatsappevent": Route(  # the platform's alone
+        None,
+        (lambda w: (_url(WhatsAppEvent, f"{WhatsAppEvent.objects.first().pk}/change/"), {"outcome": "mine"}),),
+    ),
+    "notifications.whatsappcontact": Route(
+        None,
+        (lambda w: (_url(WhatsAppContact, f"{WhatsAppContact.objects.first().pk}/delete/"), {"post": "yes"}),),
+    ),
+    "waitlist.waitlistentry": Route(  # read-only: every change goes through the waitlist's services
+        owned(WaitlistEntry),
+        (
+            lambda w: (_url(WaitlistEntry, f"{w.b.entry.pk}/change/"), {"status": "left"}),
+            lambda w: (_url(WaitlistEntry, f"{w.b.entry.pk}/delete/"), {"post": "yes"}),
+            lambda w: (_url(WaitlistEntry, "add/"), {"customer": w.b.customer.pk, "service": w.b.service.pk,
+                                                     "date_from": "2027-02-01", "date_to": "2027-02-01",
+                                                     "time_from": "10:00", "time_to": "11:00"}),
+        ),
+    ),
+    "waitlist.waitlistoffer": Route(
+        owned(WaitlistOffer),
+        (
+            lambda w: (_url(WaitlistOffer, f"{w.b.offer.pk}/change/"), {"status": "claimed"}),
+            lambda w: (_url(WaitlistOffer, f"{w.b.offer.pk}/delete/"), {"post": "yes"}),
+        ),
+    ),
     "accounts.user": Route(
         lambda side: User.objects.filter(pk__in=[p.pk for p in side.people]),
         (
@@ -574,7 +615,8 @@ def test_a_manager_of_a_who_is_staff_at_b_runs_a_and_sees_their_own_bookings_at_
                                 "form-0-display_order": 9, "form-0-is_active": "", "_save": "Save"})
     add_staff = client.get(_url(Staff, "add/"))
 
-    assert {b.pk for b in listing.context["cl"].queryset} == {world.a.booking.pk, world.b.booking.pk}
+    a_bookings = set(Booking.objects.filter(business=world.a.business).values_list("pk", flat=True))
+    assert {b.pk for b in listing.context["cl"].queryset} == a_bookings | {world.b.booking.pk}
     assert not_theirs.pk not in {b.pk for b in listing.context["cl"].queryset}
     assert own_page.status_code == 200
     assert 'name="notes"' not in own_page.content.decode()  # their booking at B: read-only

@@ -80,6 +80,7 @@ def test_letting_it_go_and_a_late_visit(offer, clock):
     after = client.get(page_of(offer))
     assert after.status_code == 410
     assert 'data-testid="gone"' in after.content.decode()
+    assert 'href="/my/waitlist"' in after.content.decode()  # the customer's other entries
     assert Booking.objects.get(pk=offer.hold_id).status == Booking.Status.CANCELLED
 
 
@@ -129,12 +130,14 @@ def test_a_day_without_free_times_offers_the_waitlist_and_joining_puts_the_custo
     }
     joined = client.post("/waitlist/join", body)
     assert joined.status_code == 302
-    assert joined["Location"].startswith("/b/salon/book?")
+    assert joined["Location"] == "/my/waitlist"  # where the customer sees the entry (and can leave it)
     (entry,) = WaitlistEntry.objects.filter(customer=customer)
     assert (entry.staff_id, str(entry.date_to), str(entry.time_from)) == (staff.pk, "2026-12-02", "17:00:00")
 
     again = client.post("/waitlist/join", body, follow=True)
     assert "already on the waitlist" in again.content.decode()
+    refused = client.post("/waitlist/join", body | {"time_from": "19:00"})
+    assert refused["Location"].startswith("/b/salon/book?")  # a refusal goes back to the page it came from
     reversed_ = client.post("/waitlist/join", body | {"time_from": "19:00"}, follow=True)
     assert "latest start is before the earliest" in reversed_.content.decode()
     assert WaitlistEntry.objects.filter(customer=customer).count() == 1
