@@ -14,6 +14,7 @@ from apps.accounts.tests.factories import UserFactory
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_cancel, booking_create
 from apps.catalog.tests.fixtures import RIYADH
+from apps.core.hijri import hijri_of
 from apps.waitlist.models import WaitlistEntry, WaitlistOffer
 from apps.waitlist.selectors import offer_token
 from apps.waitlist.services import waitlist_join, waitlist_leave, waitlist_offer_free_slots
@@ -102,6 +103,9 @@ def test_a_live_offer_shows_the_held_time_until_when_and_the_claim_link_in_engli
     assert "Time held for you" in page
     assert "10:00" in page
     assert "Held for you until 08:15" in page  # the claim window: 15 minutes from the pinned 08:00
+    held_day = hijri_of(offer.start.astimezone(offer.business.tz))
+    assert held_day is not None
+    assert f'data-testid="offer-hijri">{held_day.full("en")}<' in page  # "24 Jumada al-Akhirah 1448 AH"
     assert f'href="/waitlist/claim/{offer_token(hold_id=offer.hold_id)}"' in page
 
 

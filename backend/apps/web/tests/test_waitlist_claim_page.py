@@ -13,6 +13,7 @@ from apps.accounts.tests.factories import UserFactory
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_cancel, booking_create
 from apps.catalog.tests.fixtures import RIYADH
+from apps.core.hijri import hijri_of
 from apps.waitlist.models import WaitlistEntry, WaitlistOffer
 from apps.waitlist.selectors import offer_token
 from apps.waitlist.services import waitlist_join, waitlist_offer_free_slots
@@ -64,6 +65,9 @@ def test_the_customer_sees_the_offer_in_arabic_and_takes_it(offer):
     assert "توفر موعد لك" in text
     assert "احجز هذا الموعد" in text
     assert "08:15" in text
+    held_day = hijri_of(offer.start.astimezone(offer.business.tz))
+    assert held_day is not None
+    assert f'data-testid="offer-hijri">{held_day.full("ar")}<' in text  # the Umm al-Qura day beside it
     assert "<script>" not in text
     assert 'style="' not in text
 

@@ -28,7 +28,7 @@ from apps.core.errors import DomainError, NotFound, ValidationFailed
 from apps.waitlist import selectors
 from apps.waitlist import services as waitlist
 from apps.waitlist.models import WaitlistEntry, WaitlistOffer
-from apps.web.views.common import error_text
+from apps.web.views.common import error_text, hijri_label
 
 
 @login_required
@@ -57,6 +57,7 @@ def waitlist_claim(request: HttpRequest, token: str) -> HttpResponse:
         "offer": offer,
         "service": offer.entry.service,
         "start": offer.start.astimezone(tz),
+        "hijri": hijri_label(offer.start.astimezone(tz)),
         "expires": offer.expires_at.astimezone(tz),
         "is_open": is_open,
         "pays_online": offer.hold.online_amount > 0,
@@ -105,6 +106,7 @@ BADGE: dict[str, str] = {E.WAITING: "", E.OFFERED: "warn", E.BOOKED: "", E.EXPIR
 @dataclass(frozen=True, slots=True)
 class OfferView:
     date: str  # the held time's day, local, in the active language
+    hijri: str  # the same day in the Umm al-Qura calendar ("" outside its range)
     time: str  # its start, local HH:MM
     staff: str
     expires: str  # when the hold runs out (local HH:MM)
@@ -156,6 +158,7 @@ def entry_views(*, customer_id: int, now: datetime) -> tuple[list[EntryView], li
             start = offer.start.astimezone(tz)
             shown = OfferView(
                 date=date_format(start, "l j F Y"),
+                hijri=hijri_label(start),
                 time=f"{start:%H:%M}",
                 staff=offer.staff.display_name,
                 expires=offer.expires_at.astimezone(tz).strftime("%H:%M"),
