@@ -28,6 +28,7 @@ from procrastinate.contrib.django import app as procrastinate_app
 
 from apps.accounts.models import User
 from apps.bookings.errors import (
+    AccountInactive,
     BookingRateLimited,
     SlotUnavailable,
     TooManyPendingBookings,
@@ -251,8 +252,8 @@ def waitlist_offer_free_slots(*, business_id: int, now: datetime | None = None) 
             except (SlotUnavailable, ServiceNotOffered, NotFound):
                 taken.add((candidate.staff_id, candidate.start))  # taken meanwhile: the next time
                 continue
-            except (TooManyPendingBookings, TooManyUpcomingBookings, BookingRateLimited) as exc:
-                # The customer's own limits refuse any hold now: the next customer in line.
+            except (TooManyPendingBookings, TooManyUpcomingBookings, BookingRateLimited, AccountInactive) as exc:
+                # The customer's own limits (or their deleted account) refuse any hold now: the next customer.
                 logger.info("waitlist_entry_skipped", extra={"entry_id": entry.pk, "code": exc.code})
                 break
             if offer is not None:

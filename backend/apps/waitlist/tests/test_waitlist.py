@@ -372,3 +372,19 @@ def test_hostile_input_is_a_4xx_with_a_code_never_a_500(auth_client, customer, m
     assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
     assert response.json()["error"]["code"]
     assert WaitlistEntry.objects.count() == 0
+
+
+def test_a_place_kept_by_an_account_deleted_meanwhile_is_passed_over(business, service, staff, at, line, blocker):
+    # given: the first in line joined while their account was being deleted (the join committed after the deletion
+    # had removed their places in line), so their place outlived the account
+    taken = blocker(at("10:00"))
+    gone, waiting = line(2)
+    type(gone.customer).objects.filter(pk=gone.customer_id).update(is_active=False)
+    free(taken)
+
+    # when
+    (offer,) = waitlist_offer_free_slots(business_id=business.pk)
+
+    # then: no hold for the deleted account (refused under its row lock), the slot goes to the next in line
+    assert offer.entry_id == waiting.pk
+    assert not Booking.objects.filter(customer_id=gone.customer_id).exists()
