@@ -86,7 +86,7 @@ def waitlist_join(
 
     The window must lie inside the business's booking window (today .. today + max_advance_days):
     `WindowOutsideBookingWindow` (400) otherwise; reversed dates or times: `ValidationFailed`. The same live
-    entry twice: `AlreadyWaiting` (409). The offer job is deferred at once: a time that is free already is
+    entry twice: `AlreadyWaiting` (409). An account deleted meanwhile: `AccountInactive` (409). The offer job is deferred at once: a time that is free already is
     offered right away.
     """
     now = now or timezone.now()
@@ -113,6 +113,11 @@ def waitlist_join(
             raise ServiceNotOffered()
     try:
         with transaction.atomic():
+            # The customer's row first (the lock order), and whether the account is still active under it: a join
+            # that waited for the account's deletion is refused, one that came first has its place removed by it.
+            locked = User.objects.select_for_update(no_key=True).filter(pk=customer.pk)
+            if not locked.values_list("is_active", flat=True).first():
+                raise AccountInactive()
             entry = WaitlistEntry.objects.create(
                 business_id=service.business_id,
                 customer=customer,

@@ -11,7 +11,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from apps.accounts import services as accounts
 from apps.accounts.models import OtpChallenge, User
@@ -20,7 +20,7 @@ from apps.bookings.errors import AccountInactive
 from apps.bookings.models import HOLDING_STATUSES, Booking, BookingStatusChange
 from apps.bookings.services import booking_create
 from apps.core import personal_data
-from apps.core.testing import run_each
+from apps.core.testing import run_each, wait_until_another_session_waits_for_a_lock
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,22 +31,6 @@ def deletion_code(user: User) -> str:
     return accounts.otp_code_for(challenge)
 
 
-def another_session_waits_for_a_lock(timeout: float = 20) -> None:
-    """Return once another session of this database is waiting for a row lock (the other racer is queued)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_stat_clear_snapshot()")  # a transaction would otherwise see one snapshot
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0]:
-                return
-        time.sleep(0.02)
-    raise AssertionError("the other racer never queued for the lock")
-
-
 def test_a_booking_that_waited_for_the_deletion_is_refused(customer, staff, service, at):
     # given: a request authenticated before the deletion (it holds the customer as they were: active)
     code = deletion_code(customer)
@@ -54,7 +38,7 @@ def test_a_booking_that_waited_for_the_deletion_is_refused(customer, staff, serv
 
     def holds_the_lock(user, now):  # the last deletion step: the account's row is locked, nothing committed
         deleting.set()
-        another_session_waits_for_a_lock()
+        wait_until_another_session_waits_for_a_lock()
 
     def book():
         assert deleting.wait(20)
@@ -80,7 +64,7 @@ def test_a_booking_that_came_first_is_cancelled_by_the_deletion(customer, staff,
         with transaction.atomic():  # the booking's transaction stays open until the deletion queues behind it
             booking = booking_create(customer=customer, staff_id=staff.pk, service=service, start=at("10:00"))
             booked.set()
-            another_session_waits_for_a_lock()
+            wait_until_another_session_waits_for_a_lock()
         return booking
 
     def delete():
