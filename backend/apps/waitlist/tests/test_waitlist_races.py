@@ -207,3 +207,34 @@ def test_a_join_that_waited_for_the_account_deletion_is_refused_and_leaves_no_pl
     assert deleted is None, deleted
     assert isinstance(joined, AccountInactive), joined
     assert not WaitlistEntry.objects.filter(customer_id=customer.pk).exists()
+
+
+def test_an_offer_racing_the_deletion_of_the_first_in_line_goes_to_the_next_without_a_deadlock(
+    business, service, staff, at, line, blocker
+):
+    # given: the first in line deletes their account while a freed slot is being offered
+    taken = blocker(at("10:00"))
+    first, second = line(2)
+    person = first.customer
+    code = accounts.otp_code_for(accounts.account_delete_code_request(user=person))
+    free(taken)
+    deleting = threading.Event()
+
+    def holds_the_lock(user, now):  # the last deletion step: the account's row is locked, nothing committed
+        deleting.set()
+        wait_until_another_session_waits_for_a_lock()
+
+    def offer():
+        assert deleting.wait(20)
+        return waitlist_offer_free_slots(business_id=business.pk)
+
+    # when: the offer job queues behind the deletion (the customer's lock comes before their place in line)
+    with personal_data.deletion_steps.override(*personal_data.deletion_steps.all(), holds_the_lock):
+        deleted, offers = run_each([lambda: accounts.account_delete(user=person, code=code), offer])
+
+    # then: both went through (no deadlock), the deleted account holds nothing, the next in line has the slot
+    assert deleted is None, deleted
+    assert isinstance(offers, list), offers
+    assert [o.entry_id for o in offers] == [second.pk]
+    assert not Booking.objects.filter(customer_id=person.pk, status__in=HOLDING_STATUSES).exists()
+    assert not WaitlistEntry.objects.filter(customer_id=person.pk).exists()
