@@ -16,6 +16,7 @@ from django.db import transaction
 from apps.accounts import services as accounts
 from apps.accounts.models import OtpChallenge, User
 from apps.accounts.tests.factories import UserFactory
+from apps.bookings import events
 from apps.bookings.errors import AccountInactive
 from apps.bookings.models import HOLDING_STATUSES, Booking, BookingStatusChange
 from apps.bookings.services import booking_create
@@ -56,7 +57,7 @@ def test_a_booking_that_waited_for_the_deletion_is_refused(customer, staff, serv
     assert not User.objects.get(pk=customer.pk).is_active
 
 
-def test_a_booking_that_came_first_is_cancelled_by_the_deletion(customer, staff, service, at):
+def test_a_booking_that_came_first_is_cancelled_by_the_deletion(customer, staff, service, at, published):
     code = deletion_code(customer)
     booked = threading.Event()
 
@@ -79,6 +80,8 @@ def test_a_booking_that_came_first_is_cancelled_by_the_deletion(customer, staff,
     assert booking.status == Booking.Status.CANCELLED
     last = BookingStatusChange.objects.filter(booking=booking).latest("pk")
     assert (last.to_status, last.actor_id) == (Booking.Status.CANCELLED, None)  # as the business cancels
+    # payments react to this event as to any cancellation by the business (void or refund in full)
+    assert [e.booking_id for e in published if isinstance(e, events.BookingCancelled)] == [booking.pk]
     assert not User.objects.get(pk=customer.pk).is_active
 
 
