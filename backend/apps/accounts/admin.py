@@ -231,6 +231,7 @@ class UserAdmin(ManagerAccessMixin, BaseUserAdmin):
 class OtpChallengeAdmin(ManagerAccessMixin, admin.ModelAdmin):
     list_display = [
         "phone",
+        "purpose",
         "channel",
         "created_at",
         "client_key",
@@ -240,7 +241,7 @@ class OtpChallengeAdmin(ManagerAccessMixin, admin.ModelAdmin):
         "consumed_at",
         "invalidated_at",
     ]
-    list_filter = ["channel", "delivery_status", "trusted"]
+    list_filter = ["purpose", "channel", "delivery_status", "trusted"]
     search_fields = ["phone"]
     readonly_fields = [f.name for f in OtpChallenge._meta.fields if f.name != "nonce"]
     exclude = ["nonce"]

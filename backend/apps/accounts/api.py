@@ -233,13 +233,16 @@ class MeApi(APIView):
     @extend_schema(
         operation_id="me_delete",
         request=DeleteSerializer,
-        description="Delete the account, confirmed with a fresh one-time code (`POST /api/v1/me/delete/code` sends "
-        "it). Future bookings are cancelled as the business would cancel them (money returned in full), tokens "
+        description="Delete the account, confirmed with a fresh deletion code (`POST /api/v1/me/delete/code` sends "
+        "it; a login code does not confirm a deletion). Future bookings are cancelled as the business would cancel them (money returned in full), tokens "
         "and sessions revoked, the person's identity erased from every row; bookings, payments and invoices stay "
         "with an anonymous customer (docs/privacy.md). The phone can sign up again as a new person.",
         responses={
             204: None,
-            400: _error("`validation_error`, `otp_invalid` (wrong or no code) or `otp_expired`: nothing changed."),
+            400: _error(
+                "`validation_error`, `otp_invalid` (wrong code, no deletion code, or a login code) or `otp_expired`: "
+                "nothing changed."
+            ),
             409: _error(
                 "`holds_business_role` (`businesses`: the slugs where the person works; the business removes them "
                 "first) or `holds_platform_role`."
@@ -290,8 +293,9 @@ class MeDeleteCodeApi(APIView):
     @extend_schema(
         operation_id="me_delete_code",
         request=None,
-        description="Send a one-time code to the account's phone, to confirm `DELETE /api/v1/me` (the login limits "
-        "apply). Refused at once when the account may not be deleted now.",
+        description="Send a deletion code to the account's phone, to confirm `DELETE /api/v1/me`: it confirms only "
+        "that (it does not log in), and the login limits apply (they count it with the login codes). Refused at "
+        "once when the account may not be deleted now.",
         responses={
             202: OtpRequestApi.OutputSerializer,
             409: _error("`holds_business_role` (`businesses`) or `holds_platform_role`."),

@@ -119,7 +119,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class OtpChallenge(models.Model):
-    """One code sent to one phone. The code itself is never stored: it is derived from `nonce` with a secret."""
+    """One code sent to one phone, for one purpose. The code itself is never stored: it is derived from `nonce` with
+    a secret. A login code never confirms a deletion and a deletion code never logs in (`purpose`)."""
 
     class Channel(models.TextChoices):
         SMS = "sms", "SMS"
@@ -131,7 +132,17 @@ class OtpChallenge(models.Model):
         FAILED = "failed", _("Failed")
         UNKNOWN = "unknown", _("May have been delivered")
 
+    class Purpose(models.TextChoices):
+        LOGIN = "login", _("Log in")
+        DELETE_ACCOUNT = "delete_account", _("Delete the account")
+
     phone = models.CharField(max_length=20, db_index=True)
+    purpose = models.CharField(
+        max_length=16,
+        choices=Purpose.choices,
+        default=Purpose.LOGIN,
+        help_text="What the code may do: log in, or confirm the deletion of the account it was sent for.",
+    )
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.SMS)
     nonce = models.CharField(max_length=64)
     client_ip = models.GenericIPAddressField(null=True, blank=True)

@@ -97,6 +97,7 @@ def declare() -> None:
         rows=lambda user: OtpChallenge.objects.filter(phone=_phone(user)),
         export=lambda c: {
             "created_at": c.created_at,
+            "purpose": c.purpose,
             "channel": c.channel,
             "client_ip": c.client_ip,
             "delivery_status": c.delivery_status,

@@ -2,7 +2,12 @@
 
 Codes are made here, not by the provider, so that their length, expiry and attempt limit are ours. A code is
 never stored: it is derived from a random per-challenge nonce with a server secret (HMAC-SHA256), and the
-comparison is constant-time. Authentica only delivers it (`send-otp` with our `otp`).
+comparison is constant-time. Authentica only delivers it (`send-otp` with our `otp`, in its message template).
+
+Every code has a purpose (`OtpChallenge.purpose`): `login` (`otp_request` / `otp_verify`) or `delete_account`
+(`account_delete_code_request` / `account_delete`, for the signed-in person's own phone). A check looks only at
+the open codes of its own purpose, so a login code never confirms a deletion and a deletion code never logs in.
+The abuse limits below count and guard every code of a phone alike.
 
 Abuse limits (docs/otp.md; all in PostgreSQL, so every app process shares them and a restart forgets nothing).
 A *client* is counted by its network: an IPv4 address or an IPv6 /64. A client is *recognised* for a phone when it
@@ -202,8 +207,10 @@ def otp_request(
     channel: str = OtpChallenge.Channel.SMS,
     client_ip: str | None = None,
     device_token: str | None = None,
+    purpose: str = OtpChallenge.Purpose.LOGIN,
 ) -> OtpChallenge:
-    """Check the limits, replace this client's open code for this phone, and defer the delivery job."""
+    """Check the limits, replace this client's open code of the same `purpose` for this phone, and defer the
+    delivery job. The limits count every code sent to the phone, whatever its purpose."""
     from apps.accounts.jobs import otp_deliver
 
     now = timezone.now()
@@ -241,10 +248,11 @@ def otp_request(
             )
     _check_sms_budget(now)
     OtpChallenge.objects.filter(
-        phone=phone, client_key=client.network, consumed_at__isnull=True, invalidated_at__isnull=True
+        phone=phone, purpose=purpose, client_key=client.network, consumed_at__isnull=True, invalidated_at__isnull=True
     ).update(invalidated_at=now)
     challenge = OtpChallenge.objects.create(
         phone=phone,
+        purpose=purpose,
         channel=channel,
         nonce=secrets.token_hex(16),
         client_ip=client.ip,
@@ -259,6 +267,7 @@ def otp_request(
         extra={
             "phone": mask_phone(phone),
             "channel": channel,
+            "purpose": purpose,
             "challenge_id": challenge.pk,
             "recognised_client": client.trusted,
         },
@@ -292,7 +301,12 @@ def otp_deliver(*, challenge_id: int, final_attempt: bool) -> None:
     provider = get_messaging_provider()
     try:
         # Outside any transaction: never hold a lock across a provider call.
-        provider.send_otp(phone=challenge.phone, channel=challenge.channel, code=otp_code_for(challenge))
+        provider.send_otp(
+            phone=challenge.phone,
+            channel=challenge.channel,
+            code=otp_code_for(challenge),
+            template_id=_template_for(challenge),
+        )
     except ProviderError as exc:
         error = f"{type(exc).__name__}: {str(exc)[:200]}"
         uncertain = challenge.delivery_uncertain + (1 if _maybe_delivered(exc) else 0)
@@ -334,6 +348,14 @@ def otp_deliver(*, challenge_id: int, final_attempt: bool) -> None:
     logger.info("otp_delivered", extra={"challenge_id": challenge_id, "phone": mask_phone(challenge.phone)})
 
 
+def _template_for(challenge: OtpChallenge) -> int | None:
+    """The provider's message template for this code: a deletion code says what it is for when a template for it
+    is configured (`AUTHENTICA_DELETE_TEMPLATE_ID`); else (None) the login template."""
+    if challenge.purpose == OtpChallenge.Purpose.DELETE_ACCOUNT:
+        return settings.AUTHENTICA_DELETE_TEMPLATE_ID or None
+    return None
+
+
 @dataclass(frozen=True)
 class Login:
     user: User
@@ -365,22 +387,25 @@ def _failure_refusal(*, phone: str, pool: str, now: datetime) -> DomainError | N
 
 
 def _verify(
-    *, phone: str, code: str, client_ip: str | None, device_token: str | None
+    *, phone: str, code: str, client_ip: str | None, device_token: str | None, purpose: str = OtpChallenge.Purpose.LOGIN
 ) -> tuple[DomainError | None, User | None, bool, OtpClient]:
+    """Check `code` against the open codes of `purpose` for `phone` only: a login code never confirms a deletion,
+    a deletion code never logs in. On success the person with that phone (a login creates one when there is none;
+    a deletion never does)."""
     now = timezone.now()
     with transaction.atomic():
         _advisory_lock(f"otp:phone:{phone}")
         client = otp_client(phone=phone, client_ip=client_ip, device_token=device_token, now=now)
         open_codes = (
             OtpChallenge.objects.select_for_update()
-            .filter(phone=phone, consumed_at__isnull=True, invalidated_at__isnull=True)
+            .filter(phone=phone, purpose=purpose, consumed_at__isnull=True, invalidated_at__isnull=True)
             .order_by("-created_at")
         )
         # The code this client asked for, when it asked for one: a stranger's newer request does not hide it.
         challenge = open_codes.filter(client_key=client.network).first() if client.network != UNKNOWN else None
         challenge = challenge or open_codes.first()
         if challenge is None:
-            latest = OtpChallenge.objects.filter(phone=phone).order_by("-created_at").first()
+            latest = OtpChallenge.objects.filter(phone=phone, purpose=purpose).order_by("-created_at").first()
             if latest is not None and latest.invalidated_at and latest.attempts >= settings.OTP_MAX_ATTEMPTS:
                 return OtpAttemptsExceeded(), None, False, client
             return OtpInvalid(), None, False, client
@@ -407,10 +432,10 @@ def _verify(
         challenge.save(update_fields=["attempts", "consumed_at"])
         # Serialized with any other login for this phone by the advisory lock above.
         user = User.objects.filter(phone=phone).first()
-        created = user is None
-        if user is None:
+        created = user is None and purpose == OtpChallenge.Purpose.LOGIN
+        if created:
             user = User.objects.create_user(phone=phone, role=User.Role.CUSTOMER)
-        if not user.is_active:
+        if user is None or not user.is_active:
             return OtpInvalid(), None, False, client
         OtpVerifyAttempt.objects.create(
             phone=phone, client_key=client.network, pool=client.pool, succeeded=True, created_at=now
@@ -497,10 +522,11 @@ def personal_data_document(*, user: User) -> dict[str, Any]:
 
 
 def account_delete_code_request(*, user: User, client_ip: str | None = None) -> OtpChallenge:
-    """A fresh one-time code to the account's own phone, under every limit of a login code. Refused at once
-    (before a text is sent) when the account may not be deleted now."""
+    """A fresh deletion code (`purpose=delete_account`) to the account's own phone, under every limit of a login
+    code (they count it with the login codes). It confirms only a deletion, and a login code cannot stand in for
+    it. Refused at once (before a text is sent) when the account may not be deleted now."""
     _deletion_refusal(user)
-    return otp_request(phone=str(user.phone), client_ip=client_ip)
+    return otp_request(phone=str(user.phone), client_ip=client_ip, purpose=OtpChallenge.Purpose.DELETE_ACCOUNT)
 
 
 def _deletion_refusal(user: User) -> None:
@@ -513,7 +539,8 @@ def _deletion_refusal(user: User) -> None:
 
 
 def account_delete(*, user: User, code: str, client_ip: str | None = None, now: datetime | None = None) -> None:
-    """Delete the account of `user`, confirmed by a fresh code sent to its phone (`account_delete_code_request`).
+    """Delete the account of `user`, confirmed by a fresh deletion code sent to its phone
+    (`account_delete_code_request`; a login code is refused as `otp_invalid`).
 
     Refused (409) while the person holds a role at a business, or is a platform operator. A wrong or expired code
     is `otp_invalid` / `otp_expired` (400) under the login limits, and nothing changes. Then, in one transaction:
@@ -524,7 +551,9 @@ def account_delete(*, user: User, code: str, client_ip: str | None = None, now: 
     The phone can then sign up again as a new person."""
     _deletion_refusal(user)
     phone = str(user.phone)
-    error, checked, _created, _client = _verify(phone=phone, code=code, client_ip=client_ip, device_token=None)
+    error, checked, _created, _client = _verify(
+        phone=phone, code=code, client_ip=client_ip, device_token=None, purpose=OtpChallenge.Purpose.DELETE_ACCOUNT
+    )
     if error is not None:
         logger.info("account_delete_refused", extra={"user_id": user.pk, "reason": type(error).__name__})
         raise error

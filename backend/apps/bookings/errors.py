@@ -63,6 +63,14 @@ class BookingRateLimited(RateLimited):
 
 
 @register_error
+class AccountInactive(Conflict):
+    """The customer's account was deleted (or deactivated) while the request was on its way: seen under the
+    customer's row lock, which the deletion holds until it commits."""
+
+    code, message = "account_inactive", _("This account is no longer active.")
+
+
+@register_error
 class BookingNotStarted(Conflict):
     code, message = "booking_not_started", _("This booking has not started yet.")
 

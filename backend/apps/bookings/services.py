@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.models import User
 from apps.bookings import events
 from apps.bookings.errors import (
+    AccountInactive,
     BookingNotStarted,
     BookingRateLimited,
     CancellationWindowClosed,
@@ -158,7 +159,9 @@ def _record(
     )
 
 
-_LOCK_CUSTOMER_SQL = f'SELECT 1 FROM "{User._meta.db_table}" WHERE id = %(customer)s FOR NO KEY UPDATE'  # noqa: S608
+# The customer's row, locked, and whether the account is still active: read under the lock (after any wait), so a
+# deletion that committed while we waited is seen (`AccountInactive`), at no extra statement.
+_LOCK_CUSTOMER_SQL = f'SELECT is_active FROM "{User._meta.db_table}" WHERE id = %(customer)s FOR NO KEY UPDATE'  # noqa: S608
 
 
 @cache
@@ -211,19 +214,28 @@ def _lock_customer_and_staff(
 def _locked_staff_row(
     params: dict[str, Any], *, with_counts: bool, lock_customer_first: bool = False
 ) -> tuple[Staff, Sequence[Any]]:
+    """The staff row, locked (`_lock_staff_sql`); with `lock_customer_first`, the customer's row is locked before
+    it, and an inactive (deleted) customer is refused with `AccountInactive` once their lock is ours. The staff
+    statement has run by then (both go in one message); the transaction's rollback releases its lock."""
     sql = _lock_staff_sql(with_counts=with_counts)
+    customer = None
     with connection.cursor() as cursor:
         if lock_customer_first and isinstance(cursor.cursor, psycopg.ClientCursor):
             # Both statements in one message (the simple query protocol, which client-side binding uses): a
             # round trip less. The server runs them one after the other, each planned and given its snapshot
             # when it starts, exactly as if the second were sent after the first one's answer.
             cursor.execute(f"{_LOCK_CUSTOMER_SQL};\n{sql}", params)
+            customer = cursor.fetchone()
             cursor.nextset()
         else:
             if lock_customer_first:
                 cursor.execute(_LOCK_CUSTOMER_SQL, params)
+                customer = cursor.fetchone()
             cursor.execute(sql, params)
         row = cursor.fetchone()
+    if lock_customer_first and (customer is None or not customer[0]):
+        logger.info("booking_refused_account_inactive", extra={"customer_id": params.get("customer")})
+        raise AccountInactive()
     if row is None:
         raise NotFound()
     n = model_width(Staff)

@@ -139,3 +139,20 @@ def run_together(n: int, fn: Callable[[int], Any], *, timeout: float = 120) -> l
 def run_each(fns: Sequence[Callable[[], Any]], *, timeout: float = 120) -> list[Any]:
     """`run_together` for different functions: each of `fns` in its own thread, released at the same instant."""
     return run_together(len(fns), lambda i: fns[i](), timeout=timeout)
+
+
+def wait_until_another_session_waits_for_a_lock(timeout: float = 20) -> None:
+    """Return once another session on this database waits for a lock (a racer has queued behind ours); fails the
+    test after `timeout` seconds. For races made deterministic: hold a lock, wait here, then let go."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # inside a transaction the view would not change
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.02)
+    raise AssertionError("no other session queued for the lock")

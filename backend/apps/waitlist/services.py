@@ -10,8 +10,10 @@ has a live offer is `offered`, never offered a second time.
 
 **Lock order**, everywhere: the hold booking, then the offer, then the entry (the claim, the decline, leaving,
 and the subscribers reacting to a confirmed, cancelled or expired hold); an offer takes the business's advisory
-lock, then the waiting entry, then (in `booking_create`) the customer and the staff member, and inserts the hold
-and the offer; no transaction holds a staff lock while it asks for a customer's.
+lock, then the customer, then the waiting entry, then (in `booking_create`) the staff member, and inserts the hold
+and the offer; joining locks the customer before inserting the entry; an account deletion locks the customer before
+it removes the places in line. No transaction holds a staff lock while it asks for a customer's, nor a place in
+line while it asks for its customer.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from procrastinate.contrib.django import app as procrastinate_app
 
 from apps.accounts.models import User
 from apps.bookings.errors import (
+    AccountInactive,
     BookingRateLimited,
     SlotUnavailable,
     TooManyPendingBookings,
@@ -86,7 +89,7 @@ def waitlist_join(
 
     The window must lie inside the business's booking window (today .. today + max_advance_days):
     `WindowOutsideBookingWindow` (400) otherwise; reversed dates or times: `ValidationFailed`. The same live
-    entry twice: `AlreadyWaiting` (409). The offer job is deferred at once: a time that is free already is
+    entry twice: `AlreadyWaiting` (409). An account deleted meanwhile: `AccountInactive` (409). The offer job is deferred at once: a time that is free already is
     offered right away.
     """
     now = now or timezone.now()
@@ -113,6 +116,7 @@ def waitlist_join(
             raise ServiceNotOffered()
     try:
         with transaction.atomic():
+            _lock_active_customer(customer.pk)
             entry = WaitlistEntry.objects.create(
                 business_id=service.business_id,
                 customer=customer,
@@ -272,8 +276,8 @@ def waitlist_offer_free_slots(*, business_id: int, now: datetime | None = None) 
             except (SlotUnavailable, ServiceNotOffered, NotFound):
                 taken.add((candidate.staff_id, candidate.start))  # taken meanwhile: the next time
                 continue
-            except (TooManyPendingBookings, TooManyUpcomingBookings, BookingRateLimited) as exc:
-                # The customer's own limits refuse any hold now: the next customer in line.
+            except (TooManyPendingBookings, TooManyUpcomingBookings, BookingRateLimited, AccountInactive) as exc:
+                # The customer's own limits (or their deleted account) refuse any hold now: the next customer.
                 logger.info("waitlist_entry_skipped", extra={"entry_id": entry.pk, "code": exc.code})
                 break
             if offer is not None:
@@ -287,12 +291,24 @@ def waitlist_offer_free_slots(*, business_id: int, now: datetime | None = None) 
     return made
 
 
+def _lock_active_customer(customer_id: int) -> None:
+    """Lock the customer's row, as a booking does (`FOR NO KEY UPDATE`), and refuse an account that is no longer
+    active (`AccountInactive`): read under the lock, so a deletion that committed while we waited is seen. Taken
+    before any place in line, as the deletion takes the customer before it removes their places: the same order,
+    so the two queue instead of deadlocking."""
+    locked = User.objects.select_for_update(no_key=True).filter(pk=customer_id)
+    if not locked.values_list("is_active", flat=True).first():
+        raise AccountInactive()
+
+
 @transaction.atomic
 def _offer(entry: WaitlistEntry, candidate: _Candidate, *, business: Business, now: datetime) -> WaitlistOffer | None:
     """Hold `candidate` for `entry` and record the offer, in one transaction: the business's line lock (offers of
-    one business are made one at a time), the entry (still waiting, and never offered this time before: else None
-    or `SlotUnavailable`), then `booking_create`'s customer and staff locks, re-check and constraint."""
+    one business are made one at a time), the customer (`_lock_active_customer`: before their entry, the order an
+    account deletion takes them in), the entry (still waiting, and never offered this time before: else None or
+    `SlotUnavailable`), then `booking_create`'s customer (held already) and staff locks, re-check and constraint."""
     _lock_business_line(business.pk)
+    _lock_active_customer(entry.customer_id)
     if not WaitlistEntry.objects.select_for_update().filter(pk=entry.pk, status=E.WAITING).exists():
         return None
     if WaitlistOffer.objects.filter(entry_id=entry.pk, staff_id=candidate.staff_id, start=candidate.start).exists():

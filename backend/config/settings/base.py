@@ -263,6 +263,9 @@ SIMPLE_JWT = {
 AUTHENTICA_BASE_URL = env_str("AUTHENTICA_BASE_URL", "http://127.0.0.1:8101")
 AUTHENTICA_API_KEY = env_str("AUTHENTICA_API_KEY", "fake-authentica-key")
 AUTHENTICA_TEMPLATE_ID = env_int("AUTHENTICA_TEMPLATE_ID", 1)
+# The template of a code confirming an account deletion ("... to delete your Mawid account", ar + en); 0: the login
+# template. A template's text lives at Authentica (docs/otp.md, "Confirming an account deletion").
+AUTHENTICA_DELETE_TEMPLATE_ID = env_int("AUTHENTICA_DELETE_TEMPLATE_ID", 0)
 AUTHENTICA_SENDER_NAME = env_str("AUTHENTICA_SENDER_NAME", "Mawid")
 AUTHENTICA_CONNECT_TIMEOUT = env_float("AUTHENTICA_CONNECT_TIMEOUT", 5.0)
 AUTHENTICA_READ_TIMEOUT = env_float("AUTHENTICA_READ_TIMEOUT", 10.0)

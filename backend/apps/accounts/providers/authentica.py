@@ -124,7 +124,7 @@ class AuthenticaClient:
 
     # -- MessagingProvider -------------------------------------------------------------------------------------
 
-    def send_otp(self, *, phone: str, channel: str, code: str | None = None) -> None:
+    def send_otp(self, *, phone: str, channel: str, code: str | None = None, template_id: int | None = None) -> None:
         call = _Call("send_otp", phone=phone, secrets=(code, self._api_key))
         if channel not in CHANNELS:
             raise call.fail(
@@ -134,12 +134,13 @@ class AuthenticaClient:
                 ),
                 "invalid",
             )
-        payload: dict[str, Any] = {"method": channel, "phone": phone, "template_id": self.template_id}
+        template = self.template_id if template_id is None else int(template_id)
+        payload: dict[str, Any] = {"method": channel, "phone": phone, "template_id": template}
         if code is not None:
             payload["otp"] = str(code)
         response = self._request(call, "POST", "/send-otp", payload)
         self._success_body(call, response)
-        call.log("sent", channel=channel, custom_code=code is not None)
+        call.log("sent", channel=channel, custom_code=code is not None, template_id=template)
 
     def verify_otp(self, *, phone: str, code: str) -> bool:
         call = _Call("verify_otp", phone=phone, secrets=(code, self._api_key))

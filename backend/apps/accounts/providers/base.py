@@ -37,10 +37,11 @@ class SendResult:
 
 @runtime_checkable
 class MessagingProvider(Protocol):
-    def send_otp(self, *, phone: str, channel: str, code: str | None = None) -> None:
+    def send_otp(self, *, phone: str, channel: str, code: str | None = None, template_id: int | None = None) -> None:
         """Deliver a one-time code to `phone` (E.164) over `channel` ("sms" | "whatsapp").
 
         With `code` the vendor only delivers our code; without it the vendor generates and remembers one.
+        `template_id`: the vendor's message template to put it in (None: the client's configured one).
         Returns when the vendor accepted the message; raises a `ProviderError` otherwise.
         """
         ...

@@ -92,6 +92,8 @@ INSUFFICIENT_BALANCE = {"success": False, "message": "Insufficient balance"}
 _TEMPLATES = {
     1: "رمز التحقق الخاص بك هو: {code}",
     2: "Your verification code is: {code}",
+    # An account's own template, as Mawid's deletion codes use (AUTHENTICA_DELETE_TEMPLATE_ID).
+    3: "رمز تأكيد حذف حسابك في موعد: {code}\nYour code to delete your Mawid account: {code}",
 }
 
 _HTML_ERROR = (

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.tests.factories import UserFactory
+from apps.bookings.errors import AccountInactive
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_expire_due, booking_reschedule
 from apps.catalog.models import Membership
@@ -387,3 +388,37 @@ def test_hostile_input_is_a_4xx_with_a_code_never_a_500(auth_client, customer, m
     assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
     assert response.json()["error"]["code"]
     assert WaitlistEntry.objects.count() == 0
+
+
+def test_a_place_kept_by_an_inactive_account_is_passed_over(business, service, staff, at, line, blocker):
+    # given: a place in line of an account that is no longer active (an operator deactivated it; a deletion would
+    # have removed the place)
+    taken = blocker(at("10:00"))
+    gone, waiting = line(2)
+    type(gone.customer).objects.filter(pk=gone.customer_id).update(is_active=False)
+    free(taken)
+
+    # when
+    (offer,) = waitlist_offer_free_slots(business_id=business.pk)
+
+    # then: no hold for the deleted account (refused under its row lock), the slot goes to the next in line
+    assert offer.entry_id == waiting.pk
+    assert not Booking.objects.filter(customer_id=gone.customer_id).exists()
+
+
+def test_joining_after_the_account_was_deleted_meanwhile_is_refused(customer, service, staff, day):
+    # the request was authenticated before the deletion committed: its copy of the customer still says active
+    type(customer).objects.filter(pk=customer.pk).update(is_active=False)
+
+    with pytest.raises(AccountInactive):
+        waitlist_join(
+            customer=customer,
+            service=service,
+            staff_id=staff.pk,
+            date_from=day,
+            date_to=day,
+            time_from=time(10),
+            time_to=time(12),
+        )
+
+    assert not WaitlistEntry.objects.filter(customer=customer).exists()

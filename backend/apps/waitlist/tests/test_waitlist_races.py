@@ -4,18 +4,22 @@ double-books."""
 
 from __future__ import annotations
 
+import threading
+from datetime import time
 from typing import Any
 
 import pytest
 
+from apps.accounts import services as accounts
 from apps.accounts.tests.factories import UserFactory
-from apps.bookings.errors import SlotUnavailable
+from apps.bookings.errors import AccountInactive, SlotUnavailable
 from apps.bookings.models import HOLDING_STATUSES, Booking
 from apps.bookings.services import booking_create, booking_expire_due
-from apps.core.testing import run_each
+from apps.core import personal_data
+from apps.core.testing import run_each, wait_until_another_session_waits_for_a_lock
 from apps.waitlist.models import WaitlistEntry, WaitlistOffer
 from apps.waitlist.selectors import offer_token
-from apps.waitlist.services import waitlist_offer_claim, waitlist_offer_free_slots
+from apps.waitlist.services import waitlist_join, waitlist_offer_claim, waitlist_offer_free_slots
 from apps.waitlist.tests.conftest import PINNED, free, later
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -175,3 +179,62 @@ def test_a_cancellation_defers_the_offer_job_which_the_worker_runs(business, ser
     assert offer.entry_id == entry.pk
     assert offer.status == O.OFFERED
     assert Booking.objects.get(pk=offer.hold_id).status == Booking.Status.PENDING_PAYMENT
+
+
+def test_a_join_that_waited_for_the_account_deletion_is_refused_and_leaves_no_place(customer, service, staff, day):
+    code = accounts.otp_code_for(accounts.account_delete_code_request(user=customer))
+    deleting = threading.Event()
+
+    def holds_the_lock(user, now):  # the last deletion step: the account's row is locked, nothing committed
+        deleting.set()
+        wait_until_another_session_waits_for_a_lock()
+
+    def join():
+        assert deleting.wait(20)
+        return waitlist_join(
+            customer=customer,
+            service=service,
+            staff_id=staff.pk,
+            date_from=day,
+            date_to=day,
+            time_from=time(10),
+            time_to=time(12),
+        )
+
+    with personal_data.deletion_steps.override(*personal_data.deletion_steps.all(), holds_the_lock):
+        deleted, joined = run_each([lambda: accounts.account_delete(user=customer, code=code), join])
+
+    assert deleted is None, deleted
+    assert isinstance(joined, AccountInactive), joined
+    assert not WaitlistEntry.objects.filter(customer_id=customer.pk).exists()
+
+
+def test_an_offer_racing_the_deletion_of_the_first_in_line_goes_to_the_next_without_a_deadlock(
+    business, service, staff, at, line, blocker
+):
+    # given: the first in line deletes their account while a freed slot is being offered
+    taken = blocker(at("10:00"))
+    first, second = line(2)
+    person = first.customer
+    code = accounts.otp_code_for(accounts.account_delete_code_request(user=person))
+    free(taken)
+    deleting = threading.Event()
+
+    def holds_the_lock(user, now):  # the last deletion step: the account's row is locked, nothing committed
+        deleting.set()
+        wait_until_another_session_waits_for_a_lock()
+
+    def offer():
+        assert deleting.wait(20)
+        return waitlist_offer_free_slots(business_id=business.pk)
+
+    # when: the offer job queues behind the deletion (the customer's lock comes before their place in line)
+    with personal_data.deletion_steps.override(*personal_data.deletion_steps.all(), holds_the_lock):
+        deleted, offers = run_each([lambda: accounts.account_delete(user=person, code=code), offer])
+
+    # then: both went through (no deadlock), the deleted account holds nothing, the next in line has the slot
+    assert deleted is None, deleted
+    assert isinstance(offers, list), offers
+    assert [o.entry_id for o in offers] == [second.pk]
+    assert not Booking.objects.filter(customer_id=person.pk, status__in=HOLDING_STATUSES).exists()
+    assert not WaitlistEntry.objects.filter(customer_id=person.pk).exists()
