@@ -80,6 +80,14 @@ def delete_batch(queryset: models.QuerySet[_M], *, limit: int) -> int:
     return len(ids)
 
 
+def blank_batch(queryset: models.QuerySet[_M], *, limit: int, **values: Any) -> int:
+    """Set `values` on at most `limit` rows of `queryset`, keeping the rows (a rule that blanks contents)."""
+    ids = locked_ids(queryset, limit=limit)
+    if ids:
+        queryset.model._base_manager.filter(pk__in=ids).update(**values)
+    return len(ids)
+
+
 def retention_run(
     *,
     now: datetime | None = None,

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from apps.core.retention import Rule, locked_ids
+from apps.core.retention import Rule, blank_batch, locked_ids
 from apps.notifications.models import Notification, NotificationAttempt, WhatsAppEvent
 
 FINISHED = (
@@ -55,17 +55,10 @@ def _whatsapp_events_due(now: datetime) -> QuerySet[WhatsAppEvent]:
     ).exclude(payload={})
 
 
-def _purge_whatsapp_events(now: datetime, limit: int) -> int:
-    ids = locked_ids(_whatsapp_events_due(now), limit=limit)
-    if ids:
-        WhatsAppEvent.objects.filter(pk__in=ids).update(payload={})
-    return len(ids)
-
-
 WHATSAPP_EVENTS = Rule(
     name="whatsapp_events",
     setting="RETENTION_MESSAGE_DAYS",
-    purge=_purge_whatsapp_events,
+    purge=lambda now, limit: blank_batch(_whatsapp_events_due(now), limit=limit, payload={}),
     due=lambda now: _whatsapp_events_due(now).count(),
     description="Processed WhatsApp webhook items' payloads (phone numbers, texts), blanked after "
     "RETENTION_MESSAGE_DAYS; the key (the dedup of Meta's retries), kind, outcome and times stay.",

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from apps.core.retention import Rule, locked_ids
+from apps.core.retention import Rule, blank_batch
 from apps.payments.models import Payment, WebhookEvent
 
 OPEN_PAYMENT = (Payment.Status.AWAITING_CLIENT, Payment.Status.INITIATED, Payment.Status.AUTHORIZED)
@@ -34,17 +34,10 @@ def _webhooks_due(now: datetime) -> QuerySet[WebhookEvent]:
     )
 
 
-def _purge(now: datetime, limit: int) -> int:
-    ids = locked_ids(_webhooks_due(now), limit=limit)
-    if ids:
-        WebhookEvent._base_manager.filter(pk__in=ids).update(payload={})
-    return len(ids)
-
-
 WEBHOOK_PAYLOADS = Rule(
     name="webhook_payloads",
     setting="RETENTION_WEBHOOK_DAYS",
-    purge=_purge,
+    purge=lambda now, limit: blank_batch(_webhooks_due(now), limit=limit, payload={}),
     due=lambda now: _webhooks_due(now).count(),
     description="Moyasar webhook payloads, blanked RETENTION_WEBHOOK_DAYS after arrival once settled.",
 )
