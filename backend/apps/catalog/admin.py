@@ -155,7 +155,7 @@ class BusinessAdmin(ManagerAccessMixin, admin.ModelAdmin):
             },
         ),
         (_("Home services"), {"fields": ["serves_at_home", "service_area"]}),
-        (_("Messages and money"), {"fields": ["sender_name", "default_notify_channel", "commission_bps"]}),
+        (_("Messages and money"), {"fields": ["sender_name", "default_notify_channel", "staff_agenda_time", "commission_bps"]}),
         (_("Time"), {"fields": ["timezone", "currency"]}),
         (_("Availability"), {"fields": ["slot_step_minutes", "min_notice_minutes", "max_advance_days"]}),
         (

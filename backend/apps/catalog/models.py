@@ -91,6 +91,15 @@ class Business(models.Model):
             "(SMS if it fails), unless they stopped WhatsApp messages. A customer who chose WhatsApp gets it either way."
         ),
     )
+    staff_agenda_time = models.TimeField(
+        _("staff agenda time"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When each staff member gets the day's agenda, in the business's time zone. Empty: the platform's "
+            "(07:00). Changes to today's bookings after it are told at once."
+        ),
+    )
     sender_name = models.CharField(
         _("message sender name"),
         max_length=11,

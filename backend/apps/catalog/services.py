@@ -381,6 +381,7 @@ POLICY_FIELDS = (
     "is_listed",
     "sender_name",
     "default_notify_channel",
+    "staff_agenda_time",
     "serves_at_home",
     "service_area",
     "timezone",

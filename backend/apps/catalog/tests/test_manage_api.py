@@ -344,6 +344,21 @@ def test_policies_are_read_and_changed_but_not_the_platform_fields(mc, business)
     assert Business.objects.get(pk=business.pk).commission_bps == 250
 
 
+def test_the_staff_agenda_time_is_a_policy_and_empty_means_the_platform_s(mc, business):
+    assert mc.get(url("policies")).json()["staff_agenda_time"] is None
+    later = mc.patch(url("policies"), {"staff_agenda_time": "14:00"}, format="json")
+    assert later.status_code == 200, later.json()
+    assert later.json()["staff_agenda_time"] == "14:00:00"
+    business.refresh_from_db()
+    assert business.staff_agenda_time == time(14, 0)
+    bad = mc.patch(url("policies"), {"staff_agenda_time": "25:00"}, format="json")
+    assert bad.status_code == 400
+    assert "staff_agenda_time" in error(bad)["fields"]
+    assert mc.patch(url("policies"), {"staff_agenda_time": None}, format="json").status_code == 200
+    business.refresh_from_db()
+    assert business.staff_agenda_time is None
+
+
 def test_bad_policies_are_a_400(mc):
     response = mc.patch(url("policies"), {"timezone": "Mars/Olympus", "vat_number": "12"}, format="json")
     assert response.status_code == 400

@@ -4,7 +4,8 @@ A busy day used to send the staff member one SMS per booking made, moved or canc
 per-recipient limit answered 429 with an hour's Retry-After. Now:
 
 - `staff_agendas_create` (the `staff_agendas` job, every 15 minutes) makes one `staff_agenda` message per staff
-  member and day once the business's local agenda time (NOTIFICATIONS_STAFF_AGENDA_TIME, 07:00) has come, for
+  member and day once the business's local agenda time (`Business.staff_agenda_time`, else
+  NOTIFICATIONS_STAFF_AGENDA_TIME, 07:00) has come, for
   staff with a confirmed booking still ahead that day. Its event key `staff_agenda:<staff_id>:<date>` makes it
   once a day however often the job runs; a worker that was down at 07:00 catches up until
   NOTIFICATIONS_STAFF_AGENDA_CATCH_UP_HOURS later, never on another day.
@@ -40,8 +41,11 @@ STAFF_AGENDA = "staff_agenda"
 CONFIRMED = Booking.Status.CONFIRMED
 
 
-def agenda_time() -> time:
-    """NOTIFICATIONS_STAFF_AGENDA_TIME as a time (07:00 when it cannot be read; `manage.py check` says so)."""
+def agenda_time(business: Business | None = None) -> time:
+    """The business's own agenda time when it set one, else NOTIFICATIONS_STAFF_AGENDA_TIME (07:00 when that
+    cannot be read; `manage.py check` says so)."""
+    if business is not None and business.staff_agenda_time is not None:
+        return business.staff_agenda_time
     try:
         return time.fromisoformat(str(settings.NOTIFICATIONS_STAFF_AGENDA_TIME))
     except ValueError:
@@ -62,7 +66,7 @@ def staff_change_is_urgent(*, business: Business, starts: Iterable[datetime | No
     the business's time zone) once today's agenda time has passed (today's agenda may be out already)."""
     tz = business.tz
     local_now = now.astimezone(tz)
-    agenda_due = datetime.combine(local_now.date(), agenda_time(), tzinfo=tz)
+    agenda_due = datetime.combine(local_now.date(), agenda_time(business), tzinfo=tz)
     window = timedelta(hours=settings.NOTIFICATIONS_STAFF_URGENT_HOURS)
     for start in starts:
         if start is None:
@@ -83,19 +87,24 @@ def staff_agendas_create(*, now: datetime) -> int:
     A booking made or moved after the agenda time was told at once (`staff_change_is_urgent`), so a staff member
     who had nothing at 07:00 and is booked at 10:00 gets that message, not an agenda besides; one whose agenda
     was not made at 07:00 (the worker was down) gets it at the next run, until the catch-up window closes."""
-    due_at = agenda_time()
     catch_up = timedelta(hours=settings.NOTIFICATIONS_STAFF_AGENDA_CATCH_UP_HOURS)
     created = 0
-    for tz_name in Business.objects.order_by().values_list("timezone", flat=True).distinct():
+    # One pass per (time zone, agenda time) that businesses use: the platform's time for those that set none.
+    groups = Business.objects.order_by().values_list("timezone", "staff_agenda_time").distinct()
+    for tz_name, own_time in groups:
         tz = ZoneInfo(tz_name)
         today = now.astimezone(tz).date()
-        due = datetime.combine(today, due_at, tzinfo=tz)
+        due = datetime.combine(today, own_time or agenda_time(), tzinfo=tz)
         if not due <= now < due + catch_up:
             continue
         day_start, day_end = _day_bounds(today, tz)
+        same_time = (
+            {"business__staff_agenda_time": own_time} if own_time else {"business__staff_agenda_time__isnull": True}
+        )
         working = (
             Booking.objects.filter(
                 business__timezone=tz_name,
+                **same_time,
                 status=CONFIRMED,
                 start__gte=day_start,
                 start__lt=day_end,

@@ -24,7 +24,7 @@ from apps.accounts.tests.factories import UserFactory
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_cancel, booking_create, booking_reschedule
 from apps.catalog.models import Staff
-from apps.catalog.tests.factories import StaffFactory
+from apps.catalog.tests.factories import BusinessFactory, ServiceFactory, StaffFactory
 from apps.core.scoping import platform
 from apps.core.testing import run_jobs
 from apps.notifications.checks import notification_settings
@@ -171,6 +171,39 @@ def test_the_agenda_job_run_twice_makes_one_agenda_and_none_for_staff_without_bo
     assert texts(sms, arabic_staff.user) == []
     assert staff_rows(idle, "staff_agenda") == []
     assert texts(sms, idle.user) == []
+
+
+def test_a_business_with_its_own_agenda_time_gets_the_agenda_then_and_changes_before_it_wait_for_it(
+    salon, clock, staff, service, sms
+):
+    """A business that sets 14:00: nothing at 07:00, the agenda at 14:00; at 10:00 a booking for 16:00 is not told
+    at once (it will be in the 14:00 agenda), and after 14:00 anything today is. A business without its own time
+    keeps the platform's 07:00."""
+    salon.staff_agenda_time = time(14, 0)
+    salon.save()
+    elsewhere = ServiceFactory.create(business=BusinessFactory.create(require_payment=False))  # the platform's time
+    other = StaffFactory.create(business=elsewhere.business, services=[elsewhere])
+    clock(on(DAY - timedelta(days=1), "12:00"))
+    book(staff, service, on(DAY, "15:00"))
+    book(other, elsewhere, on(DAY, "15:00"))
+
+    clock(on(DAY, "07:00"))
+    run_agenda_job()
+    assert staff_rows(staff, "staff_agenda") == []
+    assert len(staff_rows(other, "staff_agenda")) >= 1  # the platform's time (by SMS, and email if it has one)
+
+    clock(on(DAY, "10:00"))
+    early = book(staff, service, on(DAY, "16:00"))  # 6 hours ahead, before the business's agenda time
+    assert early.pk not in {n.booking_id for n in staff_rows(staff)}
+    assert not staff_change_is_urgent(business=salon, starts=[on(DAY, "16:00")], now=on(DAY, "10:00"))
+
+    clock(on(DAY, "14:00"))
+    run_agenda_job()
+    assert len(staff_rows(staff, "staff_agenda")) == 2
+    (agenda,) = texts(sms, staff.user)
+    assert "3:00 PM" in agenda, agenda
+    assert "4:00 PM" in agenda, agenda  # the one made at 10:00 too
+    assert staff_change_is_urgent(business=salon, starts=[on(DAY, "21:30")], now=on(DAY, "14:05"))
 
 
 def test_a_booking_made_at_ten_for_eleven_the_same_day_is_told_at_once(salon, clock, staff, service, sms):
