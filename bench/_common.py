@@ -124,6 +124,17 @@ def drop_database(base_url: str, name: str) -> None:
 # --- Django ---------------------------------------------------------------------------------------------------
 
 
+# For a bench that measures service functions in its own process (no HTTP): development settings, quiet logs.
+IN_PROCESS_ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.development",
+    "DJANGO_DEBUG": "0",
+    "MAWID_LOG_LEVEL": "ERROR",
+    "MAWID_PROCRASTINATE_LOG_LEVEL": "ERROR",
+    "MAWID_DB_CONN_MAX_AGE": "60",
+    "MAWID_DOTENV": "off",
+}
+
+
 def setup_django(database_url: str, env: dict[str, str]) -> None:
     """Configure this process for the bench database (the processes it starts inherit the same environment)."""
     os.environ.update(env)

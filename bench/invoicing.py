@@ -23,7 +23,7 @@ import threading
 import time
 from datetime import timedelta
 
-from _common import drop_database, pct, recreate_database, say, server_url, setup_django
+from _common import IN_PROCESS_ENV, drop_database, pct, recreate_database, say, server_url, setup_django
 
 DB_NAME = "mawid_bench_invoicing"
 PRICE = 11500  # 100.00 + 15.00 VAT
@@ -69,17 +69,7 @@ def main() -> int:
     args = parser.parse_args()
 
     url = server_url()
-    setup_django(
-        recreate_database(url, DB_NAME),
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings.development",
-            "DJANGO_DEBUG": "0",
-            "MAWID_LOG_LEVEL": "ERROR",
-            "MAWID_PROCRASTINATE_LOG_LEVEL": "ERROR",
-            "MAWID_DB_CONN_MAX_AGE": "60",
-            "MAWID_DOTENV": "off",
-        },
-    )
+    setup_django(recreate_database(url, DB_NAME), IN_PROCESS_ENV)
     from django.core.management import call_command
     from django.db import close_old_connections, connection, transaction
 

@@ -27,7 +27,7 @@ import time
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from _common import bench_business, drop_database, pct, recreate_database, say, server_url, setup_django
+from _common import IN_PROCESS_ENV, bench_business, drop_database, pct, recreate_database, say, server_url, setup_django
 
 DB_NAME = "mawid_bench_waitlist"
 TZ = ZoneInfo("Asia/Riyadh")
@@ -121,17 +121,7 @@ def main() -> int:
     args = parser.parse_args()
 
     url = server_url()
-    setup_django(
-        recreate_database(url, DB_NAME),
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings.development",
-            "DJANGO_DEBUG": "0",
-            "MAWID_LOG_LEVEL": "ERROR",
-            "MAWID_PROCRASTINATE_LOG_LEVEL": "ERROR",
-            "MAWID_DB_CONN_MAX_AGE": "60",
-            "MAWID_DOTENV": "off",
-        },
-    )
+    setup_django(recreate_database(url, DB_NAME), IN_PROCESS_ENV)
     from django.core.management import call_command
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
