@@ -105,6 +105,15 @@ def _spans(raw: list[dict[str, Any]]) -> list[seasons.SeasonSpan]:
     ]
 
 
+def _season_input(
+    serializer: type[serializers.Serializer], request: Request, *, partial: bool = False
+) -> tuple[dict[str, Any], dict[str, Any], list[seasons.SeasonSpan] | None]:
+    """The season's own fields, the branch as sent (`{}` when not sent, else `{"branch": ...}`) and its spans
+    (None when not sent)."""
+    fields, branch, hours = _split(_input(serializer, request, partial=partial), "branch", "hours")
+    return fields, branch, (_spans(hours["hours"]) if "hours" in hours else None)
+
+
 class SeasonListCreateApi(ManageApi):
     read_roles = MEMBERS
 
@@ -128,13 +137,8 @@ class SeasonListCreateApi(ManageApi):
     )
     @idempotent
     def post(self, request: Request, slug: str) -> Response:
-        fields, branch, hours = _split(_input(ManageSeasonSerializer, request), "branch", "hours")
-        season = seasons.season_save(
-            business=self.business,
-            fields=fields,
-            branch=branch.get("branch"),
-            hours=_spans(hours["hours"]) if "hours" in hours else None,
-        )
+        fields, branch, spans = _season_input(ManageSeasonSerializer, request)
+        season = seasons.season_save(business=self.business, fields=fields, branch=branch.get("branch"), hours=spans)
         return Response(ManageSeasonSerializer(self.get_row(_seasons(), season.pk)).data, status=201)
 
 
@@ -156,14 +160,14 @@ class SeasonDetailApi(ManageApi):
     )
     def patch(self, request: Request, slug: str, season_id: int) -> Response:
         season = self.get_row(Season.objects.all(), season_id)
-        fields, branch, hours = _split(_input(ManageSeasonSerializer, request, partial=True), "branch", "hours")
+        fields, branch, spans = _season_input(ManageSeasonSerializer, request, partial=True)
         seasons.season_save(
             business=self.business,
             season=season,
             fields=fields,
             branch=branch.get("branch"),
             keep_branch="branch" not in branch,
-            hours=_spans(hours["hours"]) if "hours" in hours else None,
+            hours=spans,
         )
         return Response(ManageSeasonSerializer(self.get_row(_seasons(), season_id)).data)
 
@@ -199,11 +203,6 @@ class RamadanAcceptApi(ManageApi):
     )
     @idempotent
     def post(self, request: Request, slug: str) -> Response:
-        fields, branch, hours = _split(_input(RamadanAcceptSerializer, request), "branch", "hours")
-        season = seasons.ramadan_accept(
-            business=self.business,
-            fields=fields,
-            branch=branch.get("branch"),
-            hours=_spans(hours["hours"]) if "hours" in hours else None,
-        )
+        fields, branch, spans = _season_input(RamadanAcceptSerializer, request)
+        season = seasons.ramadan_accept(business=self.business, fields=fields, branch=branch.get("branch"), hours=spans)
         return Response(ManageSeasonSerializer(self.get_row(_seasons(), season.pk)).data, status=201)
