@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from apps.accounts.models import OtpChallenge, OtpVerifyAttempt
-from apps.core.retention import Rule, delete_batch
+from apps.core.retention import Rule, delete_batch, deleting_rule
 
 DAY = timedelta(days=1)
 
@@ -40,18 +40,16 @@ def _checks_due(now: datetime) -> QuerySet[OtpVerifyAttempt]:
     )
 
 
-OTP_CHALLENGES = Rule(
+OTP_CHALLENGES = deleting_rule(
     name="otp_challenges",
     setting="RETENTION_OTP_DAYS",
-    purge=lambda now, limit: delete_batch(_challenges_due(now), limit=limit),
-    due=lambda now: _challenges_due(now).count(),
+    due=_challenges_due,
     description="Login codes sent (phone, network, delivery status), after RETENTION_OTP_DAYS (at least a day).",
 )
-OTP_CHECKS = Rule(
+OTP_CHECKS = deleting_rule(
     name="otp_checks",
     setting="RETENTION_OTP_DAYS",
-    purge=lambda now, limit: delete_batch(_checks_due(now), limit=limit),
-    due=lambda now: _checks_due(now).count(),
+    due=_checks_due,
     description="Code checks: failed ones after RETENTION_OTP_DAYS (at least a day), successful ones after "
     "OTP_TRUSTED_NETWORK_DAYS.",
 )
@@ -84,10 +82,9 @@ ADMIN_SIGN_IN_RECORDS = Rule(
     due=lambda now: sum(queryset.count() for queryset in _admin_logins_due(now)),
     description="django-axes' admin sign-in logs, failure logs and attempts (phone typed, address, browser).",
 )
-EXPIRED_TOKENS = Rule(
+EXPIRED_TOKENS = deleting_rule(
     name="expired_tokens",
     setting="RETENTION_TOKEN_DAYS",
-    purge=lambda now, limit: delete_batch(_tokens_due(now), limit=limit),
-    due=lambda now: _tokens_due(now).count(),
+    due=_tokens_due,
     description="Issued refresh tokens (and their blacklist entries) RETENTION_TOKEN_DAYS after they expired.",
 )

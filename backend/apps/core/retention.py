@@ -88,6 +88,37 @@ def blank_batch(queryset: models.QuerySet[_M], *, limit: int, **values: Any) -> 
     return len(ids)
 
 
+def deleting_rule(
+    *, name: str, setting: str, due: Callable[[datetime], models.QuerySet[Any]], description: str
+) -> Rule:
+    """A rule that deletes, batch by batch, the rows `due(now)` selects."""
+    return Rule(
+        name=name,
+        setting=setting,
+        purge=lambda now, limit: delete_batch(due(now), limit=limit),
+        due=lambda now: due(now).count(),
+        description=description,
+    )
+
+
+def blanking_rule(
+    *,
+    name: str,
+    setting: str,
+    due: Callable[[datetime], models.QuerySet[Any]],
+    values: dict[str, Any],
+    description: str,
+) -> Rule:
+    """A rule that sets `values` (blank contents) on the rows `due(now)` selects, keeping the rows."""
+    return Rule(
+        name=name,
+        setting=setting,
+        purge=lambda now, limit: blank_batch(due(now), limit=limit, **values),
+        due=lambda now: due(now).count(),
+        description=description,
+    )
+
+
 def retention_run(
     *,
     now: datetime | None = None,

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from apps.core.idempotency import TTL
 from apps.core.models import IdempotencyRecord
-from apps.core.retention import Rule, delete_batch
+from apps.core.retention import deleting_rule
 
 
 def _idempotency_due(now: datetime) -> QuerySet[IdempotencyRecord]:
@@ -18,10 +18,9 @@ def _idempotency_due(now: datetime) -> QuerySet[IdempotencyRecord]:
     return IdempotencyRecord.objects.filter(created_at__lt=now - keep)
 
 
-IDEMPOTENCY_KEYS = Rule(
+IDEMPOTENCY_KEYS = deleting_rule(
     name="idempotency_keys",
     setting="RETENTION_IDEMPOTENCY_HOURS",
-    purge=lambda now, limit: delete_batch(_idempotency_due(now), limit=limit),
-    due=lambda now: _idempotency_due(now).count(),
+    due=_idempotency_due,
     description="Idempotency-Key records (a user's request body hash and first response), after the replay window.",
 )

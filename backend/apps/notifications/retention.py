@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from apps.core.retention import Rule, blank_batch, locked_ids
+from apps.core.retention import Rule, blanking_rule, locked_ids
 from apps.notifications.models import Notification, NotificationAttempt, WhatsAppEvent
 
 FINISHED = (
@@ -55,11 +55,11 @@ def _whatsapp_events_due(now: datetime) -> QuerySet[WhatsAppEvent]:
     ).exclude(payload={})
 
 
-WHATSAPP_EVENTS = Rule(
+WHATSAPP_EVENTS = blanking_rule(
     name="whatsapp_events",
     setting="RETENTION_MESSAGE_DAYS",
-    purge=lambda now, limit: blank_batch(_whatsapp_events_due(now), limit=limit, payload={}),
-    due=lambda now: _whatsapp_events_due(now).count(),
+    due=_whatsapp_events_due,
+    values={"payload": {}},
     description="Processed WhatsApp webhook items' payloads (phone numbers, texts), blanked after "
     "RETENTION_MESSAGE_DAYS; the key (the dedup of Meta's retries), kind, outcome and times stay.",
 )

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from apps.core.retention import Rule, blank_batch
+from apps.core.retention import blanking_rule
 from apps.payments.models import Payment, WebhookEvent
 
 OPEN_PAYMENT = (Payment.Status.AWAITING_CLIENT, Payment.Status.INITIATED, Payment.Status.AUTHORIZED)
@@ -34,10 +34,10 @@ def _webhooks_due(now: datetime) -> QuerySet[WebhookEvent]:
     )
 
 
-WEBHOOK_PAYLOADS = Rule(
+WEBHOOK_PAYLOADS = blanking_rule(
     name="webhook_payloads",
     setting="RETENTION_WEBHOOK_DAYS",
-    purge=lambda now, limit: blank_batch(_webhooks_due(now), limit=limit, payload={}),
-    due=lambda now: _webhooks_due(now).count(),
+    due=_webhooks_due,
+    values={"payload": {}},
     description="Moyasar webhook payloads, blanked RETENTION_WEBHOOK_DAYS after arrival once settled.",
 )
